@@ -1,0 +1,137 @@
+"""Build, parse, verify and explain Agora access tokens (AccessToken2 "007" and legacy "006").
+
+Drop-in names of Agora's reference Python builders::
+
+    from accesstoken2 import RtcTokenBuilder, Role_Publisher
+    token = RtcTokenBuilder.build_token_with_uid(app_id, app_certificate, "room", 42, Role_Publisher, 3600)
+
+``IMPLEMENTATION`` says whether the C core (``"c"``) or pure Python (``"python"``) is live.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, List, Optional
+
+from . import _kernel
+from ._kernel import IMPLEMENTATION
+from .builders import (
+    ApaasTokenBuilder,
+    ChatTokenBuilder,
+    ConvoAITokenBuilder,
+    EducationTokenBuilder,
+    FpaTokenBuilder,
+    Role,
+    Role_Publisher,
+    Role_Subscriber,
+    RtcTokenBuilder,
+    RtmTokenBuilder,
+    SttTokenBuilder,
+    build_app_token,
+    build_user_token,
+)
+from .errors import (
+    EmptyTokenError,
+    InvalidParameterError,
+    MalformedTokenError,
+    ParameterTypeError,
+    TokenError,
+)
+from .services import (
+    ApaasPrivilege,
+    ChatPrivilege,
+    FcdnPrivilege,
+    FpaPrivilege,
+    RtcPrivilege,
+    Rtm2PermissionType,
+    Rtm2Privilege,
+    Rtm2ResourceType,
+    RtmPrivilege,
+    Service,
+    ServiceApaas,
+    ServiceChat,
+    ServiceConvoAI,
+    ServiceEducation,
+    ServiceFCdn,
+    ServiceFpa,
+    ServiceRtc,
+    ServiceRtm,
+    ServiceRtm2,
+    ServiceStreaming,
+    ServiceStt,
+    ServiceType,
+    StreamingPrivilege,
+)
+from .token2 import AccessToken2
+
+__version__ = "0.1.0"
+
+#: The reference names this class ``AccessToken`` in its ``AccessToken2`` module.
+AccessToken = AccessToken2
+
+
+def build_tokens(tokens: Iterable[AccessToken2], *, threads: Optional[int] = None) -> List[str]:
+    """Build many tokens at once, in the order given.
+
+    With the C core, the work runs on up to ``threads`` OS threads (default: the number of
+    CPUs) with the GIL released.  Every token is validated before any is built.
+    """
+    from ._threads import thread_count
+
+    jobs = []
+    for index, token in enumerate(tokens):
+        if not isinstance(token, AccessToken2):
+            raise ParameterTypeError(
+                "tokens", f"tokens[{index}] must be an AccessToken2, not {type(token).__name__}"
+            )
+        jobs.append(token._kernel_job())
+    result: List[str] = _kernel.build_many(jobs, thread_count(threads, len(jobs)))
+    return result
+
+
+__all__ = [
+    "IMPLEMENTATION",
+    "AccessToken",
+    "AccessToken2",
+    "build_tokens",
+    "build_app_token",
+    "build_user_token",
+    "Role",
+    "Role_Publisher",
+    "Role_Subscriber",
+    "RtcTokenBuilder",
+    "RtmTokenBuilder",
+    "ChatTokenBuilder",
+    "FpaTokenBuilder",
+    "ApaasTokenBuilder",
+    "EducationTokenBuilder",
+    "ConvoAITokenBuilder",
+    "SttTokenBuilder",
+    "Service",
+    "ServiceType",
+    "ServiceRtc",
+    "ServiceRtm",
+    "ServiceStreaming",
+    "ServiceFpa",
+    "ServiceChat",
+    "ServiceFCdn",
+    "ServiceApaas",
+    "ServiceEducation",
+    "ServiceRtm2",
+    "ServiceConvoAI",
+    "ServiceStt",
+    "RtcPrivilege",
+    "RtmPrivilege",
+    "StreamingPrivilege",
+    "FpaPrivilege",
+    "ChatPrivilege",
+    "FcdnPrivilege",
+    "ApaasPrivilege",
+    "Rtm2Privilege",
+    "Rtm2ResourceType",
+    "Rtm2PermissionType",
+    "TokenError",
+    "InvalidParameterError",
+    "ParameterTypeError",
+    "EmptyTokenError",
+    "MalformedTokenError",
+]

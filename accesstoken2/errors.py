@@ -1,0 +1,44 @@
+"""The exceptions accesstoken2 raises.
+
+Every error the library raises on bad input is a :class:`TokenError`, which is a
+:class:`ValueError`; wrong argument types raise :class:`ParameterTypeError`, which is also
+a :class:`TypeError`.  Messages name the parameter, say what is wrong and give the allowed
+range.  They never contain an app certificate.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "TokenError",
+    "InvalidParameterError",
+    "ParameterTypeError",
+    "EmptyTokenError",
+    "MalformedTokenError",
+]
+
+
+class TokenError(ValueError):
+    """Root of every error raised by accesstoken2."""
+
+
+class InvalidParameterError(TokenError):
+    """A parameter has the right type but a value outside what the format allows.
+
+    ``parameter`` holds the name of the offending parameter.
+    """
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+class ParameterTypeError(InvalidParameterError, TypeError):
+    """A parameter has the wrong type (also a :class:`TypeError`)."""
+
+
+class EmptyTokenError(InvalidParameterError):
+    """``build()`` was called on a token that holds no service."""
+
+
+class MalformedTokenError(TokenError):
+    """A token string cannot be decoded: wrong prefix, bad base64, bad zlib or bad content."""

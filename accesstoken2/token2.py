@@ -1,0 +1,260 @@
+"""AccessToken2, the "007" token: build, parse and verify."""
+
+from __future__ import annotations
+
+import secrets
+import struct
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import _kernel
+from ._layout import MAX_CONTENT, SALT_MAX, SALT_MIN, U32_MAX
+from ._validate import check_hex32, check_int, check_u32, is_hex32, warn_if_timestamp
+from .errors import EmptyTokenError, InvalidParameterError, MalformedTokenError, ParameterTypeError
+from .services import SERVICE_CLASSES, Service
+
+__all__ = ["AccessToken2", "KernelJob"]
+
+_U16 = struct.Struct("<H")
+# app id string, three u32 times and a u16 count: what signing_info holds besides the services
+_FIXED_INFO = 2 + 32 + 12 + 2
+# u16-prefixed 32-byte signature
+_SIGNATURE_SIZE = 2 + 32
+
+KernelJob = Tuple[bytes, bytes, int, int, int, bytes]
+
+
+def random_salt() -> int:
+    """A salt from the operating system's cryptographic source, in 1..99,999,999."""
+    return SALT_MIN + secrets.randbelow(SALT_MAX - SALT_MIN + 1)
+
+
+class AccessToken2:
+    """An AccessToken2 ("007") token: an app id, times, a salt and a list of services.
+
+    ``issue_ts=0`` means now; ``expire`` is the lifetime in seconds from ``issue_ts``;
+    ``salt=None`` draws a random salt from :mod:`secrets`.  Build with :meth:`build`;
+    read a token string with :meth:`parse` and check it with :meth:`verify`.
+    """
+
+    __slots__ = (
+        "_app_id",
+        "_app_certificate",
+        "_issue_ts",
+        "_expire",
+        "_salt",
+        "_services",
+        "_signature",
+        "_signing_info",
+        "_unknown_service_type",
+        "_built",
+    )
+
+    def __init__(
+        self,
+        app_id: str = "",
+        app_certificate: str = "",
+        issue_ts: int = 0,
+        expire: int = 900,
+        *,
+        salt: Optional[int] = None,
+    ) -> None:
+        if not isinstance(app_id, str):
+            raise ParameterTypeError("app_id", f"app_id must be a str of 32 hexadecimal characters, not {type(app_id).__name__}")
+        if not isinstance(app_certificate, str):
+            raise ParameterTypeError(
+                "app_certificate",
+                f"app_certificate must be a str of 32 hexadecimal characters, not {type(app_certificate).__name__}",
+            )
+        issue_ts = check_u32("issue_ts", issue_ts)
+        self._app_id = app_id
+        self._app_certificate = app_certificate
+        self._issue_ts = issue_ts if issue_ts else int(time.time())
+        self._expire = check_u32("expire", expire)
+        warn_if_timestamp("expire", self._expire)
+        self._salt = random_salt() if salt is None else check_int("salt", salt, 0, U32_MAX)
+        self._services: List[Service] = []
+        self._signature: Optional[bytes] = None
+        self._signing_info: Optional[bytes] = None
+        self._unknown_service_type: Optional[int] = None
+        self._built: Optional[str] = None
+
+    @property
+    def app_id(self) -> str:
+        return self._app_id
+
+    @property
+    def issue_ts(self) -> int:
+        """Issue time, Unix seconds."""
+        return self._issue_ts
+
+    @property
+    def expire(self) -> int:
+        """Lifetime in seconds counted from :attr:`issue_ts`."""
+        return self._expire
+
+    @property
+    def salt(self) -> int:
+        return self._salt
+
+    @property
+    def services(self) -> Tuple[Service, ...]:
+        """The services in the order they were added (for a parsed token: token order)."""
+        return tuple(self._services)
+
+    @property
+    def signature(self) -> Optional[bytes]:
+        """The signature of the last built or parsed token, or None."""
+        self._read_built()
+        return self._signature
+
+    def _read_built(self) -> None:
+        if self._signature is None and self._built is not None:
+            parsed = _kernel.parse007(self._built)
+            self._signature = parsed[0]
+            self._signing_info = parsed[1]
+
+    @property
+    def unknown_service_type(self) -> Optional[int]:
+        """For a parsed token: the unknown service type where reading stopped, else None."""
+        return self._unknown_service_type
+
+    def add_service(self, service: Service) -> None:
+        """Add a service.  Services of one type may repeat; they keep the order of addition."""
+        if not isinstance(service, Service):
+            raise ParameterTypeError("service", f"service must be a Service instance, not {type(service).__name__}")
+        self._services.append(service)
+
+    def get_services(self, service_type: int) -> List[Service]:
+        """All services of ``service_type``, in order."""
+        return [service for service in self._services if service.kServiceType == service_type]
+
+    def _kernel_job(self) -> KernelJob:
+        app_id = check_hex32("app_id", self._app_id)
+        certificate = check_hex32("app_certificate", self._app_certificate)
+        services = self._services
+        if not services:
+            raise EmptyTokenError("services", "the token has no service; add at least one with add_service()")
+        ordered = sorted(services, key=_service_type) if len(services) > 1 else services
+        packed = _U16.pack(len(ordered)) + b"".join([service.pack() for service in ordered])
+        if len(packed) + _FIXED_INFO + _SIGNATURE_SIZE > MAX_CONTENT:
+            raise InvalidParameterError(
+                "services",
+                f"the token content would be {len(packed) + _FIXED_INFO + _SIGNATURE_SIZE} bytes; "
+                f"at most {MAX_CONTENT} are allowed",
+            )
+        return (app_id, certificate, self._issue_ts, self._expire, self._salt, packed)
+
+    def build(self) -> str:
+        """The token string.  Raises instead of ever returning an empty or invalid token.
+
+        Calling it again gives the same string.
+        """
+        token: str = _kernel.build007(*self._kernel_job())
+        self._built = token
+        self._signature = self._signing_info = None
+        return token
+
+    @classmethod
+    def parse(cls, token: str) -> "AccessToken2":
+        """Read a "007" token string.  Raises :class:`MalformedTokenError` if it is not one.
+
+        A service of an unknown type ends the reading: the services before it are kept
+        (see :attr:`unknown_service_type`) and the signature can still be verified.
+        """
+        if not isinstance(token, str):
+            raise ParameterTypeError("token", f"token must be a str, not {type(token).__name__}")
+        result = cls.__new__(cls)
+        result._load(token)
+        return result
+
+    def _load(self, token: str) -> None:
+        signature, signing_info, app_id, issue_ts, expire, salt, services, unknown = _kernel.parse007(token)
+        try:
+            built = [SERVICE_CLASSES[kind]._from_wire(privileges, fields) for kind, privileges, fields in services]
+        except InvalidParameterError as error:
+            raise MalformedTokenError(f"token holds an invalid service field: {error}") from None
+        self._app_id = app_id
+        self._app_certificate = ""
+        self._issue_ts = issue_ts
+        self._expire = expire
+        self._salt = salt
+        self._services = built
+        self._signature = signature
+        self._signing_info = signing_info
+        self._unknown_service_type = None if unknown < 0 else unknown
+        self._built = None
+
+    def from_string(self, origin_token: str) -> bool:
+        """Reference API: load ``origin_token`` into this object.
+
+        Returns False when the version prefix is not "007" (the state is cleared); raises
+        :class:`MalformedTokenError` (a ValueError) for any other defect, as the reference does.
+        """
+        if not isinstance(origin_token, str):
+            raise ParameterTypeError("origin_token", f"origin_token must be a str, not {type(origin_token).__name__}")
+        if not origin_token.startswith("007"):
+            self._app_id = self._app_certificate = ""
+            self._issue_ts = self._expire = self._salt = 0
+            self._services = []
+            self._signature = self._signing_info = self._built = None
+            self._unknown_service_type = None
+            return False
+        self._load(origin_token)
+        return True
+
+    def verify(self, app_certificate: str) -> bool:
+        """True when the signature of the parsed (or built) token matches ``app_certificate``.
+
+        The signature is recomputed over the bytes as received and compared in constant time.
+        A certificate that is not 32 hexadecimal characters gives False.
+        """
+        if not isinstance(app_certificate, str):
+            raise ParameterTypeError(
+                "app_certificate", f"app_certificate must be a str, not {type(app_certificate).__name__}"
+            )
+        self._read_built()
+        if self._signing_info is None or self._signature is None or not is_hex32(app_certificate):
+            return False
+        return bool(
+            _kernel.verify007(
+                self._signature, self._signing_info, app_certificate.encode("ascii"), self._issue_ts, self._salt
+            )
+        )
+
+    verify_signature = verify
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The token's content as plain data (never the certificate)."""
+        return {
+            "app_id": self._app_id,
+            "issue_ts": self._issue_ts,
+            "expire": self._expire,
+            "salt": self._salt,
+            "services": [
+                {"type": service.kServiceType, **_plain_fields(service), "privileges": dict(service.privileges)}
+                for service in self._services
+            ],
+        }
+
+    def __repr__(self) -> str:
+        services = ", ".join(service.name for service in self._services)
+        return (
+            f"AccessToken2(app_id={self._app_id!r}, issue_ts={self._issue_ts}, expire={self._expire}, "
+            f"salt={self._salt}, services=[{services}])"
+        )
+
+
+def _service_type(service: Service) -> int:
+    return service.kServiceType
+
+
+def _plain_fields(service: Service) -> Dict[str, Any]:
+    fields = service.fields()
+    permissions = fields.get("permissions")
+    if permissions is not None:
+        fields["permissions"] = {
+            rtype: {ptype: list(names) for ptype, names in by_permission.items()}
+            for rtype, by_permission in permissions.details.items()
+        }
+    return fields
