@@ -10,7 +10,7 @@ Drop-in names of Agora's reference Python builders::
 
 from __future__ import annotations
 
-from typing import Iterable, List, Optional
+from collections.abc import Iterable
 
 from . import _kernel
 from ._kernel import IMPLEMENTATION
@@ -42,6 +42,7 @@ from .services import (
     FcdnPrivilege,
     FpaPrivilege,
     RtcPrivilege,
+    Rtm2Permissions,
     Rtm2PermissionType,
     Rtm2Privilege,
     Rtm2ResourceType,
@@ -69,7 +70,7 @@ __version__ = "0.1.0"
 AccessToken = AccessToken2
 
 
-def build_tokens(tokens: Iterable[AccessToken2], *, threads: Optional[int] = None) -> List[str]:
+def build_tokens(tokens: Iterable[AccessToken2], *, threads: int | None = None) -> list[str]:
     """Build many tokens at once, in the order given.
 
     With the C core, the work runs on up to ``threads`` OS threads (default: the number of
@@ -80,11 +81,9 @@ def build_tokens(tokens: Iterable[AccessToken2], *, threads: Optional[int] = Non
     jobs = []
     for index, token in enumerate(tokens):
         if not isinstance(token, AccessToken2):
-            raise ParameterTypeError(
-                "tokens", f"tokens[{index}] must be an AccessToken2, not {type(token).__name__}"
-            )
+            raise ParameterTypeError("tokens", f"tokens[{index}] must be an AccessToken2, not {type(token).__name__}")
         jobs.append(token._kernel_job())
-    result: List[str] = _kernel.build_many(jobs, thread_count(threads, len(jobs)))
+    result: list[str] = _kernel.build_many(jobs, thread_count(threads, len(jobs)))
     return result
 
 
@@ -92,46 +91,47 @@ __all__ = [
     "IMPLEMENTATION",
     "AccessToken",
     "AccessToken2",
-    "build_tokens",
-    "build_app_token",
-    "build_user_token",
+    "ApaasPrivilege",
+    "ApaasTokenBuilder",
+    "ChatPrivilege",
+    "ChatTokenBuilder",
+    "ConvoAITokenBuilder",
+    "EducationTokenBuilder",
+    "EmptyTokenError",
+    "FcdnPrivilege",
+    "FpaPrivilege",
+    "FpaTokenBuilder",
+    "InvalidParameterError",
+    "MalformedTokenError",
+    "ParameterTypeError",
     "Role",
     "Role_Publisher",
     "Role_Subscriber",
-    "RtcTokenBuilder",
-    "RtmTokenBuilder",
-    "ChatTokenBuilder",
-    "FpaTokenBuilder",
-    "ApaasTokenBuilder",
-    "EducationTokenBuilder",
-    "ConvoAITokenBuilder",
-    "SttTokenBuilder",
-    "Service",
-    "ServiceType",
-    "ServiceRtc",
-    "ServiceRtm",
-    "ServiceStreaming",
-    "ServiceFpa",
-    "ServiceChat",
-    "ServiceFCdn",
-    "ServiceApaas",
-    "ServiceEducation",
-    "ServiceRtm2",
-    "ServiceConvoAI",
-    "ServiceStt",
     "RtcPrivilege",
-    "RtmPrivilege",
-    "StreamingPrivilege",
-    "FpaPrivilege",
-    "ChatPrivilege",
-    "FcdnPrivilege",
-    "ApaasPrivilege",
+    "RtcTokenBuilder",
+    "Rtm2PermissionType",
+    "Rtm2Permissions",
     "Rtm2Privilege",
     "Rtm2ResourceType",
-    "Rtm2PermissionType",
+    "RtmPrivilege",
+    "RtmTokenBuilder",
+    "Service",
+    "ServiceApaas",
+    "ServiceChat",
+    "ServiceConvoAI",
+    "ServiceEducation",
+    "ServiceFCdn",
+    "ServiceFpa",
+    "ServiceRtc",
+    "ServiceRtm",
+    "ServiceRtm2",
+    "ServiceStreaming",
+    "ServiceStt",
+    "ServiceType",
+    "StreamingPrivilege",
+    "SttTokenBuilder",
     "TokenError",
-    "InvalidParameterError",
-    "ParameterTypeError",
-    "EmptyTokenError",
-    "MalformedTokenError",
+    "build_app_token",
+    "build_tokens",
+    "build_user_token",
 ]

@@ -25,7 +25,8 @@ import binascii
 import hmac
 import struct
 import zlib
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ._layout import LAYOUTS, MAX_CONTENT, MAX_TOKEN_CHARS, VERSION_006, VERSION_007
 from .errors import MalformedTokenError
@@ -35,6 +36,7 @@ _I16 = struct.Struct("<h")
 _U32 = struct.Struct("<I")
 _U16U32 = struct.Struct("<HI")
 _TIMES = struct.Struct("<III")
+
 
 def hmac_sha256(key: bytes, msg: bytes) -> bytes:
     return hmac.digest(key, msg, "sha256")
@@ -50,12 +52,8 @@ def _signature(app_certificate: bytes, issue_ts: int, salt: int, signing_info: b
     return hmac.digest(key, signing_info, "sha256")
 
 
-def build007(
-    app_id: bytes, app_certificate: bytes, issue_ts: int, expire: int, salt: int, services: bytes
-) -> str:
-    signing_info = b"".join(
-        (_U16.pack(len(app_id)), app_id, _TIMES.pack(issue_ts, expire, salt), services)
-    )
+def build007(app_id: bytes, app_certificate: bytes, issue_ts: int, expire: int, salt: int, services: bytes) -> str:
+    signing_info = b"".join((_U16.pack(len(app_id)), app_id, _TIMES.pack(issue_ts, expire, salt), services))
     signature = _signature(app_certificate, issue_ts, salt, signing_info)
     content = b"".join((_U16.pack(len(signature)), signature, signing_info))
     return VERSION_007 + binascii.b2a_base64(zlib.compress(content), newline=False).decode("ascii")
@@ -65,16 +63,12 @@ def build_many(jobs: Sequence[tuple[bytes, bytes, int, int, int, bytes]], thread
     return [build007(*job) for job in jobs]
 
 
-def verify007(
-    signature: bytes, signing_info: bytes, app_certificate: bytes, issue_ts: int, salt: int
-) -> bool:
+def verify007(signature: bytes, signing_info: bytes, app_certificate: bytes, issue_ts: int, salt: int) -> bool:
     expected = _signature(app_certificate, issue_ts, salt, signing_info)
     return hmac.compare_digest(expected, signature)
 
 
-def build006(
-    app_id: bytes, app_certificate: bytes, channel_name: bytes, uid: bytes, message: bytes
-) -> str:
+def build006(app_id: bytes, app_certificate: bytes, channel_name: bytes, uid: bytes, message: bytes) -> str:
     signature = hmac.digest(app_certificate, app_id + channel_name + uid + message, "sha256")
     content = b"".join(
         (
@@ -91,9 +85,7 @@ def build006(
 
 def _decode_body(token: str) -> bytes:
     if len(token) > MAX_TOKEN_CHARS:
-        raise MalformedTokenError(
-            f"token is {len(token)} characters long; at most {MAX_TOKEN_CHARS} are allowed"
-        )
+        raise MalformedTokenError(f"token is {len(token)} characters long; at most {MAX_TOKEN_CHARS} are allowed")
     if not token.startswith(VERSION_007):
         raise MalformedTokenError("token does not start with the version prefix '007'")
     try:

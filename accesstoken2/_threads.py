@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 from ._validate import check_int
 
 MAX_THREADS = 256
 
 
-def thread_count(threads: Optional[int], jobs: int) -> int:
+def thread_count(threads: int | None, jobs: int) -> int:
     """``threads`` checked (1..256), or the CPU count; never more than there are jobs."""
     if threads is None:
         threads = os.cpu_count() or 1

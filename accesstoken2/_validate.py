@@ -25,9 +25,7 @@ def _type_name(value: Any) -> str:
 
 def check_int(name: str, value: Any, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ParameterTypeError(
-            name, f"{name} must be an integer from {low} to {high}, not {_type_name(value)}"
-        )
+        raise ParameterTypeError(name, f"{name} must be an integer from {low} to {high}, not {_type_name(value)}")
     if not low <= value <= high:
         raise InvalidParameterError(name, f"{name} must be an integer from {low} to {high} (got {value})")
     return int(value)
@@ -55,12 +53,11 @@ def check_text(name: str, value: Any) -> bytes:
         data = value.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidParameterError(
-            name, f"{name} cannot be encoded as UTF-8 (it holds a lone surrogate); use text of at most {MAX_TEXT} UTF-8 bytes"
+            name,
+            f"{name} cannot be encoded as UTF-8 (lone surrogate); use text of at most {MAX_TEXT} UTF-8 bytes",
         ) from None
     if len(data) > MAX_TEXT:
-        raise InvalidParameterError(
-            name, f"{name} is {len(data)} UTF-8 bytes long; at most {MAX_TEXT} are allowed"
-        )
+        raise InvalidParameterError(name, f"{name} is {len(data)} UTF-8 bytes long; at most {MAX_TEXT} are allowed")
     return data
 
 
@@ -81,9 +78,7 @@ def check_hex32(name: str, value: Any) -> bytes:
     if not isinstance(value, str):
         raise ParameterTypeError(name, f"{name} must be a str of 32 hexadecimal characters, not {_type_name(value)}")
     if len(value) != 32:
-        raise InvalidParameterError(
-            name, f"{name} must be 32 hexadecimal characters (got {len(value)} characters)"
-        )
+        raise InvalidParameterError(name, f"{name} must be 32 hexadecimal characters (got {len(value)} characters)")
     if not _HEX.issuperset(value):
         raise InvalidParameterError(
             name, f"{name} must be 32 hexadecimal characters (got 32 characters, not all hexadecimal)"

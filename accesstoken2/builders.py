@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import hashlib
 from enum import IntEnum
-from typing import Optional
 
 from ._validate import check_text
 from .errors import InvalidParameterError
 from .services import (
+    Rtm2Permissions,
+    Service,
     ServiceApaas,
     ServiceChat,
     ServiceConvoAI,
@@ -19,21 +20,20 @@ from .services import (
     ServiceRtm,
     ServiceRtm2,
     ServiceStt,
-    Service,
 )
 from .token2 import AccessToken2
 
 __all__ = [
+    "ApaasTokenBuilder",
+    "ChatTokenBuilder",
+    "ConvoAITokenBuilder",
+    "EducationTokenBuilder",
+    "FpaTokenBuilder",
     "Role",
     "Role_Publisher",
     "Role_Subscriber",
     "RtcTokenBuilder",
     "RtmTokenBuilder",
-    "ChatTokenBuilder",
-    "FpaTokenBuilder",
-    "ApaasTokenBuilder",
-    "EducationTokenBuilder",
-    "ConvoAITokenBuilder",
     "SttTokenBuilder",
     "build_app_token",
     "build_user_token",
@@ -53,21 +53,19 @@ Role_Subscriber = 2
 FPA_TOKEN_LIFETIME = 24 * 3600
 
 
-def _token(app_id: str, app_certificate: str, expire: int, issue_ts: Optional[int], salt: Optional[int]) -> AccessToken2:
+def _token(app_id: str, app_certificate: str, expire: int, issue_ts: int | None, salt: int | None) -> AccessToken2:
     return AccessToken2(app_id, app_certificate, issue_ts=issue_ts or 0, expire=expire, salt=salt)
 
 
 def _is_publisher(role: int, name: str = "role") -> bool:
     if isinstance(role, bool) or role not in (Role_Publisher, Role_Subscriber):
-        raise InvalidParameterError(
-            name, f"{name} must be Role_Publisher (1) or Role_Subscriber (2) (got {role!r})"
-        )
+        raise InvalidParameterError(name, f"{name} must be Role_Publisher (1) or Role_Subscriber (2) (got {role!r})")
     return role == Role_Publisher
 
 
 def _rtc_service(
     channel_name: str,
-    account: "int | str",
+    account: int | str,
     publisher: bool,
     join: int,
     audio: int,
@@ -102,17 +100,25 @@ class RtcTokenBuilder:
         app_id: str,
         app_certificate: str,
         channel_name: str,
-        uid: "int | str",
+        uid: int | str,
         role: int,
         token_expire: int,
         privilege_expire: int = 0,
         *,
-        issue_ts: Optional[int] = None,
-        salt: Optional[int] = None,
+        issue_ts: int | None = None,
+        salt: int | None = None,
     ) -> str:
         """RTC token for a numeric ``uid`` (0: any uid).  Times are seconds from now."""
         return RtcTokenBuilder.build_token_with_user_account(
-            app_id, app_certificate, channel_name, uid, role, token_expire, privilege_expire, issue_ts=issue_ts, salt=salt
+            app_id,
+            app_certificate,
+            channel_name,
+            uid,
+            role,
+            token_expire,
+            privilege_expire,
+            issue_ts=issue_ts,
+            salt=salt,
         )
 
     @staticmethod
@@ -120,13 +126,13 @@ class RtcTokenBuilder:
         app_id: str,
         app_certificate: str,
         channel_name: str,
-        account: "int | str",
+        account: int | str,
         role: int,
         token_expire: int,
         privilege_expire: int = 0,
         *,
-        issue_ts: Optional[int] = None,
-        salt: Optional[int] = None,
+        issue_ts: int | None = None,
+        salt: int | None = None,
     ) -> str:
         """RTC token for a user ``account`` string."""
         token = _token(app_id, app_certificate, token_expire, issue_ts, salt)
@@ -139,15 +145,15 @@ class RtcTokenBuilder:
         app_id: str,
         app_certificate: str,
         channel_name: str,
-        uid: "int | str",
+        uid: int | str,
         token_expire: int,
         join_channel_privilege_expire: int,
         pub_audio_privilege_expire: int,
         pub_video_privilege_expire: int,
         pub_data_stream_privilege_expire: int,
         *,
-        issue_ts: Optional[int] = None,
-        salt: Optional[int] = None,
+        issue_ts: int | None = None,
+        salt: int | None = None,
     ) -> str:
         """RTC token with a separate lifetime for each of the four privileges."""
         return RtcTokenBuilder.build_token_with_user_account_and_privilege(
@@ -169,15 +175,15 @@ class RtcTokenBuilder:
         app_id: str,
         app_certificate: str,
         channel_name: str,
-        account: "int | str",
+        account: int | str,
         token_expire: int,
         join_channel_privilege_expire: int,
         pub_audio_privilege_expire: int,
         pub_video_privilege_expire: int,
         pub_data_stream_privilege_expire: int,
         *,
-        issue_ts: Optional[int] = None,
-        salt: Optional[int] = None,
+        issue_ts: int | None = None,
+        salt: int | None = None,
     ) -> str:
         """RTC token for an account with a separate lifetime for each privilege."""
         token = _token(app_id, app_certificate, token_expire, issue_ts, salt)
@@ -197,13 +203,13 @@ class RtcTokenBuilder:
         app_id: str,
         app_certificate: str,
         channel_name: str,
-        account: "int | str",
+        account: int | str,
         role: int,
         token_expire: int,
         privilege_expire: int = 0,
         *,
-        issue_ts: Optional[int] = None,
-        salt: Optional[int] = None,
+        issue_ts: int | None = None,
+        salt: int | None = None,
     ) -> str:
         """RTC token plus an RTM login for the same account (login lasts ``token_expire``)."""
         token = _token(app_id, app_certificate, token_expire, issue_ts, salt)
@@ -217,7 +223,7 @@ class RtcTokenBuilder:
         app_id: str,
         app_certificate: str,
         channel_name: str,
-        rtc_account: "int | str",
+        rtc_account: int | str,
         rtc_role: int,
         rtc_token_expire: int,
         join_channel_privilege_expire: int,
@@ -227,8 +233,8 @@ class RtcTokenBuilder:
         rtm_user_id: str,
         rtm_token_expire: int,
         *,
-        issue_ts: Optional[int] = None,
-        salt: Optional[int] = None,
+        issue_ts: int | None = None,
+        salt: int | None = None,
     ) -> str:
         """RTC token plus an RTM (type 2) login with its own user id and lifetime."""
         return _rtc_rtm_token(
@@ -254,7 +260,7 @@ def _rtc_rtm_token(
     app_id: str,
     app_certificate: str,
     channel_name: str,
-    rtc_account: "int | str",
+    rtc_account: int | str,
     rtc_role: int,
     rtc_token_expire: int,
     join: int,
@@ -263,9 +269,9 @@ def _rtc_rtm_token(
     data: int,
     rtm_user_id: str,
     rtm_token_expire: int,
-    extra: Optional[Service],
-    issue_ts: Optional[int],
-    salt: Optional[int],
+    extra: Service | None,
+    issue_ts: int | None,
+    salt: int | None,
 ) -> str:
     token = _token(app_id, app_certificate, rtc_token_expire, issue_ts, salt)
     rtc = _rtc_service(channel_name, rtc_account, _is_publisher(rtc_role, "rtc_role"), join, audio, video, data)
@@ -283,8 +289,8 @@ class RtmTokenBuilder:
         user_id: str,
         expire: int,
         *,
-        issue_ts: Optional[int] = None,
-        salt: Optional[int] = None,
+        issue_ts: int | None = None,
+        salt: int | None = None,
     ) -> str:
         """RTM login token for ``user_id``, valid ``expire`` seconds."""
         token = _token(app_id, app_certificate, expire, issue_ts, salt)
@@ -295,11 +301,11 @@ class RtmTokenBuilder:
         app_id: str,
         app_certificate: str,
         user_id: str,
-        permissions: Optional[ServiceRtm2.Permissions],
+        permissions: Rtm2Permissions | None,
         expire: int = 0,
         *,
-        issue_ts: Optional[int] = None,
-        salt: Optional[int] = None,
+        issue_ts: int | None = None,
+        salt: int | None = None,
     ) -> str:
         """RTM2 token with resource-level ``permissions`` (a ``ServiceRtm2.Permissions``)."""
         token = _token(app_id, app_certificate, expire, issue_ts, salt)
@@ -317,8 +323,8 @@ class ChatTokenBuilder:
         user_id: str,
         expire: int,
         *,
-        issue_ts: Optional[int] = None,
-        salt: Optional[int] = None,
+        issue_ts: int | None = None,
+        salt: int | None = None,
     ) -> str:
         """Chat user token for ``user_id`` (the Chat user's UUID), valid ``expire`` seconds."""
         token = _token(app_id, app_certificate, expire, issue_ts, salt)
@@ -330,8 +336,8 @@ class ChatTokenBuilder:
         app_certificate: str,
         expire: int,
         *,
-        issue_ts: Optional[int] = None,
-        salt: Optional[int] = None,
+        issue_ts: int | None = None,
+        salt: int | None = None,
     ) -> str:
         """Chat app token (for the Chat REST API), valid ``expire`` seconds."""
         token = _token(app_id, app_certificate, expire, issue_ts, salt)
@@ -356,8 +362,8 @@ class FpaTokenBuilder:
         app_id: str,
         app_certificate: str,
         *,
-        issue_ts: Optional[int] = None,
-        salt: Optional[int] = None,
+        issue_ts: int | None = None,
+        salt: int | None = None,
     ) -> str:
         """FPA login token valid 24 hours."""
         token = _token(app_id, app_certificate, FPA_TOKEN_LIFETIME, issue_ts, salt)
@@ -376,8 +382,8 @@ class ApaasTokenBuilder:
         role: int,
         expire: int,
         *,
-        issue_ts: Optional[int] = None,
-        salt: Optional[int] = None,
+        issue_ts: int | None = None,
+        salt: int | None = None,
     ) -> str:
         """A user in a room: APaaS room-user + RTM login + Chat user (the MD5 hex of ``user_uuid``)."""
         token = _token(app_id, app_certificate, expire, issue_ts, salt)
@@ -396,8 +402,8 @@ class ApaasTokenBuilder:
         user_uuid: str,
         expire: int,
         *,
-        issue_ts: Optional[int] = None,
-        salt: Optional[int] = None,
+        issue_ts: int | None = None,
+        salt: int | None = None,
     ) -> str:
         """A user outside any room."""
         token = _token(app_id, app_certificate, expire, issue_ts, salt)
@@ -409,8 +415,8 @@ class ApaasTokenBuilder:
         app_certificate: str,
         expire: int,
         *,
-        issue_ts: Optional[int] = None,
-        salt: Optional[int] = None,
+        issue_ts: int | None = None,
+        salt: int | None = None,
     ) -> str:
         """The app itself (server-side calls)."""
         token = _token(app_id, app_certificate, expire, issue_ts, salt)
@@ -429,7 +435,7 @@ class ConvoAITokenBuilder:
         app_id: str,
         app_certificate: str,
         channel_name: str,
-        rtc_account: "int | str",
+        rtc_account: int | str,
         rtc_role: int,
         rtc_token_expire: int,
         join_channel_privilege_expire: int,
@@ -439,8 +445,8 @@ class ConvoAITokenBuilder:
         rtm_user_id: str,
         rtm_token_expire: int,
         *,
-        issue_ts: Optional[int] = None,
-        salt: Optional[int] = None,
+        issue_ts: int | None = None,
+        salt: int | None = None,
     ) -> str:
         """RTC (as ``build_token_with_rtm2``) + RTM login + ConvoAI with an empty privilege map."""
         return _rtc_rtm_token(
@@ -470,7 +476,7 @@ class SttTokenBuilder:
         app_id: str,
         app_certificate: str,
         channel_name: str,
-        rtc_account: "int | str",
+        rtc_account: int | str,
         rtc_role: int,
         rtc_token_expire: int,
         join_channel_privilege_expire: int,
@@ -480,8 +486,8 @@ class SttTokenBuilder:
         rtm_user_id: str,
         rtm_token_expire: int,
         *,
-        issue_ts: Optional[int] = None,
-        salt: Optional[int] = None,
+        issue_ts: int | None = None,
+        salt: int | None = None,
     ) -> str:
         """RTC (as ``build_token_with_rtm2``) + RTM login + STT with an empty privilege map."""
         return _rtc_rtm_token(

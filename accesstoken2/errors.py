@@ -9,11 +9,11 @@ range.  They never contain an app certificate.
 from __future__ import annotations
 
 __all__ = [
-    "TokenError",
-    "InvalidParameterError",
-    "ParameterTypeError",
     "EmptyTokenError",
+    "InvalidParameterError",
     "MalformedTokenError",
+    "ParameterTypeError",
+    "TokenError",
 ]
 
 

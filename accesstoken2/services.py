@@ -4,38 +4,40 @@ reference Python builders, plus :class:`enum.IntEnum` names for new code."""
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable, Mapping
 from enum import IntEnum
 from types import MappingProxyType
-from typing import Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Tuple, Type
+from typing import Any, ClassVar
 
 from ._validate import check_i16, check_text, check_u16, check_u32, uid_text, warn_if_timestamp
 from .errors import InvalidParameterError, ParameterTypeError
 
 __all__ = [
-    "ServiceType",
-    "Service",
-    "ServiceRtc",
-    "ServiceRtm",
-    "ServiceStreaming",
-    "ServiceFpa",
-    "ServiceChat",
-    "ServiceFCdn",
-    "ServiceApaas",
-    "ServiceEducation",
-    "ServiceRtm2",
-    "ServiceConvoAI",
-    "ServiceStt",
-    "RtcPrivilege",
-    "RtmPrivilege",
-    "StreamingPrivilege",
-    "FpaPrivilege",
+    "SERVICE_CLASSES",
+    "ApaasPrivilege",
     "ChatPrivilege",
     "FcdnPrivilege",
-    "ApaasPrivilege",
+    "FpaPrivilege",
+    "RtcPrivilege",
+    "Rtm2PermissionType",
+    "Rtm2Permissions",
     "Rtm2Privilege",
     "Rtm2ResourceType",
-    "Rtm2PermissionType",
-    "SERVICE_CLASSES",
+    "RtmPrivilege",
+    "Service",
+    "ServiceApaas",
+    "ServiceChat",
+    "ServiceConvoAI",
+    "ServiceEducation",
+    "ServiceFCdn",
+    "ServiceFpa",
+    "ServiceRtc",
+    "ServiceRtm",
+    "ServiceRtm2",
+    "ServiceStreaming",
+    "ServiceStt",
+    "ServiceType",
+    "StreamingPrivilege",
 ]
 
 _U16 = struct.Struct("<H")
@@ -124,14 +126,14 @@ class Service:
 
     kServiceType: ClassVar[int] = 0
     #: names of the fields written after the privilege map, in wire order
-    FIELDS: ClassVar[Tuple[str, ...]] = ()
+    FIELDS: ClassVar[tuple[str, ...]] = ()
     #: the IntEnum of this service's privileges, if it defines any
-    Privilege: ClassVar[Optional[Type[IntEnum]]] = None
+    Privilege: ClassVar[type[IntEnum] | None] = None
 
-    __slots__ = ("_privileges", "_body")
+    __slots__ = ("_body", "_privileges")
 
     def __init__(self) -> None:
-        self._privileges: Dict[int, int] = {}
+        self._privileges: dict[int, int] = {}
         self._body = b""
 
     @property
@@ -155,7 +157,7 @@ class Service:
         warn_if_timestamp("expire", value)
         self._privileges[key] = value
 
-    def fields(self) -> Dict[str, Any]:
+    def fields(self) -> dict[str, Any]:
         """The service's fields by name, in wire order."""
         return {name: getattr(self, name) for name in self.FIELDS}
 
@@ -171,7 +173,7 @@ class Service:
         return head + self._pack_body()
 
     @classmethod
-    def _from_wire(cls, privileges: Dict[int, int], fields: Tuple[Any, ...]) -> "Service":
+    def _from_wire(cls, privileges: dict[int, int], fields: tuple[Any, ...]) -> Service:
         service = cls(*fields)
         service._privileges = privileges
         return service
@@ -196,10 +198,10 @@ class Service:
 class _ChannelAccountService(Service):
     """RTC, Streaming and FCDN: a channel name and a uid or account."""
 
-    __slots__ = ("_channel_name", "_account")
+    __slots__ = ("_account", "_channel_name")
     _ACCOUNT_PARAMETER: ClassVar[str] = "account"
 
-    def __init__(self, channel_name: str = "", account: "int | str" = "") -> None:
+    def __init__(self, channel_name: str = "", account: int | str = "") -> None:
         super().__init__()
         account_text = uid_text(self._ACCOUNT_PARAMETER, account)
         self._channel_name = channel_name
@@ -230,7 +232,7 @@ class ServiceRtc(_ChannelAccountService):
     _ACCOUNT_PARAMETER = "uid"
     __slots__ = ()
 
-    def __init__(self, channel_name: str = "", uid: "int | str" = 0) -> None:
+    def __init__(self, channel_name: str = "", uid: int | str = 0) -> None:
         super().__init__(channel_name, uid)
 
     @property
@@ -337,7 +339,7 @@ class ServiceApaas(Service):
     kPrivilegeApp = 3
     FIELDS = ("room_uuid", "user_uuid", "role")
     Privilege = ApaasPrivilege
-    __slots__ = ("_room_uuid", "_user_uuid", "_role")
+    __slots__ = ("_role", "_room_uuid", "_user_uuid")
 
     def __init__(self, room_uuid: str = "", user_uuid: str = "", role: int = -1) -> None:
         super().__init__()
@@ -366,7 +368,7 @@ class ServiceApaas(Service):
 ServiceEducation = ServiceApaas
 
 
-class _Rtm2Permissions:
+class Rtm2Permissions:
     """RTM2 resource permissions: resource type -> permission type -> resource names."""
 
     kMessageChannels = 0
@@ -380,7 +382,7 @@ class _Rtm2Permissions:
     __slots__ = ("details",)
 
     def __init__(self) -> None:
-        self.details: Dict[int, Dict[int, List[str]]] = {}
+        self.details: dict[int, dict[int, list[str]]] = {}
 
     def add(self, resource_type: int, permission_type: int, resources: Iterable[str]) -> None:
         """Set the resources of one resource type and permission type (replacing earlier ones)."""
@@ -394,9 +396,7 @@ class _Rtm2Permissions:
         for name in names:
             check_text("resources", name)
         if len(names) > 0xFFFF:
-            raise InvalidParameterError(
-                "resources", f"resources holds {len(names)} names; at most 65535 are allowed"
-            )
+            raise InvalidParameterError("resources", f"resources holds {len(names)} names; at most 65535 are allowed")
         self.details.setdefault(resource_key, {})[permission_key] = names
 
     def pack(self) -> bytes:
@@ -412,7 +412,7 @@ class _Rtm2Permissions:
         return b"".join(parts)
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, _Rtm2Permissions):
+        if not isinstance(other, Rtm2Permissions):
             return NotImplemented
         return self.details == other.details
 
@@ -429,16 +429,16 @@ class ServiceRtm2(Service):
     kPrivilegeLogin = 1
     FIELDS = ("user_id", "permissions")
     Privilege = Rtm2Privilege
-    Permissions = _Rtm2Permissions
-    __slots__ = ("_user_id", "_permissions")
+    Permissions = Rtm2Permissions
+    __slots__ = ("_permissions", "_user_id")
 
-    def __init__(self, user_id: str = "", permissions: Optional[_Rtm2Permissions] = None) -> None:
+    def __init__(self, user_id: str = "", permissions: Rtm2Permissions | None = None) -> None:
         super().__init__()
         if permissions is None:
-            permissions = _Rtm2Permissions()
+            permissions = Rtm2Permissions()
         elif isinstance(permissions, dict):
             permissions = _permissions_from_tree(permissions)
-        elif not isinstance(permissions, _Rtm2Permissions):
+        elif not isinstance(permissions, Rtm2Permissions):
             raise ParameterTypeError(
                 "permissions",
                 f"permissions must be a ServiceRtm2.Permissions, not {type(permissions).__name__}",
@@ -452,14 +452,14 @@ class ServiceRtm2(Service):
         return self._user_id
 
     @property
-    def permissions(self) -> _Rtm2Permissions:
+    def permissions(self) -> Rtm2Permissions:
         return self._permissions
 
     def get_user_id(self) -> str:
         """The user id (reference API)."""
         return self._user_id
 
-    def get_permissions(self) -> _Rtm2Permissions:
+    def get_permissions(self) -> Rtm2Permissions:
         """The permissions (reference API)."""
         return self._permissions
 
@@ -467,15 +467,15 @@ class ServiceRtm2(Service):
         return self._body + self._permissions.pack()
 
 
-def _permissions_from_tree(tree: Mapping[int, Mapping[int, Iterable[str]]]) -> _Rtm2Permissions:
-    permissions = _Rtm2Permissions()
+def _permissions_from_tree(tree: Mapping[int, Mapping[int, Iterable[str]]]) -> Rtm2Permissions:
+    permissions = Rtm2Permissions()
     for resource_type, by_permission in tree.items():
         for permission_type, names in by_permission.items():
             permissions.add(resource_type, permission_type, names)
     return permissions
 
 
-SERVICE_CLASSES: Dict[int, Type[Service]] = {
+SERVICE_CLASSES: dict[int, type[Service]] = {
     cls.kServiceType: cls
     for cls in (
         ServiceRtc,
@@ -491,7 +491,7 @@ SERVICE_CLASSES: Dict[int, Type[Service]] = {
     )
 }
 
-SERVICE_NAMES: Dict[int, str] = {
+SERVICE_NAMES: dict[int, str] = {
     1: "RTC",
     2: "RTM",
     3: "Streaming",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import struct
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from . import _kernel
 from ._layout import MAX_CONTENT, SALT_MAX, SALT_MIN, U32_MAX
@@ -21,7 +21,7 @@ _FIXED_INFO = 2 + 32 + 12 + 2
 # u16-prefixed 32-byte signature
 _SIGNATURE_SIZE = 2 + 32
 
-KernelJob = Tuple[bytes, bytes, int, int, int, bytes]
+KernelJob = tuple[bytes, bytes, int, int, int, bytes]
 
 
 def random_salt() -> int:
@@ -38,16 +38,16 @@ class AccessToken2:
     """
 
     __slots__ = (
-        "_app_id",
         "_app_certificate",
-        "_issue_ts",
+        "_app_id",
+        "_built",
         "_expire",
+        "_issue_ts",
         "_salt",
         "_services",
         "_signature",
         "_signing_info",
         "_unknown_service_type",
-        "_built",
     )
 
     def __init__(
@@ -57,10 +57,12 @@ class AccessToken2:
         issue_ts: int = 0,
         expire: int = 900,
         *,
-        salt: Optional[int] = None,
+        salt: int | None = None,
     ) -> None:
         if not isinstance(app_id, str):
-            raise ParameterTypeError("app_id", f"app_id must be a str of 32 hexadecimal characters, not {type(app_id).__name__}")
+            raise ParameterTypeError(
+                "app_id", f"app_id must be a str of 32 hexadecimal characters, not {type(app_id).__name__}"
+            )
         if not isinstance(app_certificate, str):
             raise ParameterTypeError(
                 "app_certificate",
@@ -73,11 +75,11 @@ class AccessToken2:
         self._expire = check_u32("expire", expire)
         warn_if_timestamp("expire", self._expire)
         self._salt = random_salt() if salt is None else check_int("salt", salt, 0, U32_MAX)
-        self._services: List[Service] = []
-        self._signature: Optional[bytes] = None
-        self._signing_info: Optional[bytes] = None
-        self._unknown_service_type: Optional[int] = None
-        self._built: Optional[str] = None
+        self._services: list[Service] = []
+        self._signature: bytes | None = None
+        self._signing_info: bytes | None = None
+        self._unknown_service_type: int | None = None
+        self._built: str | None = None
 
     @property
     def app_id(self) -> str:
@@ -98,12 +100,12 @@ class AccessToken2:
         return self._salt
 
     @property
-    def services(self) -> Tuple[Service, ...]:
+    def services(self) -> tuple[Service, ...]:
         """The services in the order they were added (for a parsed token: token order)."""
         return tuple(self._services)
 
     @property
-    def signature(self) -> Optional[bytes]:
+    def signature(self) -> bytes | None:
         """The signature of the last built or parsed token, or None."""
         self._read_built()
         return self._signature
@@ -115,7 +117,7 @@ class AccessToken2:
             self._signing_info = parsed[1]
 
     @property
-    def unknown_service_type(self) -> Optional[int]:
+    def unknown_service_type(self) -> int | None:
         """For a parsed token: the unknown service type where reading stopped, else None."""
         return self._unknown_service_type
 
@@ -125,7 +127,7 @@ class AccessToken2:
             raise ParameterTypeError("service", f"service must be a Service instance, not {type(service).__name__}")
         self._services.append(service)
 
-    def get_services(self, service_type: int) -> List[Service]:
+    def get_services(self, service_type: int) -> list[Service]:
         """All services of ``service_type``, in order."""
         return [service for service in self._services if service.kServiceType == service_type]
 
@@ -156,7 +158,7 @@ class AccessToken2:
         return token
 
     @classmethod
-    def parse(cls, token: str) -> "AccessToken2":
+    def parse(cls, token: str) -> AccessToken2:
         """Read a "007" token string.  Raises :class:`MalformedTokenError` if it is not one.
 
         A service of an unknown type ends the reading: the services before it are kept
@@ -224,7 +226,7 @@ class AccessToken2:
 
     verify_signature = verify
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """The token's content as plain data (never the certificate)."""
         return {
             "app_id": self._app_id,
@@ -249,7 +251,7 @@ def _service_type(service: Service) -> int:
     return service.kServiceType
 
 
-def _plain_fields(service: Service) -> Dict[str, Any]:
+def _plain_fields(service: Service) -> dict[str, Any]:
     fields = service.fields()
     permissions = fields.get("permissions")
     if permissions is not None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import importlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Dict, Iterator, List
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ from accesstoken2 import _kernel, _native
 VECTORS = Path(__file__).parent / "vectors"
 
 
-def _compiled() -> "ModuleType | None":
+def _compiled() -> ModuleType | None:
     if _kernel.extensions_disabled():
         return None
     try:
@@ -31,7 +32,7 @@ def _compiled() -> "ModuleType | None":
         return None
 
 
-KERNELS: Dict[str, ModuleType] = {"python": _native}
+KERNELS: dict[str, ModuleType] = {"python": _native}
 _c = _compiled()
 if _c is not None:
     KERNELS["c"] = _c
@@ -52,7 +53,7 @@ def kernel(implementation: str) -> ModuleType:
 
 
 @pytest.fixture
-def impl_env(implementation: str) -> Dict[str, str]:
+def impl_env(implementation: str) -> dict[str, str]:
     """Environment for a subprocess that must run on the same kernel."""
     env = dict(os.environ)
     if implementation == "python":
@@ -62,7 +63,7 @@ def impl_env(implementation: str) -> Dict[str, str]:
     return env
 
 
-def load_vectors(name: str) -> List[Dict[str, Any]]:
+def load_vectors(name: str) -> list[dict[str, Any]]:
     with open(VECTORS / f"{name}.json", encoding="utf-8") as handle:
-        vectors: List[Dict[str, Any]] = json.load(handle)["vectors"]
+        vectors: list[dict[str, Any]] = json.load(handle)["vectors"]
     return vectors
