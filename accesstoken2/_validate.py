@@ -7,13 +7,14 @@ message names the parameter, the problem and the allowed range.
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any
 
 from ._layout import U16_MAX, U32_MAX
 from .errors import InvalidParameterError, ParameterTypeError
 
-_HEX = frozenset("0123456789abcdefABCDEF")
+_HEX32 = re.compile("[0-9a-fA-F]{32}")
 MAX_TEXT = 0xFFFF
 # 007 times are relative seconds: anything longer than ten years is almost surely a Unix time.
 TEN_YEARS = 10 * 365 * 24 * 3600
@@ -77,17 +78,17 @@ def check_hex32(name: str, value: Any) -> bytes:
     """An app id or certificate: exactly 32 hexadecimal characters.  Never echoes the value."""
     if not isinstance(value, str):
         raise ParameterTypeError(name, f"{name} must be a str of 32 hexadecimal characters, not {_type_name(value)}")
+    if _HEX32.fullmatch(value):
+        return value.encode("ascii")
     if len(value) != 32:
         raise InvalidParameterError(name, f"{name} must be 32 hexadecimal characters (got {len(value)} characters)")
-    if not _HEX.issuperset(value):
-        raise InvalidParameterError(
-            name, f"{name} must be 32 hexadecimal characters (got 32 characters, not all hexadecimal)"
-        )
-    return value.encode("ascii")
+    raise InvalidParameterError(
+        name, f"{name} must be 32 hexadecimal characters (got 32 characters, not all hexadecimal)"
+    )
 
 
 def is_hex32(value: Any) -> bool:
-    return isinstance(value, str) and len(value) == 32 and _HEX.issuperset(value)
+    return isinstance(value, str) and _HEX32.fullmatch(value) is not None
 
 
 def warn_if_timestamp(name: str, value: int) -> None:

@@ -21,12 +21,16 @@ _FIXED_INFO = 2 + 32 + 12 + 2
 # u16-prefixed 32-byte signature
 _SIGNATURE_SIZE = 2 + 32
 
+_SALT_BITS = (1 << 27) - 1  # 2**27 is the first power of two above SALT_MAX
 KernelJob = tuple[bytes, bytes, int, int, int, bytes]
 
 
 def random_salt() -> int:
-    """A salt from the operating system's cryptographic source, in 1..99,999,999."""
-    return SALT_MIN + secrets.randbelow(SALT_MAX - SALT_MIN + 1)
+    """A salt from :mod:`secrets`, uniform in 1..99,999,999 (27 random bits, rejection sampled)."""
+    while True:
+        candidate = int.from_bytes(secrets.token_bytes(4), "little") & _SALT_BITS
+        if candidate < SALT_MAX:
+            return SALT_MIN + candidate
 
 
 class AccessToken2:
