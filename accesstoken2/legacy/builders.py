@@ -1,0 +1,187 @@
+"""Builders of legacy "006" tokens with the names of Agora's reference ``RtcTokenBuilder.py`` and
+``RtmTokenBuilder.py``.
+
+Every method has a snake_case alias and takes keyword-only ``ts`` (the message timestamp,
+default now + 24 h) and ``salt`` (default random) for reproducible tokens.  Privilege expiry
+times are absolute Unix seconds; 0 means no limit.
+"""
+
+from __future__ import annotations
+
+from .._validate import check_text, check_u32
+from ..errors import InvalidParameterError
+from .access_token import (
+    AccessToken,
+    kJoinChannel,
+    kPublishAudioStream,
+    kPublishDataStream,
+    kPublishVideoStream,
+    kRtmLogin,
+)
+
+__all__ = [
+    "Role_Admin",
+    "Role_Attendee",
+    "Role_Publisher",
+    "Role_Rtm_User",
+    "Role_Subscriber",
+    "RtcTokenBuilder",
+    "RtmTokenBuilder",
+]
+
+Role_Attendee = 0  # deprecated: same as Role_Publisher
+Role_Publisher = 1
+Role_Subscriber = 2
+Role_Admin = 101  # deprecated: same as Role_Publisher
+
+Role_Rtm_User = 1
+
+_PUBLISHING_ROLES = (Role_Attendee, Role_Publisher, Role_Admin)
+_RTC_PRIVILEGES = (kJoinChannel, kPublishAudioStream, kPublishVideoStream, kPublishDataStream)
+
+
+def _is_publisher(role: int) -> bool:
+    if isinstance(role, bool) or not isinstance(role, int) or role not in (*_PUBLISHING_ROLES, Role_Subscriber):
+        raise InvalidParameterError(
+            "role",
+            f"role must be Role_Attendee (0), Role_Publisher (1), Role_Subscriber (2) or Role_Admin (101) "
+            f"(got {role!r})",
+        )
+    return role in _PUBLISHING_ROLES
+
+
+def _rtc_token(
+    appId: str,
+    appCertificate: str,
+    channelName: str,
+    account: int | str,
+    expiries: tuple[int, ...],
+    ts: int | None,
+    salt: int | None,
+) -> str:
+    token = AccessToken(appId, appCertificate, channelName, account, ts=ts, salt=salt)
+    for privilege, expire in zip(_RTC_PRIVILEGES, expiries):
+        token.add_privilege(privilege, expire)
+    return token.build()
+
+
+class RtcTokenBuilder:
+    """006 RTC tokens: join a channel and, for publishers, publish audio, video and data."""
+
+    @staticmethod
+    def buildTokenWithUid(
+        appId: str,
+        appCertificate: str,
+        channelName: str,
+        uid: int | str,
+        role: int,
+        privilegeExpiredTs: int,
+        *,
+        ts: int | None = None,
+        salt: int | None = None,
+    ) -> str:
+        """Token for a numeric ``uid`` (0: any uid) valid until ``privilegeExpiredTs``."""
+        return RtcTokenBuilder.buildTokenWithAccount(
+            appId, appCertificate, channelName, uid, role, privilegeExpiredTs, ts=ts, salt=salt
+        )
+
+    @staticmethod
+    def buildTokenWithAccount(
+        appId: str,
+        appCertificate: str,
+        channelName: str,
+        account: int | str,
+        role: int,
+        privilegeExpiredTs: int,
+        *,
+        ts: int | None = None,
+        salt: int | None = None,
+    ) -> str:
+        """Token for a user ``account``.  Publisher, attendee and admin get privileges 1-4;
+        a subscriber gets only 1 (join channel)."""
+        publisher = _is_publisher(role)
+        expire = check_u32("privilegeExpiredTs", privilegeExpiredTs)
+        expiries = (expire, expire, expire, expire) if publisher else (expire,)
+        return _rtc_token(appId, appCertificate, channelName, account, expiries, ts, salt)
+
+    @staticmethod
+    def buildTokenWithUidAndPrivilege(
+        appId: str,
+        appCertificate: str,
+        channelName: str,
+        uid: int | str,
+        joinChannelPrivilegeExpiredTs: int,
+        pubAudioPrivilegeExpiredTs: int,
+        pubVideoPrivilegeExpiredTs: int,
+        pubDataStreamPrivilegeExpiredTs: int,
+        *,
+        ts: int | None = None,
+        salt: int | None = None,
+    ) -> str:
+        """Token for a numeric ``uid`` with a separate expiry time for each of privileges 1-4."""
+        return RtcTokenBuilder.buildTokenWithUserAccountAndPrivilege(
+            appId,
+            appCertificate,
+            channelName,
+            uid,
+            joinChannelPrivilegeExpiredTs,
+            pubAudioPrivilegeExpiredTs,
+            pubVideoPrivilegeExpiredTs,
+            pubDataStreamPrivilegeExpiredTs,
+            ts=ts,
+            salt=salt,
+        )
+
+    @staticmethod
+    def buildTokenWithUserAccountAndPrivilege(
+        appId: str,
+        appCertificate: str,
+        channelName: str,
+        account: int | str,
+        joinChannelPrivilegeExpiredTs: int,
+        pubAudioPrivilegeExpiredTs: int,
+        pubVideoPrivilegeExpiredTs: int,
+        pubDataStreamPrivilegeExpiredTs: int,
+        *,
+        ts: int | None = None,
+        salt: int | None = None,
+    ) -> str:
+        """Token for a user ``account`` with a separate expiry time for each of privileges 1-4."""
+        expiries = (
+            check_u32("joinChannelPrivilegeExpiredTs", joinChannelPrivilegeExpiredTs),
+            check_u32("pubAudioPrivilegeExpiredTs", pubAudioPrivilegeExpiredTs),
+            check_u32("pubVideoPrivilegeExpiredTs", pubVideoPrivilegeExpiredTs),
+            check_u32("pubDataStreamPrivilegeExpiredTs", pubDataStreamPrivilegeExpiredTs),
+        )
+        return _rtc_token(appId, appCertificate, channelName, account, expiries, ts, salt)
+
+    build_token_with_uid = buildTokenWithUid
+    build_token_with_account = buildTokenWithAccount
+    build_token_with_uid_and_privilege = buildTokenWithUidAndPrivilege
+    build_token_with_user_account_and_privilege = buildTokenWithUserAccountAndPrivilege
+
+
+class RtmTokenBuilder:
+    """006 RTM tokens: the user account goes in the channel-name slot, the uid is empty."""
+
+    @staticmethod
+    def buildToken(
+        appId: str,
+        appCertificate: str,
+        userAccount: str,
+        role: int,
+        privilegeExpiredTs: int,
+        *,
+        ts: int | None = None,
+        salt: int | None = None,
+    ) -> str:
+        """Token granting RTM login (privilege 1000) to ``userAccount`` until ``privilegeExpiredTs``."""
+        check_text("userAccount", userAccount)
+        if isinstance(role, bool) or not isinstance(role, int) or role != Role_Rtm_User:
+            raise InvalidParameterError("role", f"role must be Role_Rtm_User (1) (got {role!r})")
+        expire = check_u32("privilegeExpiredTs", privilegeExpiredTs)
+        token = AccessToken(appId, appCertificate, userAccount, "", ts=ts, salt=salt)
+        token.add_privilege(kRtmLogin, expire)
+        return token.build()
+
+    build_token = buildToken
