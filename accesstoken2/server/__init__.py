@@ -1,0 +1,32 @@
+"""A token server for Agora access tokens: ``accesstoken2 serve`` (needs ``accesstoken2[server]``).
+
+Configuration comes from the environment (``AGORA_APP_ID``, ``AGORA_APP_CERTIFICATE``,
+``ACCESSTOKEN2_DEFAULT_EXPIRE``, ``ACCESSTOKEN2_MAX_EXPIRE``, ``ACCESSTOKEN2_CORS_ORIGINS``,
+``ACCESSTOKEN2_API_KEY``).  Run it with :func:`serve`, or with uvicorn directly::
+
+    uvicorn accesstoken2.server:create_app --factory --host 127.0.0.1 --port 8080
+
+This package imports FastAPI only when the app is built, so :func:`serve` can tell a user
+without the extra what to install.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Callable
+
+from .config import ConfigurationError, Settings
+from .runner import serve
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+__all__ = ["ConfigurationError", "Settings", "create_app", "serve"]
+
+
+def create_app(settings: Settings | None = None, *, clock: Callable[[], float] = time.time) -> FastAPI:
+    """The ASGI application for ``settings`` (default: read from the environment, which raises
+    :class:`ConfigurationError` when a setting is missing or malformed)."""
+    from .app import build_app
+
+    return build_app(settings, clock=clock)

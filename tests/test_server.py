@@ -1,0 +1,795 @@
+"""The token server, in process: every endpoint, every error path, the settings and the Chat app token cache."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import threading
+from collections.abc import Iterator
+from typing import Any, Callable
+
+import pytest
+
+pytest.importorskip("fastapi")
+httpx = pytest.importorskip("httpx")
+
+from accesstoken2 import AccessToken2, ServiceChat, ServiceRtc, ServiceRtm, ServiceType  # noqa: E402
+from accesstoken2.server import ConfigurationError, Settings, create_app, serve  # noqa: E402
+from accesstoken2.server.app import MAX_BODY_BYTES  # noqa: E402
+from accesstoken2.server.chat_cache import AppTokenCache, renewal_margin  # noqa: E402
+
+APP_ID = "970CA35de60c44645bbae8a215061b33"
+CERT = "5CFd2fd1755d40ecb72977518be15d3b"
+OTHER_CERT = "0123456789abcdef0123456789abcdef"
+API_KEY = "k" * 12 + "-test-key-2026"
+NOW = 1_700_000_000
+
+ENV = {"AGORA_APP_ID": APP_ID, "AGORA_APP_CERTIFICATE": CERT}
+SERVER_ENV_NAMES = (
+    "AGORA_APP_ID",
+    "AGORA_APP_CERTIFICATE",
+    "ACCESSTOKEN2_DEFAULT_EXPIRE",
+    "ACCESSTOKEN2_MAX_EXPIRE",
+    "ACCESSTOKEN2_CORS_ORIGINS",
+    "ACCESSTOKEN2_API_KEY",
+)
+
+
+class FakeClock:
+    def __init__(self, now: float = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Client:
+    """A synchronous face on httpx.AsyncClient over the ASGI app (no network)."""
+
+    def __init__(self, app: Any, raise_app_exceptions: bool = True) -> None:
+        self._loop = asyncio.new_event_loop()
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
+        self._client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        return self._loop.run_until_complete(self._client.request(method, url, **kwargs))
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        return self.request("POST", url, **kwargs)
+
+    def gather(self, calls: list[Callable[[], Any]]) -> list[Any]:
+        async def run() -> list[Any]:
+            return list(await asyncio.gather(*(call() for call in calls)))
+
+        return self._loop.run_until_complete(run())
+
+    @property
+    def raw(self) -> Any:
+        return self._client
+
+    def close(self) -> None:
+        self._loop.run_until_complete(self._client.aclose())
+        self._loop.close()
+
+
+def settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {"app_id": APP_ID, "app_certificate": CERT}
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def make_client(clock: FakeClock) -> Iterator[Callable[..., Client]]:
+    clients: list[Client] = []
+
+    def make(raise_app_exceptions: bool = True, **overrides: Any) -> Client:
+        client = Client(create_app(settings(**overrides), clock=clock), raise_app_exceptions)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def client(make_client: Callable[..., Client]) -> Client:
+    return make_client()
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in SERVER_ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def parse_verified(token: str) -> AccessToken2:
+    parsed = AccessToken2.parse(token)
+    assert parsed.verify(CERT)
+    assert not parsed.verify(OTHER_CERT)
+    assert parsed.app_id == APP_ID
+    return parsed
+
+
+def only_service(parsed: AccessToken2, kind: int) -> Any:
+    assert [service.kServiceType for service in parsed.services] == [kind]
+    return parsed.services[0]
+
+
+def detail(response: Any) -> str:
+    body = response.json()
+    assert set(body) == {"detail"}
+    return str(body["detail"])
+
+
+# ---------------------------------------------------------------- settings
+
+
+def test_settings_from_env_defaults() -> None:
+    loaded = Settings.from_env(ENV)
+    assert loaded.app_id == APP_ID and loaded.app_certificate == CERT
+    assert (loaded.default_expire, loaded.max_expire) == (3600, 86400)
+    assert loaded.cors_origins == () and loaded.api_key is None
+
+
+def test_settings_from_env_all_values() -> None:
+    loaded = Settings.from_env(
+        {
+            **ENV,
+            "ACCESSTOKEN2_DEFAULT_EXPIRE": "600",
+            "ACCESSTOKEN2_MAX_EXPIRE": "7200",
+            "ACCESSTOKEN2_CORS_ORIGINS": " https://a.example , http://localhost:3000,, ",
+            "ACCESSTOKEN2_API_KEY": API_KEY,
+        }
+    )
+    assert (loaded.default_expire, loaded.max_expire) == (600, 7200)
+    assert loaded.cors_origins == ("https://a.example", "http://localhost:3000")
+    assert loaded.api_key == API_KEY
+
+
+def test_settings_repr_hides_secrets() -> None:
+    text = repr(settings(api_key=API_KEY))
+    assert APP_ID in text
+    assert CERT not in text and API_KEY not in text
+
+
+@pytest.mark.parametrize("missing", ["AGORA_APP_ID", "AGORA_APP_CERTIFICATE"])
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_settings_missing_credentials(missing: str, value: str | None) -> None:
+    env = dict(ENV)
+    if value is None:
+        del env[missing]
+    else:
+        env[missing] = value
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env(env)
+    assert caught.value.parameter == missing
+    assert f"{missing} is not set" in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["AGORA_APP_ID", "AGORA_APP_CERTIFICATE"])
+@pytest.mark.parametrize("bad", [CERT[:31], CERT + "0", "g" + CERT[1:]])
+def test_settings_malformed_credentials_never_echoed(name: str, bad: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env({**ENV, name: bad})
+    message = str(caught.value)
+    assert caught.value.parameter == name
+    assert "32 hexadecimal characters" in message
+    assert bad not in message and CERT not in message
+
+
+@pytest.mark.parametrize(
+    ("overrides", "name", "phrase"),
+    [
+        ({"ACCESSTOKEN2_DEFAULT_EXPIRE": "1h"}, "ACCESSTOKEN2_DEFAULT_EXPIRE", "whole number of seconds"),
+        ({"ACCESSTOKEN2_DEFAULT_EXPIRE": "-5"}, "ACCESSTOKEN2_DEFAULT_EXPIRE", "whole number of seconds"),
+        ({"ACCESSTOKEN2_DEFAULT_EXPIRE": "0"}, "ACCESSTOKEN2_DEFAULT_EXPIRE", "from 1 to 86400"),
+        ({"ACCESSTOKEN2_MAX_EXPIRE": "86401"}, "ACCESSTOKEN2_MAX_EXPIRE", "from 1 to 86400"),
+        (
+            {"ACCESSTOKEN2_DEFAULT_EXPIRE": "7200", "ACCESSTOKEN2_MAX_EXPIRE": "3600"},
+            "ACCESSTOKEN2_DEFAULT_EXPIRE",
+            "must not exceed ACCESSTOKEN2_MAX_EXPIRE",
+        ),
+        ({"ACCESSTOKEN2_CORS_ORIGINS": "example.com"}, "ACCESSTOKEN2_CORS_ORIGINS", "http:// or https://"),
+        ({"ACCESSTOKEN2_API_KEY": "short"}, "ACCESSTOKEN2_API_KEY", "at least 16 characters"),
+        ({"ACCESSTOKEN2_API_KEY": "x" * 16 + "\u00e9"}, "ACCESSTOKEN2_API_KEY", "printable ASCII"),
+    ],
+)
+def test_settings_malformed_values(overrides: dict[str, str], name: str, phrase: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env({**ENV, **overrides})
+    assert caught.value.parameter == name
+    assert phrase in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_settings_direct_construction_is_checked() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        settings(default_expire=100_000)
+    assert caught.value.parameter == "default_expire"
+    with pytest.raises(ConfigurationError):
+        settings(app_certificate="nope")
+    with pytest.raises(ConfigurationError):
+        settings(api_key="")
+
+
+def test_create_app_refuses_without_configuration(clean_env: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigurationError, match="AGORA_APP_ID is not set"):
+        create_app()
+    clean_env.setenv("AGORA_APP_ID", APP_ID)
+    clean_env.setenv("AGORA_APP_CERTIFICATE", "z" * 32)
+    with pytest.raises(ConfigurationError, match="AGORA_APP_CERTIFICATE must be 32 hexadecimal"):
+        create_app()
+
+
+def test_create_app_reads_environment(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("AGORA_APP_ID", APP_ID)
+    clean_env.setenv("AGORA_APP_CERTIFICATE", CERT)
+    client = Client(create_app())
+    try:
+        token = client.post("/getToken", json={"tokenType": "rtm", "uid": "alice"}).json()["token"]
+    finally:
+        client.close()
+    assert only_service(parse_verified(token), ServiceType.RTM).user_id == "alice"
+
+
+@pytest.mark.parametrize(
+    ("env", "phrase"),
+    [
+        ({}, "AGORA_APP_ID is not set"),
+        ({"AGORA_APP_ID": APP_ID}, "AGORA_APP_CERTIFICATE is not set"),
+        ({"AGORA_APP_ID": APP_ID, "AGORA_APP_CERTIFICATE": CERT[:-1] + "q"}, "AGORA_APP_CERTIFICATE must be"),
+        ({**ENV, "ACCESSTOKEN2_MAX_EXPIRE": "lots"}, "ACCESSTOKEN2_MAX_EXPIRE must be"),
+    ],
+)
+def test_serve_refuses_to_start_with_one_line(clean_env: pytest.MonkeyPatch, env: dict[str, str], phrase: str) -> None:
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+    stream = io.StringIO()
+    assert serve(port=1, stderr=stream) == 2
+    output = stream.getvalue()
+    assert output.startswith("accesstoken2 serve: ") and phrase in output
+    assert output.count("\n") == 1
+    assert CERT not in output and CERT[:-1] not in output
+
+
+@pytest.mark.parametrize(("kwargs", "phrase"), [({"workers": 0}, "workers"), ({"port": 70000}, "port")])
+def test_serve_refuses_bad_arguments(clean_env: pytest.MonkeyPatch, kwargs: dict[str, int], phrase: str) -> None:
+    for name, value in ENV.items():
+        clean_env.setenv(name, value)
+    stream = io.StringIO()
+    assert serve(stderr=stream, **kwargs) == 2
+    assert phrase in stream.getvalue()
+
+
+# ---------------------------------------------------------------- health and documents
+
+
+def test_ping(client: Client) -> None:
+    response = client.get("/ping")
+    assert response.status_code == 200
+    assert response.json() == {"message": "pong"}
+
+
+def test_healthz(client: Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_openapi_document(client: Client) -> None:
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert set(document["paths"]) >= {
+        "/ping",
+        "/healthz",
+        "/getToken",
+        "/v1/token",
+        "/chat/app/token",
+        "/chat/user/{user_id}/token",
+        "/inspect",
+    }
+    assert set(document["components"]["schemas"]["TokenRequest"]["properties"]) == {
+        "tokenType",
+        "channel",
+        "role",
+        "uid",
+        "expire",
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/nothing/here"), ("GET", "/chat/user//token"), ("POST", "/v2/x")]
+)
+def test_unknown_path_is_json_404(client: Client, method: str, path: str) -> None:
+    response = client.request(method, path)
+    assert response.status_code == 404
+    assert detail(response) == "Not Found"
+
+
+def test_wrong_method_is_json_405(client: Client) -> None:
+    response = client.get("/getToken")
+    assert response.status_code == 405
+    assert "Not Allowed" in detail(response)
+
+
+# ---------------------------------------------------------------- POST /getToken
+
+
+@pytest.mark.parametrize(
+    ("role", "privileges"),
+    [("publisher", {1, 2, 3, 4}), ("subscriber", {1}), (None, {1})],
+)
+def test_get_token_rtc_roles(client: Client, clock: FakeClock, role: str | None, privileges: set) -> None:
+    body: dict[str, Any] = {"tokenType": "rtc", "channel": "room-1", "uid": 42}
+    if role is not None:
+        body["role"] = role
+    response = client.post("/getToken", json=body)
+    assert response.status_code == 200
+    assert set(response.json()) == {"token"}
+    parsed = parse_verified(response.json()["token"])
+    assert parsed.issue_ts == NOW and parsed.expire == 3600
+    service = only_service(parsed, ServiceType.RTC)
+    assert isinstance(service, ServiceRtc)
+    assert (service.channel_name, service.uid) == ("room-1", "42")
+    assert set(service.privileges) == privileges
+
+
+@pytest.mark.parametrize(
+    ("uid", "wire"), [(0, ""), ("0", ""), ("123", "123"), (4294967295, "4294967295"), ("bob", "bob")]
+)
+def test_get_token_rtc_uid_forms(client: Client, uid: Any, wire: str) -> None:
+    response = client.post("/getToken", json={"tokenType": "rtc", "channel": "c", "uid": uid, "role": "publisher"})
+    assert response.status_code == 200
+    assert only_service(parse_verified(response.json()["token"]), ServiceType.RTC).uid == wire
+
+
+def test_get_token_rtc_numeric_string_equals_number(client: Client) -> None:
+    tokens = [
+        AccessToken2.parse(
+            client.post("/getToken", json={"tokenType": "rtc", "channel": "c", "uid": uid}).json()["token"]
+        )
+        for uid in (77, "77")
+    ]
+    assert tokens[0].services == tokens[1].services
+
+
+def test_get_token_expire(client: Client) -> None:
+    body = {"tokenType": "rtc", "channel": "c", "uid": 1, "role": "publisher", "expire": 600}
+    parsed = parse_verified(client.post("/getToken", json=body).json()["token"])
+    assert parsed.expire == 600
+    max_body = {**body, "expire": 86400}
+    assert AccessToken2.parse(client.post("/getToken", json=max_body).json()["token"]).expire == 86400
+
+
+def test_get_token_default_expire_from_settings(make_client: Callable[..., Client]) -> None:
+    client = make_client(default_expire=900, max_expire=1800)
+    parsed = AccessToken2.parse(client.post("/getToken", json={"tokenType": "rtm", "uid": "u"}).json()["token"])
+    assert parsed.expire == 900
+    too_long = client.post("/getToken", json={"tokenType": "rtm", "uid": "u", "expire": 1801})
+    assert too_long.status_code == 400
+    assert detail(too_long) == "expire must be an integer from 1 to 1800 (got 1801)"
+
+
+def test_get_token_rtm(client: Client) -> None:
+    for uid, user in (("alice", "alice"), (42, "42")):
+        response = client.post("/getToken", json={"tokenType": "rtm", "uid": uid, "channel": "ignored"})
+        assert response.status_code == 200
+        service = only_service(parse_verified(response.json()["token"]), ServiceType.RTM)
+        assert isinstance(service, ServiceRtm)
+        assert service.user_id == user
+        assert dict(service.privileges) == {1: 3600}
+
+
+def test_get_token_chat_user_and_app(client: Client) -> None:
+    user = client.post("/getToken", json={"tokenType": "chat", "uid": "carol", "expire": 120})
+    service = only_service(parse_verified(user.json()["token"]), ServiceType.CHAT)
+    assert isinstance(service, ServiceChat)
+    assert (service.user_id, dict(service.privileges)) == ("carol", {ServiceChat.kPrivilegeUser: 120})
+    for body in ({"tokenType": "chat"}, {"tokenType": "chat", "uid": ""}):
+        app = client.post("/getToken", json=body)
+        assert app.status_code == 200
+        service = only_service(parse_verified(app.json()["token"]), ServiceType.CHAT)
+        assert (service.user_id, dict(service.privileges)) == ("", {ServiceChat.kPrivilegeApp: 3600})
+
+
+@pytest.mark.parametrize(
+    ("body", "phrase"),
+    [
+        ({"tokenType": "rtc", "uid": 1}, "channel is required"),
+        ({"tokenType": "rtc", "channel": "", "uid": 1}, "channel is required"),
+        ({"tokenType": "rtc", "channel": "c"}, "uid is required"),
+        ({"tokenType": "rtc", "channel": "c", "uid": ""}, "uid is required"),
+        ({"tokenType": "rtc", "channel": "c", "uid": 4294967296}, "uid must be an integer from 0 to 4294967295"),
+        ({"tokenType": "rtc", "channel": "c", "uid": "4294967296"}, "uid must be an integer from 0 to 4294967295"),
+        ({"tokenType": "rtc", "channel": "c", "uid": -1}, "uid must be an integer from 0 to 4294967295"),
+        ({"tokenType": "rtc", "channel": "c" * 65536, "uid": 1}, "channel_name is 65536 UTF-8 bytes long"),
+        ({"tokenType": "rtc", "channel": "c", "uid": 1, "expire": 0}, "expire must be an integer from 1 to 86400"),
+        ({"tokenType": "rtc", "channel": "c", "uid": 1, "expire": 86401}, "expire must be an integer from 1 to 86400"),
+        ({"tokenType": "rtm"}, "uid is required"),
+        ({"tokenType": "rtm", "uid": ""}, "uid is required"),
+        ({"tokenType": "rtm", "uid": "u", "expire": -1}, "expire must be an integer from 1 to 86400"),
+        ({"tokenType": "chat", "expire": 10**12}, "expire must be an integer from 1 to 86400"),
+    ],
+)
+def test_get_token_bad_values_are_400(client: Client, body: dict[str, Any], phrase: str) -> None:
+    response = client.post("/getToken", json=body)
+    assert response.status_code == 400
+    assert phrase in detail(response)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"tokenType": "video"},
+        {"tokenType": "RTC", "channel": "c", "uid": 1},
+        {"tokenType": 1},
+        {"tokenType": "rtc", "channel": 5, "uid": 1},
+        {"tokenType": "rtc", "channel": "c", "uid": 1.5},
+        {"tokenType": "rtc", "channel": "c", "uid": True},
+        {"tokenType": "rtc", "channel": "c", "uid": [1]},
+        {"tokenType": "rtc", "channel": "c", "uid": {"n": 1}},
+        {"tokenType": "rtc", "channel": "c", "uid": 1, "role": "admin"},
+        {"tokenType": "rtc", "channel": "c", "uid": 1, "role": 1},
+        {"tokenType": "rtc", "channel": "c", "uid": 1, "expire": "3600"},
+        {"tokenType": "rtc", "channel": "c", "uid": 1, "expire": 3600.0},
+        {"tokenType": "rtc", "channel": "c", "uid": 1, "expire": False},
+        [],
+        "rtc",
+        None,
+        17,
+    ],
+)
+def test_get_token_wrong_shapes_are_422(client: Client, body: Any) -> None:
+    response = client.post("/getToken", json=body)
+    assert response.status_code == 422
+    assert isinstance(response.json()["detail"], list) and response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"{", b"not json", b'{"tokenType": "rtc",}', b"\xff\xfe", b'{"tokenType": "rtc", "uid": NaN}'],
+)
+def test_get_token_invalid_json_is_422(client: Client, content: bytes) -> None:
+    response = client.post("/getToken", content=content, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"]
+
+
+def test_oversized_body_is_413(client: Client) -> None:
+    response = client.post(
+        "/getToken", content=b"{" + b" " * MAX_BODY_BYTES + b"}", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert "larger than" in detail(response)
+
+
+# ---------------------------------------------------------------- GET /v1/token
+
+
+def test_sample_service_token(client: Client) -> None:
+    response = client.get("/v1/token", params={"channel_name": "demo room"})
+    assert response.status_code == 200
+    parsed = parse_verified(response.json()["token"])
+    service = only_service(parsed, ServiceType.RTC)
+    assert (service.channel_name, service.uid) == ("demo room", "")
+    assert set(service.privileges) == {1, 2, 3, 4}
+    assert parsed.expire == 3600
+    longer = client.get("/v1/token", params={"channel_name": "x", "expire": 7200})
+    assert AccessToken2.parse(longer.json()["token"]).expire == 7200
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ({}, 422),
+        ({"channel_name": ""}, 400),
+        ({"channel_name": "x", "expire": "soon"}, 422),
+        ({"channel_name": "x", "expire": 0}, 400),
+    ],
+)
+def test_sample_service_errors(client: Client, query: dict[str, Any], status: int) -> None:
+    response = client.get("/v1/token", params=query)
+    assert response.status_code == status
+    assert response.json()["detail"]
+
+
+# ---------------------------------------------------------------- Chat token server
+
+
+def test_chat_user_token(client: Client) -> None:
+    response = client.get("/chat/user/dave%20smith/token", params={"expire": 300})
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["expires_in"], body["expires_at"]) == (300, NOW + 300)
+    service = only_service(parse_verified(body["token"]), ServiceType.CHAT)
+    assert (service.user_id, dict(service.privileges)) == ("dave smith", {ServiceChat.kPrivilegeUser: 300})
+
+
+@pytest.mark.parametrize(("query", "status"), [({"expire": 0}, 400), ({"expire": 90000}, 400), ({"expire": "x"}, 422)])
+def test_chat_user_token_errors(client: Client, query: dict[str, Any], status: int) -> None:
+    response = client.get("/chat/user/eve/token", params=query)
+    assert response.status_code == status
+    assert response.json()["detail"]
+
+
+def test_chat_app_token_is_cached_and_renewed_before_expiry(client: Client, clock: FakeClock) -> None:
+    first = client.get("/chat/app/token").json()
+    assert (first["expires_at"], first["expires_in"]) == (NOW + 3600, 3600)
+    service = only_service(parse_verified(first["token"]), ServiceType.CHAT)
+    assert dict(service.privileges) == {ServiceChat.kPrivilegeApp: 3600}
+
+    clock.now = NOW + 3600 - 361  # 10 % of 3600 is the margin: still more than it left
+    second = client.get("/chat/app/token").json()
+    assert second["token"] == first["token"]
+    assert second["expires_in"] == 361
+
+    clock.now = NOW + 3600 - 360  # margin reached: renewed before the token expires
+    third = client.get("/chat/app/token").json()
+    assert third["token"] != first["token"]
+    assert (third["expires_at"], third["expires_in"]) == (NOW + 3240 + 3600, 3600)
+    assert AccessToken2.parse(third["token"]).issue_ts == NOW + 3240
+
+
+def test_chat_app_token_concurrent_requests_build_once(client: Client) -> None:
+    responses = client.gather([lambda: client.raw.get("/chat/app/token") for _ in range(32)])
+    assert {response.status_code for response in responses} == {200}
+    assert len({response.json()["token"] for response in responses}) == 1
+
+
+def test_renewal_margin() -> None:
+    assert renewal_margin(3600) == 360
+    assert renewal_margin(86400) == 8640
+    assert renewal_margin(300) == 60
+    assert renewal_margin(60) == 30
+    assert renewal_margin(1) == 0
+
+
+def test_cache_with_fake_clock() -> None:
+    clock = FakeClock(1000)
+    built: list[int] = []
+
+    def build(issue_ts: int, lifetime: int) -> str:
+        built.append(issue_ts)
+        return f"token-{issue_ts}-{lifetime}"
+
+    cache = AppTokenCache(build, 600, clock=clock)
+    assert cache.margin == 60
+    assert cache.get().token == "token-1000-600"
+    clock.now = 1539
+    assert cache.get().token == "token-1000-600"
+    clock.now = 1540
+    renewed = cache.get()
+    assert (renewed.token, renewed.issue_ts, renewed.expires_at) == ("token-1540-600", 1540, 2140)
+    clock.now = 1200  # the clock went back before the issue time: do not hand out a token "from the future"
+    assert cache.get().issue_ts == 1200
+    assert built == [1000, 1540, 1200] and cache.builds == 3
+
+
+def test_cache_concurrent_threads_build_once() -> None:
+    started = threading.Event()
+    release = threading.Event()
+    calls: list[int] = []
+
+    def slow_build(issue_ts: int, lifetime: int) -> str:
+        calls.append(issue_ts)
+        started.set()
+        release.wait(5)
+        return f"t{len(calls)}"
+
+    cache = AppTokenCache(slow_build, 3600, clock=FakeClock())
+    results: list[str] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        token = cache.get().token
+        with lock:
+            results.append(token)
+
+    threads = [threading.Thread(target=worker) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    assert started.wait(5)
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert results == ["t1"] * 16
+    assert calls == [NOW] and cache.builds == 1
+
+
+@pytest.mark.parametrize(("lifetime", "margin"), [(0, None), (100, 100), (100, -1)])
+def test_cache_rejects_bad_arguments(lifetime: int, margin: int | None) -> None:
+    with pytest.raises(ValueError):
+        AppTokenCache(lambda issue_ts, lifetime: "t", lifetime, margin=margin)
+
+
+# ---------------------------------------------------------------- POST /inspect
+
+
+def test_inspect_valid_token(client: Client) -> None:
+    token = client.post("/getToken", json={"tokenType": "rtc", "channel": "c", "uid": 9, "role": "publisher"}).json()[
+        "token"
+    ]
+    response = client.post("/inspect", json={"token": token, "channel": "c", "uid": 9})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["signature_valid"] is True
+    assert body["content"]["app_id"] == APP_ID
+    assert [service["type"] for service in body["content"]["services"]] == [1]
+    assert not [finding for finding in body["findings"] if finding["severity"] == "error"]
+    assert CERT not in response.text
+
+
+def test_inspect_foreign_token(client: Client) -> None:
+    from accesstoken2 import RtmTokenBuilder
+
+    token = RtmTokenBuilder.build_token(APP_ID, OTHER_CERT, "mallory", 600)
+    body = client.post("/inspect", json={"token": token}).json()
+    assert body["signature_valid"] is False
+    assert any(finding["severity"] == "error" for finding in body["findings"])
+
+
+def test_inspect_expired_token(client: Client, clock: FakeClock) -> None:
+    token = client.post("/getToken", json={"tokenType": "rtm", "uid": "u", "expire": 60}).json()["token"]
+    clock.now = NOW + 61
+    body = client.post("/inspect", json={"token": token}).json()
+    assert body["signature_valid"] is True
+    assert any(finding["severity"] == "error" for finding in body["findings"])
+
+
+@pytest.mark.parametrize("token", ["", "007", "007!!!!", "006abc", "hello", "007eJxTYA=="])
+def test_inspect_malformed_token_is_400(client: Client, token: str) -> None:
+    response = client.post("/inspect", json={"token": token})
+    assert response.status_code == 400
+    assert detail(response)
+
+
+@pytest.mark.parametrize("body", [{}, {"token": 7}, {"token": "007x", "cert": CERT}, {"token": "007x", "uid": 1.5}])
+def test_inspect_wrong_shapes_are_422(client: Client, body: dict[str, Any]) -> None:
+    assert client.post("/inspect", json=body).status_code == 422
+
+
+# ---------------------------------------------------------------- authentication
+
+TOKEN_CALLS = [
+    ("POST", "/getToken", {"json": {"tokenType": "rtm", "uid": "u"}}),
+    ("GET", "/v1/token?channel_name=c", {}),
+    ("GET", "/chat/app/token", {}),
+    ("GET", "/chat/user/u/token", {}),
+    ("POST", "/inspect", {"json": {"token": "007"}}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"), TOKEN_CALLS)
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        "Bearer",
+        f"Bearer {API_KEY}x",
+        f"Bearer {API_KEY[:-1]}",
+        f"Basic {API_KEY}",
+        API_KEY,
+        "Bearer \u00e9".encode("latin-1"),
+    ],
+)
+def test_api_key_required(
+    make_client: Callable[..., Client],
+    method: str,
+    path: str,
+    kwargs: dict[str, Any],
+    authorization: str | bytes | None,
+) -> None:
+    client = make_client(api_key=API_KEY)
+    headers = {} if authorization is None else {"authorization": authorization}
+    response = client.request(method, path, headers=headers, **kwargs)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert detail(response)
+    assert API_KEY not in response.text
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"), TOKEN_CALLS)
+def test_api_key_accepted(make_client: Callable[..., Client], method: str, path: str, kwargs: dict[str, Any]) -> None:
+    client = make_client(api_key=API_KEY)
+    response = client.request(method, path, headers={"Authorization": f"Bearer {API_KEY}"}, **kwargs)
+    assert response.status_code != 401
+    assert response.status_code in (200, 400)
+
+
+@pytest.mark.parametrize("path", ["/ping", "/healthz", "/openapi.json"])
+def test_open_endpoints_need_no_key(make_client: Callable[..., Client], path: str) -> None:
+    assert make_client(api_key=API_KEY).get(path).status_code == 200
+
+
+def test_without_api_key_token_endpoints_are_open(client: Client) -> None:
+    assert client.post("/getToken", json={"tokenType": "rtm", "uid": "u"}).status_code == 200
+
+
+# ---------------------------------------------------------------- CORS
+
+
+def test_no_cors_headers_unless_configured(client: Client) -> None:
+    response = client.get("/ping", headers={"Origin": "https://app.example"})
+    assert response.status_code == 200
+    assert "access-control-allow-origin" not in response.headers
+    preflight = client.request(
+        "OPTIONS", "/getToken", headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_cors_headers_when_configured(make_client: Callable[..., Client]) -> None:
+    client = make_client(cors_origins=("https://app.example",), api_key=API_KEY)
+    response = client.get("/ping", headers={"Origin": "https://app.example"})
+    assert response.headers["access-control-allow-origin"] == "https://app.example"
+    preflight = client.request(
+        "OPTIONS",
+        "/getToken",
+        headers={
+            "Origin": "https://app.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "https://app.example"
+    assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+    other = client.get("/ping", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+
+
+# ---------------------------------------------------------------- errors and logging
+
+
+def test_unexpected_error_is_generic_500(make_client: Callable[..., Client], monkeypatch: pytest.MonkeyPatch) -> None:
+    from accesstoken2.server import issuer
+
+    def broken(*args: Any, **kwargs: Any) -> str:
+        raise RuntimeError(f"boom {CERT}")
+
+    monkeypatch.setattr(issuer.RtmTokenBuilder, "build_token", broken)
+    client = make_client(raise_app_exceptions=False)
+    response = client.post("/getToken", json={"tokenType": "rtm", "uid": "u"})
+    assert response.status_code == 500
+    assert response.json() == {"detail": "internal server error"}
+
+
+def test_logs_hold_neither_certificate_nor_tokens(
+    make_client: Callable[..., Client], caplog: pytest.LogCaptureFixture
+) -> None:
+    client = make_client(api_key=API_KEY)
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    tokens: list[str] = []
+    with caplog.at_level(logging.DEBUG):
+        tokens.append(
+            client.post("/getToken", json={"tokenType": "rtc", "channel": "c", "uid": 1}, headers=auth).json()["token"]
+        )
+        tokens.append(client.post("/getToken", json={"tokenType": "chat"}, headers=auth).json()["token"])
+        tokens.append(client.get("/v1/token?channel_name=c", headers=auth).json()["token"])
+        tokens.append(client.get("/chat/app/token", headers=auth).json()["token"])
+        tokens.append(client.get("/chat/user/u/token", headers=auth).json()["token"])
+        client.post("/inspect", json={"token": tokens[0]}, headers=auth)
+        client.post("/inspect", json={"token": tokens[0][:-4]}, headers=auth)
+        client.post("/getToken", json={"tokenType": "rtc"}, headers={"Authorization": "Bearer wrong-key-1234567"})
+    logged = caplog.text + "".join(str(record.args) for record in caplog.records)
+    assert "POST /getToken 200" in logged and "GET /chat/app/token 200" in logged
+    assert "POST /getToken 401" in logged
+    assert CERT not in logged and API_KEY not in logged
+    for token in tokens:
+        assert token not in logged
+        assert token[3:40] not in logged
