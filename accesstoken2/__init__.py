@@ -29,6 +29,7 @@ from .builders import (
     build_app_token,
     build_user_token,
 )
+from .diagnose import Finding, Severity, diagnose
 from .errors import (
     EmptyTokenError,
     InvalidParameterError,
@@ -36,6 +37,7 @@ from .errors import (
     ParameterTypeError,
     TokenError,
 )
+from .explain import TokenInfo, inspect
 from .services import (
     ApaasPrivilege,
     ChatPrivilege,
@@ -99,6 +101,7 @@ __all__ = [
     "EducationTokenBuilder",
     "EmptyTokenError",
     "FcdnPrivilege",
+    "Finding",
     "FpaPrivilege",
     "FpaTokenBuilder",
     "InvalidParameterError",
@@ -128,10 +131,14 @@ __all__ = [
     "ServiceStreaming",
     "ServiceStt",
     "ServiceType",
+    "Severity",
     "StreamingPrivilege",
     "SttTokenBuilder",
     "TokenError",
+    "TokenInfo",
     "build_app_token",
     "build_tokens",
     "build_user_token",
+    "diagnose",
+    "inspect",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "EmptyTokenError",
     "InvalidParameterError",
+    "LegacyTokenError",
     "MalformedTokenError",
     "ParameterTypeError",
     "TokenError",
@@ -42,3 +43,14 @@ class EmptyTokenError(InvalidParameterError):
 
 class MalformedTokenError(TokenError):
     """A token string cannot be decoded: wrong prefix, bad base64, bad zlib or bad content."""
+
+
+class LegacyTokenError(MalformedTokenError):
+    """The token is in a legacy DynamicKey or SignalingToken format, which holds nothing to inspect.
+
+    ``format`` names it (``"DynamicKey v4"``, ``"SignalingToken"``, ...).
+    """
+
+    def __init__(self, format: str, message: str) -> None:
+        super().__init__(message)
+        self.format = format

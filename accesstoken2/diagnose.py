@@ -1,0 +1,590 @@
+"""Why would Agora reject this token?  :func:`diagnose` answers with a list of :class:`Finding`.
+
+Each finding has a :class:`Severity`, a stable ``code`` (see :data:`CODES`) and one sentence.
+``diagnose`` never raises for a bad token (it reports ``malformed``); it raises only for
+arguments of the wrong type.  No message ever contains the app certificate.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from . import _kernel
+from ._validate import TEN_YEARS, check_text, is_hex32, uid_text
+from .errors import LegacyTokenError, MalformedTokenError, ParameterTypeError
+from .explain import Moment, ServiceInfo, TokenInfo, inspect, timestamp
+from .services import SERVICE_NAMES, ServiceType
+
+__all__ = ["CODES", "Finding", "Severity", "diagnose"]
+
+#: Agora's services accept a token (and a privilege) for at most this many seconds.
+MAX_LIFETIME = 24 * 3600
+#: A token issued at most this far in the future is put down to ordinary clock skew.
+SKEW_TOLERANCE = 300
+
+
+class Severity(str, Enum):
+    """How bad a finding is: the token will fail, may fail, or this is worth knowing."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+#: Every finding code, with what it means.  Codes are stable: tools may match on them.
+CODES: dict[str, str] = {
+    "malformed": "the token cannot be decoded (detail: stage and field)",
+    "legacy-format": "a DynamicKey or SignalingToken, which holds nothing to check",
+    "surrounding-whitespace": "whitespace around the token (it was checked without it)",
+    "quoted": "quotes around the token (it was checked without them)",
+    "plus-became-space": "'+' turned into spaces by URL decoding (checked with them restored)",
+    "url-encoded": "the token is still percent-encoded (checked decoded)",
+    "app-id-mismatch": "the token belongs to another app id",
+    "certificate-malformed": "the app certificate given is not 32 hexadecimal characters",
+    "signature-mismatch": "the signature does not match the app certificate",
+    "signature-ok": "the signature matches the app certificate",
+    "signature-not-checked": "no certificate (or, for 006, no channel and uid) to check the signature with",
+    "expired": "the token has expired",
+    "not-yet-valid": "the token's issue time is in the future (clock skew)",
+    "valid": "the token is within its lifetime",
+    "privilege-expired": "a privilege has expired while the token has not",
+    "privilege-ends-before-token": "a privilege ends before the token does",
+    "lifetime-over-24h": "a lifetime beyond the 24 hours Agora accepts",
+    "absolute-timestamp": "a 007 expiry that looks like an absolute Unix time, not seconds",
+    "relative-timestamp": "a 006 time that looks like a number of seconds, not a Unix time",
+    "channel-mismatch": "the token is for another channel (for 006: through the CRC)",
+    "uid-mismatch": "the token is for another uid (for 006: through the CRC)",
+    "uid-wildcard": "the token was built for uid 0, which any uid may use",
+    "uid-zero-vs-string-zero": "uid 0 (the wildcard, empty on the wire) confused with the string '0'",
+    "user-id-mismatch": "the token is for another RTM / Chat user id",
+    "missing-service": "the token lacks the service the intended use needs",
+    "subscriber-without-publish": "an RTC service that may join but not publish",
+    "no-privileges": "a service that grants nothing",
+    "unknown-privilege": "a privilege id the service does not define",
+    "unknown-service-type": "a service type this library does not know; reading stopped there",
+    "ok": "no problem found",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One observation about a token: severity, stable code, one sentence, optional detail."""
+
+    severity: Severity
+    code: str
+    message: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"severity": self.severity.value, "code": self.code, "message": self.message, "detail": self.detail}
+
+    def __str__(self) -> str:
+        return f"{self.severity.value}: {self.message} [{self.code}]"
+
+
+_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+_PUBLISH = ("publish_audio_stream", "publish_video_stream", "publish_data_stream")
+# Services for which the builders write an empty privilege map on purpose.
+_NO_PRIVILEGES_DEFINED = (ServiceType.CONVOAI, ServiceType.STT)
+_RTM_TYPES = (ServiceType.RTM, ServiceType.RTM2)
+_SERVICE_ALIASES = {name.lower(): int(kind) for kind, name in SERVICE_NAMES.items()}
+_SERVICE_ALIASES.update({"education": ServiceType.APAAS, "rtm2": ServiceType.RTM2})
+
+
+def _utc_text(seconds: int) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _span(seconds: int) -> str:
+    """``3725`` -> ``"1 h 2 min 5 s"``."""
+    seconds = abs(seconds)
+    parts = []
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            parts.append(f"{seconds // size} {unit}")
+            seconds %= size
+    if seconds or not parts:
+        parts.append(f"{seconds} s")
+    return " ".join(parts)
+
+
+def _quote(text: str) -> str:
+    return repr(text)
+
+
+def malformed_stage(message: str) -> dict[str, str]:
+    """Where a :class:`MalformedTokenError` message says decoding failed: stage and field."""
+    if "prefix" in message:
+        return {"stage": "prefix"}
+    if "characters long" in message:
+        return {"stage": "length"}
+    if "base64" in message:
+        return {"stage": "base64"}
+    if "zlib" in message or "decompressed" in message:
+        return {"stage": "zlib"}
+    match = re.search(r"(?:inside|UTF-8 in) (.+)$", message)
+    if match:
+        return {"stage": "content", "field": match.group(1)}
+    return {"stage": "content"}
+
+
+class _Report:
+    __slots__ = ("findings",)
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+
+    def add(self, severity: Severity, code: str, message: str, **detail: Any) -> None:
+        self.findings.append(Finding(severity, code, message, detail))
+
+    def has(self, severity: Severity) -> bool:
+        return any(item.severity is severity for item in self.findings)
+
+
+def _optional_str(name: str, value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ParameterTypeError(name, f"{name} must be a str or None, not {type(value).__name__}")
+    return value
+
+
+def _intended_services(service: Any, channel_name: Any, uid: Any, user_id: Any) -> list[int]:
+    if service is None:
+        wanted = []
+        if channel_name is not None or uid is not None:
+            wanted.append(int(ServiceType.RTC))
+        if user_id is not None:
+            wanted.append(int(ServiceType.RTM))
+        return wanted
+    if isinstance(service, str) and service.lower() in _SERVICE_ALIASES:
+        return [_SERVICE_ALIASES[service.lower()]]
+    if isinstance(service, int) and not isinstance(service, bool) and service in SERVICE_NAMES:
+        return [int(service)]
+    names = ", ".join(sorted(_SERVICE_ALIASES))
+    raise ParameterTypeError("service", f"service must be None, a service type 1-10 or one of {names}")
+
+
+def diagnose(
+    token: str,
+    *,
+    app_certificate: str | None = None,
+    app_id: str | None = None,
+    channel_name: str | None = None,
+    uid: int | str | None = None,
+    user_id: str | None = None,
+    service: str | int | None = None,
+    now: Moment | None = None,
+) -> list[Finding]:
+    """Everything that could make Agora reject ``token``, errors first.
+
+    Give what the client will use it for (``app_id``, ``channel_name`` and ``uid`` for RTC,
+    ``user_id`` for RTM, or ``service`` by name) and ``app_certificate`` to check the signature.
+    ``now`` (Unix seconds or an aware datetime) defaults to the current time.  The list is never
+    empty: with nothing wrong it holds an ``ok`` finding.
+    """
+    if not isinstance(token, str):
+        raise ParameterTypeError("token", f"token must be a str, not {type(token).__name__}")
+    _optional_str("app_certificate", app_certificate)
+    _optional_str("app_id", app_id)
+    _optional_str("channel_name", channel_name)
+    _optional_str("user_id", user_id)
+    expected_uid = None if uid is None else uid_text("uid", uid)
+    moment = timestamp(now)
+    wanted = _intended_services(service, channel_name, uid, user_id)
+
+    report = _Report()
+    info = _decode(report, token, moment)
+    if info is not None:
+        _check_app(report, info, app_id)
+        _check_times(report, info)
+        _check_services(report, info, wanted)
+        rtc_matches = _check_rtc(report, info, channel_name, expected_uid, uid)
+        rtm_matches = _check_rtm(report, info, user_id)
+        _check_signature(report, info, app_certificate, channel_name, expected_uid, user_id, rtc_matches, rtm_matches)
+    if not report.has(Severity.ERROR) and not report.has(Severity.WARNING):
+        report.add(Severity.INFO, "ok", "No problem found.")
+    return sorted(report.findings, key=lambda item: _ORDER[item.severity])
+
+
+# --- decoding ----------------------------------------------------------------------------------
+
+
+def _try(token: str, moment: int) -> TokenInfo | None:
+    try:
+        return inspect(token, now=moment)
+    except MalformedTokenError:
+        return None
+
+
+def _decode(report: _Report, token: str, moment: int) -> TokenInfo | None:
+    if not token.strip():
+        report.add(Severity.ERROR, "malformed", "The token is empty.", stage="prefix")
+        return None
+    try:
+        return inspect(token, now=moment)
+    except LegacyTokenError as error:
+        report.add(Severity.ERROR, "legacy-format", f"The {error}.", format=error.format)
+        return None
+    except MalformedTokenError as error:
+        first_error = error
+    repaired = _repair(report, token, moment)
+    if repaired is not None:
+        return repaired
+    report.add(Severity.ERROR, "malformed", f"The {first_error}.", **malformed_stage(str(first_error)))
+    return None
+
+
+_REPAIRS: tuple[tuple[str, str, Callable[[str], str]], ...] = (
+    (
+        "surrounding-whitespace",
+        "The token has whitespace before or after it (a trailing newline?), which Agora does not strip.",
+        str.strip,
+    ),
+    ("quoted", "The token is wrapped in quotes, which are not part of it.", lambda text: text.strip("\"'")),
+    (
+        "plus-became-space",
+        "The token has spaces where its '+' characters were: it went through URL decoding without being "
+        "URL-encoded first.",
+        lambda text: text.replace(" ", "+"),
+    ),
+    ("url-encoded", "The token is still URL-encoded (it contains %XX escapes).", urllib.parse.unquote),
+)
+
+
+def _repair(report: _Report, token: str, moment: int) -> TokenInfo | None:
+    """Recognise the usual copy-and-paste and URL accidents, and read the token despite them."""
+    applied: list[tuple[str, str]] = []
+    for code, message, fix in _REPAIRS:
+        fixed = fix(token)
+        if fixed == token:
+            continue
+        token = fixed
+        applied.append((code, message))
+        info = _try(token, moment)
+        if info is not None:
+            for found in applied:
+                report.add(Severity.ERROR, *found)
+            return info
+    return None
+
+
+# --- checks --------------------------------------------------------------------------------------
+
+
+def _check_app(report: _Report, info: TokenInfo, app_id: str | None) -> None:
+    if app_id is None or app_id == info.app_id:
+        return
+    hint = (
+        " (they differ only in letter case, which the signature does not ignore)"
+        if (app_id.lower() == info.app_id.lower())
+        else ""
+    )
+    report.add(
+        Severity.ERROR,
+        "app-id-mismatch",
+        f"The token was built for app id {info.app_id}, not {app_id}{hint}.",
+        token_app_id=info.app_id,
+    )
+
+
+def _check_times(report: _Report, info: TokenInfo) -> None:
+    now = info.now
+    if info.version == "007":
+        assert info.issue_ts is not None and info.expire is not None
+        _check_lifetime(report, "The token lifetime", info.expire)
+        if info.issue_ts > now:
+            ahead = info.issue_ts - now
+            report.add(
+                Severity.ERROR if ahead > SKEW_TOLERANCE else Severity.WARNING,
+                "not-yet-valid",
+                f"The token was issued {_span(ahead)} in the future ({_utc_text(info.issue_ts)}): the clock of the "
+                "server that built it is ahead of this one.",
+                seconds_ahead=ahead,
+            )
+    elif info.expire_ts < TEN_YEARS:
+        report.add(
+            Severity.ERROR,
+            "relative-timestamp",
+            f"The token timestamp ts={info.expire_ts} looks like a number of seconds, but 006 times are absolute "
+            "Unix times.",
+        )
+    if info.expired:
+        report.add(
+            Severity.ERROR,
+            "expired",
+            f"The token expired at {_utc_text(info.expire_ts)}, {_span(info.seconds_left)} ago.",
+            expire_ts=info.expire_ts,
+        )
+    else:
+        report.add(
+            Severity.INFO,
+            "valid",
+            f"The token is valid until {_utc_text(info.expire_ts)} ({_span(info.seconds_left)} left).",
+            expire_ts=info.expire_ts,
+        )
+    for service in info.services:
+        for privilege in service.privileges:
+            what = f"The {service.name} privilege {privilege.name}"
+            if privilege.follows_token:
+                continue
+            if info.version == "007":
+                _check_lifetime(report, what, privilege.value)
+            elif privilege.value < TEN_YEARS:
+                report.add(
+                    Severity.ERROR,
+                    "relative-timestamp",
+                    f"{what} ends at {privilege.value}, which looks like a number of seconds, but 006 times are "
+                    "absolute Unix times.",
+                )
+                continue
+            if info.expired:
+                continue
+            if privilege.expire_ts <= now:
+                report.add(
+                    Severity.ERROR,
+                    "privilege-expired",
+                    f"{what} expired at {_utc_text(privilege.expire_ts)}, although the token is valid until "
+                    f"{_utc_text(info.expire_ts)}.",
+                    service=service.name,
+                    privilege=privilege.name,
+                )
+            elif privilege.expire_ts < info.expire_ts and info.version == "007":
+                report.add(
+                    Severity.WARNING,
+                    "privilege-ends-before-token",
+                    f"{what} ends at {_utc_text(privilege.expire_ts)}, "
+                    f"{_span(info.expire_ts - privilege.expire_ts)} before the token does.",
+                    service=service.name,
+                    privilege=privilege.name,
+                )
+
+
+def _check_lifetime(report: _Report, what: str, seconds: int) -> None:
+    if seconds > TEN_YEARS:
+        report.add(
+            Severity.ERROR,
+            "absolute-timestamp",
+            f"{what} is {seconds} seconds, which looks like an absolute Unix time ({_utc_text(seconds)}); "
+            "AccessToken2 counts seconds from the issue time (e.g. 3600).",
+            value=seconds,
+        )
+    elif seconds > MAX_LIFETIME:
+        report.add(
+            Severity.WARNING,
+            "lifetime-over-24h",
+            f"{what} is {_span(seconds)}, beyond the 24 hours Agora accepts.",
+            value=seconds,
+        )
+
+
+def _check_services(report: _Report, info: TokenInfo, wanted: list[int]) -> None:
+    present = {service.type for service in info.services}
+    names = ", ".join(service.name for service in info.services) or "no service"
+    for kind in wanted:
+        accepted = _RTM_TYPES if kind in _RTM_TYPES else (kind,)
+        if not present.intersection(accepted):
+            use = {ServiceType.RTC: "join an RTC channel", ServiceType.RTM: "log in to RTM"}.get(
+                ServiceType(kind), f"use {SERVICE_NAMES[kind]}"
+            )
+            report.add(
+                Severity.ERROR,
+                "missing-service",
+                f"The token holds {names} but no {SERVICE_NAMES[kind]} service, so it cannot {use}.",
+                service=SERVICE_NAMES[kind],
+            )
+    if info.unknown_service_type is not None:
+        report.add(
+            Severity.WARNING,
+            "unknown-service-type",
+            f"The token holds a service of unknown type {info.unknown_service_type}; reading stopped there, so any "
+            "service after it is not shown (the signature still covers it).",
+            type=info.unknown_service_type,
+        )
+    for service in info.services:
+        _check_privileges(report, service)
+
+
+def _check_privileges(report: _Report, service: ServiceInfo) -> None:
+    if not service.privileges:
+        if service.type not in _NO_PRIVILEGES_DEFINED:
+            report.add(Severity.WARNING, "no-privileges", f"The {service.name} service grants no privilege.")
+        return
+    for privilege in service.privileges:
+        if privilege.name == "unknown":
+            report.add(
+                Severity.WARNING,
+                "unknown-privilege",
+                f"The {service.name} service grants privilege {privilege.id}, which it does not define.",
+                service=service.name,
+                privilege=privilege.id,
+            )
+    if service.type == ServiceType.RTC and service.privilege("join_channel") is not None:
+        if not any(service.privilege(name) for name in _PUBLISH):
+            report.add(
+                Severity.INFO,
+                "subscriber-without-publish",
+                "The RTC service may join the channel but not publish audio, video or data (a subscriber token).",
+            )
+
+
+def _crc(text: str) -> int:
+    return int(_kernel.crc32(check_text("text", text)))
+
+
+def _check_rtc(report: _Report, info: TokenInfo, channel_name: str | None, expected_uid: str | None, uid: Any) -> bool:
+    """Channel and uid checks; True when nothing (known) mismatches."""
+    rtc = [service for service in info.services if service.type == ServiceType.RTC]
+    if not rtc:
+        return True
+    matches = True
+    if channel_name is not None:
+        if info.version == "007":
+            channels = [service.fields["channel_name"] for service in rtc]
+            if channel_name not in channels:
+                matches = False
+                report.add(
+                    Severity.ERROR,
+                    "channel-mismatch",
+                    f"The token is for channel {_quote(channels[0])}, not {_quote(channel_name)}.",
+                    token_channel_name=channels[0],
+                )
+        elif _crc(channel_name) != info.crc_channel_name:
+            matches = False
+            report.add(
+                Severity.ERROR,
+                "channel-mismatch",
+                f"The token was built for another channel than {_quote(channel_name)} (its channel CRC differs).",
+            )
+    if expected_uid is not None:
+        if info.version == "007":
+            token_uids = [str(service.fields["uid"]) for service in rtc]
+        else:
+            known = {_crc(text): text for text in ("", "0", expected_uid)}
+            token_uids = [known.get(info.crc_uid if info.crc_uid is not None else -1, "\0other")]
+        matches = _compare_uid(report, token_uids, expected_uid, uid, info.version) and matches
+    return matches
+
+
+def _compare_uid(report: _Report, token_uids: list[str], expected: str, uid: Any, version: str) -> bool:
+    if expected in token_uids:
+        if expected == "" and uid is not None:
+            report.add(Severity.INFO, "uid-wildcard", "The token was built for uid 0, so any uid may use it.")
+        return True
+    if "" in token_uids:
+        if expected == "0":
+            report.add(
+                Severity.WARNING,
+                "uid-zero-vs-string-zero",
+                "The token was built for uid 0 (the wildcard, written as an empty string), but the client uses the "
+                "user account string '0', which is a different identity.",
+            )
+        else:
+            report.add(Severity.INFO, "uid-wildcard", "The token was built for uid 0, so any uid may use it.")
+        return True
+    if "0" in token_uids and expected == "":
+        report.add(
+            Severity.ERROR,
+            "uid-zero-vs-string-zero",
+            "The token was built for the user account string '0', but the client uses the number 0 (the "
+            "wildcard); build it with the number 0, or join with the account '0'.",
+        )
+        return False
+    through = " (its uid CRC differs)" if version == "006" else ""
+    shown = "another uid" if version == "006" else f"uid {_quote(token_uids[0])}"
+    report.add(
+        Severity.ERROR,
+        "uid-mismatch",
+        f"The token is for {shown}, not {_quote(expected)}{through}.",
+    )
+    return False
+
+
+def _check_rtm(report: _Report, info: TokenInfo, user_id: str | None) -> bool:
+    if user_id is None:
+        return True
+    if info.version == "007":
+        users = [str(service.fields["user_id"]) for service in info.services if service.type in _RTM_TYPES]
+        if not users or user_id in users:
+            return True
+        report.add(
+            Severity.ERROR,
+            "user-id-mismatch",
+            f"The token is for RTM user {_quote(users[0])}, not {_quote(user_id)}.",
+            token_user_id=users[0],
+        )
+        return False
+    if not any(service.type == ServiceType.RTM for service in info.services) or _crc(user_id) == info.crc_channel_name:
+        return True
+    report.add(
+        Severity.ERROR,
+        "user-id-mismatch",
+        f"The token was built for another RTM user than {_quote(user_id)} (its user CRC differs).",
+    )
+    return False
+
+
+def _check_signature(
+    report: _Report,
+    info: TokenInfo,
+    app_certificate: str | None,
+    channel_name: str | None,
+    expected_uid: str | None,
+    user_id: str | None,
+    rtc_matches: bool,
+    rtm_matches: bool,
+) -> None:
+    if app_certificate is None:
+        report.add(
+            Severity.INFO, "signature-not-checked", "No app certificate was given, so the signature was not checked."
+        )
+        return
+    if not is_hex32(app_certificate):
+        report.add(
+            Severity.ERROR,
+            "certificate-malformed",
+            f"The app certificate given is not 32 hexadecimal characters (it has {len(app_certificate)} characters).",
+        )
+        return
+    if info.version == "007":
+        valid = bool(info.token.verify(app_certificate))
+    else:
+        subject = _subject006(info, channel_name, expected_uid, user_id)
+        if subject is None or not (rtc_matches and rtm_matches):
+            report.add(
+                Severity.INFO,
+                "signature-not-checked",
+                "A 006 token holds only CRCs of its channel and uid, so checking its signature needs the right "
+                "channel_name and uid (or user_id for RTM).",
+            )
+            return
+        valid = bool(info.token.verify(app_certificate, *subject))
+    if valid:
+        report.add(Severity.INFO, "signature-ok", "The signature matches the app certificate.")
+    else:
+        report.add(
+            Severity.ERROR,
+            "signature-mismatch",
+            "The signature does not match the app certificate: the token was signed with another certificate "
+            "(or for another app), or it was altered.",
+        )
+
+
+def _subject006(
+    info: TokenInfo, channel_name: str | None, expected_uid: str | None, user_id: str | None
+) -> tuple[str, str] | None:
+    """The channel (or RTM user) and uid text the 006 token was signed with, as far as the CRCs tell."""
+    if channel_name is not None and expected_uid is not None:
+        # A wildcard token was signed with the empty uid, whatever uid the client uses.
+        for text in (expected_uid, "", "0"):
+            if _crc(text) == info.crc_uid:
+                return channel_name, text
+        return None
+    if user_id is not None and info.crc_uid == _crc(""):
+        return user_id, ""
+    return None
