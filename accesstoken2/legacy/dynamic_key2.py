@@ -11,7 +11,10 @@ from __future__ import annotations
 from .._validate import check_u32
 from ._dynamic_key_common import TextKeyInputs, ts10, u32_wrapped
 
-__all__ = ["generate", "generateSignature", "generateSignaure", "generate_signature"]
+__all__ = ["SIGNATURE_LENGTH", "generate", "generateSignature", "generateSignaure", "generate_signature"]
+
+#: Hex digits of an HMAC-SHA1 signature.
+SIGNATURE_LENGTH = 40
 
 
 def checked_inputs(
@@ -37,11 +40,8 @@ def generate_signature(
     uid: int,
     expired_ts: int,
 ) -> str:
-    """The lower-case hex HMAC-SHA1 signature of a version 2 (and 3) key."""
-    inputs, uid, expired_ts = checked_inputs(
-        app_id, app_certificate, channel_name, unix_ts, random_int, uid, expired_ts
-    )
-    return inputs.signature("", uid, expired_ts)
+    """The lower-case hex HMAC-SHA1 signature of a version 2 (and 3) key: its first 40 characters."""
+    return generate(app_id, app_certificate, channel_name, unix_ts, random_int, uid, expired_ts)[:SIGNATURE_LENGTH]
 
 
 def generate(

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import InvalidParameterError
 from ._dynamic_key_common import ts10
-from .dynamic_key2 import checked_inputs
+from .dynamic_key2 import SIGNATURE_LENGTH, checked_inputs
 
 __all__ = [
     "MEDIA_CHANNEL_SERVICE",
@@ -59,7 +59,7 @@ def generate_signature(
     """The lower-case hex HMAC-SHA1 signature of a version 4 key for ``service_type``."""
     return generate_dynamic_key(
         app_id, app_certificate, channel_name, unix_ts, random_int, uid, expired_ts, service_type
-    )[len(VERSION) : len(VERSION) + 40]
+    )[len(VERSION) : len(VERSION) + SIGNATURE_LENGTH]
 
 
 def generate_dynamic_key(
