@@ -619,42 +619,81 @@ def test_cache_rejects_bad_arguments(lifetime: int, margin: int | None) -> None:
 # ---------------------------------------------------------------- POST /inspect
 
 
+def codes(body: dict[str, Any], severity: str | None = None) -> set[str]:
+    return {finding["code"] for finding in body["findings"] if severity is None or finding["severity"] == severity}
+
+
 def test_inspect_valid_token(client: Client) -> None:
-    token = client.post("/getToken", json={"tokenType": "rtc", "channel": "c", "uid": 9, "role": "publisher"}).json()[
-        "token"
-    ]
+    body = {"tokenType": "rtc", "channel": "c", "uid": 9, "role": "publisher", "expire": 600}
+    token = client.post("/getToken", json=body).json()["token"]
     response = client.post("/inspect", json={"token": token, "channel": "c", "uid": 9})
     assert response.status_code == 200
-    body = response.json()
-    assert body["signature_valid"] is True
-    assert body["content"]["app_id"] == APP_ID
-    assert [service["type"] for service in body["content"]["services"]] == [1]
-    assert not [finding for finding in body["findings"] if finding["severity"] == "error"]
+    result = response.json()
+    assert result["signature_valid"] is True
+    info = result["info"]
+    assert (info["version"], info["app_id"], info["issue_ts"], info["expire"]) == ("007", APP_ID, NOW, 600)
+    assert [(service["type"], service["fields"]) for service in info["services"]] == [
+        (1, {"channel_name": "c", "uid": "9"})
+    ]
+    assert "signature-ok" in codes(result) and not codes(result, "error")
     assert CERT not in response.text
+
+
+def test_inspect_reports_mismatches(client: Client) -> None:
+    token = client.post("/getToken", json={"tokenType": "rtc", "channel": "c", "uid": 9}).json()["token"]
+    result = client.post("/inspect", json={"token": token, "channel": "other", "uid": "10"}).json()
+    assert {"channel-mismatch", "uid-mismatch"} <= codes(result, "error")
+    rtm = client.post("/getToken", json={"tokenType": "rtm", "uid": "ann"}).json()["token"]
+    assert "user-id-mismatch" in codes(client.post("/inspect", json={"token": rtm, "user_id": "bob"}).json(), "error")
 
 
 def test_inspect_foreign_token(client: Client) -> None:
     from accesstoken2 import RtmTokenBuilder
 
     token = RtmTokenBuilder.build_token(APP_ID, OTHER_CERT, "mallory", 600)
-    body = client.post("/inspect", json={"token": token}).json()
-    assert body["signature_valid"] is False
-    assert any(finding["severity"] == "error" for finding in body["findings"])
+    result = client.post("/inspect", json={"token": token}).json()
+    assert result["signature_valid"] is False
+    assert "signature-mismatch" in codes(result, "error")
+    other_app = RtmTokenBuilder.build_token(OTHER_CERT, CERT, "mallory", 600)
+    assert "app-id-mismatch" in codes(client.post("/inspect", json={"token": other_app}).json(), "error")
 
 
 def test_inspect_expired_token(client: Client, clock: FakeClock) -> None:
     token = client.post("/getToken", json={"tokenType": "rtm", "uid": "u", "expire": 60}).json()["token"]
     clock.now = NOW + 61
-    body = client.post("/inspect", json={"token": token}).json()
-    assert body["signature_valid"] is True
-    assert any(finding["severity"] == "error" for finding in body["findings"])
+    result = client.post("/inspect", json={"token": token}).json()
+    assert result["signature_valid"] is True
+    assert result["info"]["seconds_left"] == -1
+    assert "expired" in codes(result, "error")
 
 
-@pytest.mark.parametrize("token", ["", "007", "007!!!!", "006abc", "hello", "007eJxTYA=="])
+def test_inspect_token_with_copy_paste_accident(client: Client) -> None:
+    token = client.post("/getToken", json={"tokenType": "rtm", "uid": "u"}).json()["token"]
+    response = client.post("/inspect", json={"token": f" {token}\n"})
+    assert response.status_code == 200
+    result = response.json()
+    assert result["info"] is None and result["signature_valid"] is True
+    assert "surrounding-whitespace" in codes(result, "error")
+
+
+def test_inspect_legacy_006_token(client: Client) -> None:
+    from accesstoken2.legacy import access_token
+
+    legacy = access_token.AccessToken(APP_ID, CERT, "c", "5")
+    legacy.add_privilege(access_token.kJoinChannel, NOW + 600)
+    result = client.post("/inspect", json={"token": legacy.build(), "channel": "c", "uid": "5"}).json()
+    assert result["info"]["version"] == "006"
+    assert result["signature_valid"] is True
+
+
+@pytest.mark.parametrize(
+    "token", ["", "007", "007!!!!", "006abc", "hello", "007eJxTYA==", "005" + "A" * 40, CERT + APP_ID]
+)
 def test_inspect_malformed_token_is_400(client: Client, token: str) -> None:
     response = client.post("/inspect", json={"token": token})
     assert response.status_code == 400
     assert detail(response)
+    assert CERT not in response.text
 
 
 @pytest.mark.parametrize("body", [{}, {"token": 7}, {"token": "007x", "cert": CERT}, {"token": "007x", "uid": 1.5}])
