@@ -16,7 +16,9 @@ The names follow Agora's reference Python modules::
   ``generateInChannelPermissionKey`` and ``generateSignature``) and :mod:`.signaling_token`
   (``generateSignalingToken``).
 
-All times here are absolute Unix seconds.
+All times here are absolute Unix seconds.  App ids and certificates must be 32 hexadecimal
+characters everywhere (the reference padded shorter app ids; this package refuses them).  Bad
+input raises the :mod:`accesstoken2.errors` exceptions, whose messages name the parameter.
 """
 
 from __future__ import annotations
