@@ -1,0 +1,312 @@
+/* Token building and decoding without the GIL.  Little-endian values are written with shifts. */
+#include "token_core.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base64.h"
+#include "sha256.h"
+
+#define SIGNATURE_SIZE 32
+/* zlib.compress(): level 6, 32 KiB window, memLevel 8, default strategy */
+#define DEFLATE_LEVEL 6
+#define DEFLATE_WINDOW_BITS 15
+#define DEFLATE_MEM_LEVEL 8
+/* Small tokens are assembled on the stack; larger ones get one heap block. */
+#define STACK_SCRATCH 4096
+
+static void put_u16(uint8_t *out, uint32_t value)
+{
+    out[0] = (uint8_t)value;
+    out[1] = (uint8_t)(value >> 8);
+}
+
+static void put_u32(uint8_t *out, uint32_t value)
+{
+    out[0] = (uint8_t)value;
+    out[1] = (uint8_t)(value >> 8);
+    out[2] = (uint8_t)(value >> 16);
+    out[3] = (uint8_t)(value >> 24);
+}
+
+void at2_codec_clear(at2_codec *codec)
+{
+    memset(codec, 0, sizeof(*codec));
+}
+
+void at2_codec_release(at2_codec *codec)
+{
+    if (codec->has_deflater)
+        deflateEnd(&codec->deflater);
+    if (codec->has_inflater)
+        inflateEnd(&codec->inflater);
+    free(codec->content);
+    at2_codec_clear(codec);
+}
+
+static pthread_key_t thread_key;
+
+static void release_thread_codec(void *codec)
+{
+    at2_codec_release((at2_codec *)codec);
+    free(codec);
+}
+
+int at2_thread_key_init(void)
+{
+    return pthread_key_create(&thread_key, release_thread_codec) == 0 ? AT2_OK : AT2_NO_MEMORY;
+}
+
+at2_codec *at2_thread_codec(void)
+{
+    at2_codec *codec = (at2_codec *)pthread_getspecific(thread_key);
+
+    if (codec)
+        return codec;
+    codec = (at2_codec *)malloc(sizeof(*codec));
+    if (!codec)
+        return NULL;
+    at2_codec_clear(codec);
+    if (pthread_setspecific(thread_key, codec) != 0) {
+        free(codec);
+        return NULL;
+    }
+    return codec;
+}
+
+static int ready_deflater(at2_codec *codec)
+{
+    if (codec->has_deflater)
+        return deflateReset(&codec->deflater) == Z_OK ? AT2_OK : AT2_ZLIB_FAILED;
+    memset(&codec->deflater, 0, sizeof(codec->deflater));
+    switch (deflateInit2(&codec->deflater, DEFLATE_LEVEL, Z_DEFLATED, DEFLATE_WINDOW_BITS, DEFLATE_MEM_LEVEL,
+                         Z_DEFAULT_STRATEGY)) {
+    case Z_OK:
+        codec->has_deflater = 1;
+        return AT2_OK;
+    case Z_MEM_ERROR:
+        return AT2_NO_MEMORY;
+    default:
+        return AT2_ZLIB_FAILED;
+    }
+}
+
+static int ready_inflater(at2_codec *codec, size_t content_cap)
+{
+    if (codec->content_cap < content_cap) {
+        uint8_t *content = (uint8_t *)malloc(content_cap);
+        if (!content)
+            return AT2_NO_MEMORY;
+        free(codec->content);
+        codec->content = content;
+        codec->content_cap = content_cap;
+    }
+    if (codec->has_inflater)
+        return inflateReset(&codec->inflater) == Z_OK ? AT2_OK : AT2_ZLIB_FAILED;
+    memset(&codec->inflater, 0, sizeof(codec->inflater));
+    switch (inflateInit(&codec->inflater)) {
+    case Z_OK:
+        codec->has_inflater = 1;
+        return AT2_OK;
+    case Z_MEM_ERROR:
+        return AT2_NO_MEMORY;
+    default:
+        return AT2_ZLIB_FAILED;
+    }
+}
+
+/* deflateBound() for zlib.compress()'s settings, computed without a stream (same formula as compressBound) */
+static size_t deflate_bound(size_t size)
+{
+    return size + (size >> 12) + (size >> 14) + (size >> 25) + 13;
+}
+
+size_t at2_token007_bound(size_t app_id_size, size_t services_size)
+{
+    size_t content = 2 + SIGNATURE_SIZE + 2 + app_id_size + 12 + services_size;
+    return 3 + AT2_BASE64_ENCODED_SIZE(deflate_bound(content));
+}
+
+void at2_signature007(const uint8_t *certificate, size_t certificate_size, uint32_t issue_ts, uint32_t salt,
+                      const uint8_t *signing_info, size_t signing_info_size, uint8_t signature[32])
+{
+    uint8_t key[4];
+    uint8_t k1[SIGNATURE_SIZE];
+    uint8_t k2[SIGNATURE_SIZE];
+
+    put_u32(key, issue_ts);
+    at2_hmac_sha256(key, sizeof(key), certificate, certificate_size, k1);
+    put_u32(key, salt);
+    at2_hmac_sha256(key, sizeof(key), k1, sizeof(k1), k2);
+    at2_hmac_sha256(k2, sizeof(k2), signing_info, signing_info_size, signature);
+    memset(k1, 0, sizeof(k1));
+    memset(k2, 0, sizeof(k2));
+}
+
+int at2_build007(at2_codec *codec, const uint8_t *app_id, size_t app_id_size, const uint8_t *certificate,
+                 size_t certificate_size, uint32_t issue_ts, uint32_t expire, uint32_t salt,
+                 const uint8_t *services, size_t services_size, char *out, size_t *out_size)
+{
+    uint8_t stack[STACK_SCRATCH];
+    uint8_t *scratch = stack;
+    uint8_t *content, *info, *compressed;
+    size_t info_size = 2 + app_id_size + 12 + services_size;
+    size_t content_size = 2 + SIGNATURE_SIZE + info_size;
+    size_t compressed_cap = deflate_bound(content_size);
+    int status;
+
+    if (content_size + compressed_cap > sizeof(stack)) {
+        scratch = (uint8_t *)malloc(content_size + compressed_cap);
+        if (!scratch)
+            return AT2_NO_MEMORY;
+    }
+    if (content_size > UINT_MAX || compressed_cap > UINT_MAX) {
+        status = AT2_ZLIB_FAILED;
+        goto done;
+    }
+    content = scratch;
+    compressed = scratch + content_size;
+    info = content + 2 + SIGNATURE_SIZE;
+
+    put_u16(info, (uint32_t)app_id_size);
+    memcpy(info + 2, app_id, app_id_size);
+    put_u32(info + 2 + app_id_size, issue_ts);
+    put_u32(info + 6 + app_id_size, expire);
+    put_u32(info + 10 + app_id_size, salt);
+    memcpy(info + 14 + app_id_size, services, services_size);
+    put_u16(content, SIGNATURE_SIZE);
+    at2_signature007(certificate, certificate_size, issue_ts, salt, info, info_size, content + 2);
+
+    status = ready_deflater(codec);
+    if (status != AT2_OK)
+        goto done;
+    codec->deflater.next_in = content;
+    codec->deflater.avail_in = (uInt)content_size;
+    codec->deflater.next_out = compressed;
+    codec->deflater.avail_out = (uInt)compressed_cap;
+    if (deflate(&codec->deflater, Z_FINISH) != Z_STREAM_END) {
+        status = AT2_ZLIB_FAILED;
+        goto done;
+    }
+    memcpy(out, "007", 3);
+    *out_size = 3 + at2_base64_encode(compressed, codec->deflater.total_out, out + 3);
+    status = AT2_OK;
+
+done:
+    if (scratch != stack)
+        free(scratch);
+    return status;
+}
+
+int at2_decode007(at2_codec *codec, const char *body, size_t body_size, size_t max_content, size_t *content_size)
+{
+    uint8_t stack[STACK_SCRATCH];
+    uint8_t *raw = stack;
+    size_t raw_size = 0;
+    size_t raw_cap = body_size / 4 * 3;
+    int status, result;
+
+    if (body_size > UINT_MAX || max_content >= UINT_MAX)
+        return AT2_BAD_BASE64;
+    if (raw_cap > sizeof(stack)) {
+        raw = (uint8_t *)malloc(raw_cap);
+        if (!raw)
+            return AT2_NO_MEMORY;
+    }
+    if (at2_base64_decode(body, body_size, raw, &raw_size) != 0) {
+        status = AT2_BAD_BASE64;
+        goto done;
+    }
+    /* one byte over the limit tells "too large" apart from "exactly at the limit" */
+    status = ready_inflater(codec, max_content + 1);
+    if (status != AT2_OK)
+        goto done;
+    codec->inflater.next_in = raw;
+    codec->inflater.avail_in = (uInt)raw_size;
+    codec->inflater.next_out = codec->content;
+    codec->inflater.avail_out = (uInt)(max_content + 1);
+    result = inflate(&codec->inflater, Z_SYNC_FLUSH);
+    *content_size = codec->inflater.total_out;
+    if (result != Z_OK && result != Z_BUF_ERROR && result != Z_STREAM_END)
+        status = AT2_INCOMPLETE_ZLIB;
+    else if (*content_size > max_content)
+        status = AT2_CONTENT_TOO_LARGE;
+    else if (result != Z_STREAM_END)
+        status = AT2_INCOMPLETE_ZLIB;
+    else if (codec->inflater.avail_in)
+        status = AT2_TRAILING_DATA;
+    else
+        status = AT2_OK;
+
+done:
+    if (raw != stack)
+        free(raw);
+    return status;
+}
+
+int at2_verify007(const uint8_t *signature, size_t signature_size, const uint8_t *signing_info,
+                  size_t signing_info_size, const uint8_t *certificate, size_t certificate_size, uint32_t issue_ts,
+                  uint32_t salt)
+{
+    uint8_t expected[SIGNATURE_SIZE];
+    unsigned difference = 0;
+    size_t i;
+
+    at2_signature007(certificate, certificate_size, issue_ts, salt, signing_info, signing_info_size, expected);
+    if (signature_size != SIGNATURE_SIZE)
+        return 0;
+    for (i = 0; i < SIGNATURE_SIZE; i++)
+        difference |= (unsigned)(expected[i] ^ signature[i]);
+    return difference == 0;
+}
+
+uint32_t at2_crc32(const uint8_t *data, size_t size)
+{
+    uLong crc = crc32(0L, Z_NULL, 0);
+
+    while (size > UINT_MAX) {
+        crc = crc32(crc, data, UINT_MAX);
+        data += UINT_MAX;
+        size -= UINT_MAX;
+    }
+    return (uint32_t)crc32(crc, data, (uInt)size);
+}
+
+size_t at2_body006_size(size_t message_size)
+{
+    return AT2_BASE64_ENCODED_SIZE(2 + SIGNATURE_SIZE + 8 + 2 + message_size);
+}
+
+int at2_body006(const uint8_t *app_id, size_t app_id_size, const uint8_t *certificate, size_t certificate_size,
+                const uint8_t *channel, size_t channel_size, const uint8_t *uid, size_t uid_size,
+                const uint8_t *message, size_t message_size, char *out, size_t *out_size)
+{
+    uint8_t stack[STACK_SCRATCH];
+    uint8_t *content = stack;
+    size_t content_size = 2 + SIGNATURE_SIZE + 8 + 2 + message_size;
+    at2_hmac mac;
+
+    if (content_size > sizeof(stack)) {
+        content = (uint8_t *)malloc(content_size);
+        if (!content)
+            return AT2_NO_MEMORY;
+    }
+    at2_hmac_init(&mac, certificate, certificate_size);
+    at2_hmac_update(&mac, app_id, app_id_size);
+    at2_hmac_update(&mac, channel, channel_size);
+    at2_hmac_update(&mac, uid, uid_size);
+    at2_hmac_update(&mac, message, message_size);
+    put_u16(content, SIGNATURE_SIZE);
+    at2_hmac_final(&mac, content + 2);
+    put_u32(content + 2 + SIGNATURE_SIZE, at2_crc32(channel, channel_size));
+    put_u32(content + 6 + SIGNATURE_SIZE, at2_crc32(uid, uid_size));
+    put_u16(content + 10 + SIGNATURE_SIZE, (uint32_t)message_size);
+    memcpy(content + 12 + SIGNATURE_SIZE, message, message_size);
+    *out_size = at2_base64_encode(content, content_size, out);
+    memset(&mac, 0, sizeof(mac));
+    if (content != stack)
+        free(content);
+    return AT2_OK;
+}
