@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from enum import IntEnum
+from typing import ClassVar
 
 from ._validate import check_text
 from .errors import InvalidParameterError
@@ -427,83 +428,57 @@ class EducationTokenBuilder(ApaasTokenBuilder):
     """The older name of :class:`ApaasTokenBuilder` (same methods, same tokens)."""
 
 
-class ConvoAITokenBuilder:
+class _RtcRtmServiceTokenBuilder:
+    """RTC + RTM + one more service with an empty privilege map (the agent builders)."""
+
+    _SERVICE: ClassVar[type[Service]]
+
+    @classmethod
+    def build_token(
+        cls,
+        app_id: str,
+        app_certificate: str,
+        channel_name: str,
+        rtc_account: int | str,
+        rtc_role: int,
+        rtc_token_expire: int,
+        join_channel_privilege_expire: int,
+        pub_audio_privilege_expire: int,
+        pub_video_privilege_expire: int,
+        pub_data_stream_privilege_expire: int,
+        rtm_user_id: str,
+        rtm_token_expire: int,
+        *,
+        issue_ts: int | None = None,
+        salt: int | None = None,
+    ) -> str:
+        """RTC (as ``RtcTokenBuilder.build_token_with_rtm2``) + RTM login + this builder's service."""
+        return _rtc_rtm_token(
+            app_id,
+            app_certificate,
+            channel_name,
+            rtc_account,
+            rtc_role,
+            rtc_token_expire,
+            join_channel_privilege_expire,
+            pub_audio_privilege_expire,
+            pub_video_privilege_expire,
+            pub_data_stream_privilege_expire,
+            rtm_user_id,
+            rtm_token_expire,
+            cls._SERVICE(),
+            issue_ts,
+            salt,
+        )
+
+
+class ConvoAITokenBuilder(_RtcRtmServiceTokenBuilder):
     """Conversational AI agent tokens: RTC + RTM + the ConvoAI service."""
 
-    @staticmethod
-    def build_token(
-        app_id: str,
-        app_certificate: str,
-        channel_name: str,
-        rtc_account: int | str,
-        rtc_role: int,
-        rtc_token_expire: int,
-        join_channel_privilege_expire: int,
-        pub_audio_privilege_expire: int,
-        pub_video_privilege_expire: int,
-        pub_data_stream_privilege_expire: int,
-        rtm_user_id: str,
-        rtm_token_expire: int,
-        *,
-        issue_ts: int | None = None,
-        salt: int | None = None,
-    ) -> str:
-        """RTC (as ``build_token_with_rtm2``) + RTM login + ConvoAI with an empty privilege map."""
-        return _rtc_rtm_token(
-            app_id,
-            app_certificate,
-            channel_name,
-            rtc_account,
-            rtc_role,
-            rtc_token_expire,
-            join_channel_privilege_expire,
-            pub_audio_privilege_expire,
-            pub_video_privilege_expire,
-            pub_data_stream_privilege_expire,
-            rtm_user_id,
-            rtm_token_expire,
-            ServiceConvoAI(),
-            issue_ts,
-            salt,
-        )
+    _SERVICE = ServiceConvoAI
 
 
-class SttTokenBuilder:
+class SttTokenBuilder(_RtcRtmServiceTokenBuilder):
     """Real-time speech-to-text tokens: RTC + RTM + the STT service."""
 
-    @staticmethod
-    def build_token(
-        app_id: str,
-        app_certificate: str,
-        channel_name: str,
-        rtc_account: int | str,
-        rtc_role: int,
-        rtc_token_expire: int,
-        join_channel_privilege_expire: int,
-        pub_audio_privilege_expire: int,
-        pub_video_privilege_expire: int,
-        pub_data_stream_privilege_expire: int,
-        rtm_user_id: str,
-        rtm_token_expire: int,
-        *,
-        issue_ts: int | None = None,
-        salt: int | None = None,
-    ) -> str:
-        """RTC (as ``build_token_with_rtm2``) + RTM login + STT with an empty privilege map."""
-        return _rtc_rtm_token(
-            app_id,
-            app_certificate,
-            channel_name,
-            rtc_account,
-            rtc_role,
-            rtc_token_expire,
-            join_channel_privilege_expire,
-            pub_audio_privilege_expire,
-            pub_video_privilege_expire,
-            pub_data_stream_privilege_expire,
-            rtm_user_id,
-            rtm_token_expire,
-            ServiceStt(),
-            issue_ts,
-            salt,
-        )
+    _SERVICE = ServiceStt
