@@ -176,6 +176,14 @@ REFERENCE_SIGNATURES: dict[Callable[..., str], list[str]] = {
         "app_id", "app_certificate", "channel_name", "rtc_account", "rtc_role", "rtc_token_expire",
         "join_channel_privilege_expire", "pub_audio_privilege_expire", "pub_video_privilege_expire",
         "pub_data_stream_privilege_expire", "rtm_user_id", "rtm_token_expire"],
+    ConvoAITokenBuilder.build_token: [
+        "app_id", "app_certificate", "channel_name", "rtc_account", "rtc_role", "rtc_token_expire",
+        "join_channel_privilege_expire", "pub_audio_privilege_expire", "pub_video_privilege_expire",
+        "pub_data_stream_privilege_expire", "rtm_user_id", "rtm_token_expire"],
+    SttTokenBuilder.build_token: [
+        "app_id", "app_certificate", "channel_name", "rtc_account", "rtc_role", "rtc_token_expire",
+        "join_channel_privilege_expire", "pub_audio_privilege_expire", "pub_video_privilege_expire",
+        "pub_data_stream_privilege_expire", "rtm_user_id", "rtm_token_expire"],
     RtmTokenBuilder.build_token: ["app_id", "app_certificate", "user_id", "expire"],
     RtmTokenBuilder.build_token_with_permissions: ["app_id", "app_certificate", "user_id", "permissions", "expire"],
     ChatTokenBuilder.build_user_token: ["app_id", "app_certificate", "user_id", "expire"],
