@@ -17,7 +17,7 @@ from typing import Any
 from . import _kernel
 from ._validate import TEN_YEARS, check_text, is_hex32, uid_text
 from .errors import LegacyTokenError, MalformedTokenError, ParameterTypeError
-from .explain import Moment, ServiceInfo, TokenInfo, inspect, timestamp
+from .explain import Moment, ServiceInfo, TokenInfo, inspect, span_text, timestamp, utc_text
 from .services import SERVICE_NAMES, ServiceType
 
 __all__ = ["CODES", "Finding", "Severity", "diagnose"]
@@ -96,27 +96,12 @@ _SERVICE_ALIASES = {name.lower(): int(kind) for kind, name in SERVICE_NAMES.item
 _SERVICE_ALIASES.update({"education": ServiceType.APAAS, "rtm2": ServiceType.RTM2})
 
 
-def _utc_text(seconds: int) -> str:
-    from datetime import datetime, timezone
-
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _span(seconds: int) -> str:
-    """``3725`` -> ``"1 h 2 min 5 s"``."""
-    seconds = abs(seconds)
-    parts = []
-    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
-        if seconds >= size:
-            parts.append(f"{seconds // size} {unit}")
-            seconds %= size
-    if seconds or not parts:
-        parts.append(f"{seconds} s")
-    return " ".join(parts)
-
-
 def _quote(text: str) -> str:
     return repr(text)
+
+
+def _uid_words(text: str) -> str:
+    return "0 (the wildcard)" if text == "" else _quote(text)
 
 
 def malformed_stage(message: str) -> dict[str, str]:
@@ -303,7 +288,7 @@ def _check_times(report: _Report, info: TokenInfo) -> None:
             report.add(
                 Severity.ERROR if ahead > SKEW_TOLERANCE else Severity.WARNING,
                 "not-yet-valid",
-                f"The token was issued {_span(ahead)} in the future ({_utc_text(info.issue_ts)}): the clock of the "
+                f"The token was issued {span_text(ahead)} in the future ({utc_text(info.issue_ts)}): the clock of the "
                 "server that built it is ahead of this one.",
                 seconds_ahead=ahead,
             )
@@ -318,14 +303,14 @@ def _check_times(report: _Report, info: TokenInfo) -> None:
         report.add(
             Severity.ERROR,
             "expired",
-            f"The token expired at {_utc_text(info.expire_ts)}, {_span(info.seconds_left)} ago.",
+            f"The token expired at {utc_text(info.expire_ts)}, {span_text(info.seconds_left)} ago.",
             expire_ts=info.expire_ts,
         )
     else:
         report.add(
             Severity.INFO,
             "valid",
-            f"The token is valid until {_utc_text(info.expire_ts)} ({_span(info.seconds_left)} left).",
+            f"The token is valid until {utc_text(info.expire_ts)} ({span_text(info.seconds_left)} left).",
             expire_ts=info.expire_ts,
         )
     for service in info.services:
@@ -349,8 +334,8 @@ def _check_times(report: _Report, info: TokenInfo) -> None:
                 report.add(
                     Severity.ERROR,
                     "privilege-expired",
-                    f"{what} expired at {_utc_text(privilege.expire_ts)}, although the token is valid until "
-                    f"{_utc_text(info.expire_ts)}.",
+                    f"{what} expired at {utc_text(privilege.expire_ts)}, although the token is valid until "
+                    f"{utc_text(info.expire_ts)}.",
                     service=service.name,
                     privilege=privilege.name,
                 )
@@ -358,8 +343,8 @@ def _check_times(report: _Report, info: TokenInfo) -> None:
                 report.add(
                     Severity.WARNING,
                     "privilege-ends-before-token",
-                    f"{what} ends at {_utc_text(privilege.expire_ts)}, "
-                    f"{_span(info.expire_ts - privilege.expire_ts)} before the token does.",
+                    f"{what} ends at {utc_text(privilege.expire_ts)}, "
+                    f"{span_text(info.expire_ts - privilege.expire_ts)} before the token does.",
                     service=service.name,
                     privilege=privilege.name,
                 )
@@ -370,7 +355,7 @@ def _check_lifetime(report: _Report, what: str, seconds: int) -> None:
         report.add(
             Severity.ERROR,
             "absolute-timestamp",
-            f"{what} is {seconds} seconds, which looks like an absolute Unix time ({_utc_text(seconds)}); "
+            f"{what} is {seconds} seconds, which looks like an absolute Unix time ({utc_text(seconds)}); "
             "AccessToken2 counts seconds from the issue time (e.g. 3600).",
             value=seconds,
         )
@@ -378,7 +363,7 @@ def _check_lifetime(report: _Report, what: str, seconds: int) -> None:
         report.add(
             Severity.WARNING,
             "lifetime-over-24h",
-            f"{what} is {_span(seconds)}, beyond the 24 hours Agora accepts.",
+            f"{what} is {span_text(seconds)}, beyond the 24 hours Agora accepts.",
             value=seconds,
         )
 
@@ -496,12 +481,8 @@ def _compare_uid(report: _Report, token_uids: list[str], expected: str, uid: Any
         )
         return False
     through = " (its uid CRC differs)" if version == "006" else ""
-    shown = "another uid" if version == "006" else f"uid {_quote(token_uids[0])}"
-    report.add(
-        Severity.ERROR,
-        "uid-mismatch",
-        f"The token is for {shown}, not {_quote(expected)}{through}.",
-    )
+    shown = "another uid" if version == "006" else f"uid {_uid_words(token_uids[0])}"
+    report.add(Severity.ERROR, "uid-mismatch", f"The token is for {shown}, not {_uid_words(expected)}{through}.")
     return False
 
 

@@ -20,7 +20,17 @@ from .errors import LegacyTokenError, MalformedTokenError, ParameterTypeError
 from .services import SERVICE_CLASSES, SERVICE_NAMES, Rtm2PermissionType, Rtm2ResourceType, Service
 from .token2 import AccessToken2
 
-__all__ = ["PrivilegeInfo", "ServiceInfo", "TokenInfo", "inspect", "privilege_name", "timestamp"]
+__all__ = [
+    "PrivilegeInfo",
+    "ServiceInfo",
+    "TokenInfo",
+    "inspect",
+    "legacy_format",
+    "privilege_name",
+    "span_text",
+    "timestamp",
+    "utc_text",
+]
 
 #: A moment: Unix seconds (int or float) or a timezone-aware datetime.
 Moment = Union[int, float, datetime]
@@ -54,6 +64,24 @@ def timestamp(moment: Moment | None, name: str = "now") -> int:
 
 def _utc(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+def utc_text(seconds: int) -> str:
+    """``1700000000`` -> ``"2023-11-14 22:13:20 UTC"``."""
+    return _utc(seconds).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def span_text(seconds: int) -> str:
+    """A duration in words, sign dropped: ``3725`` -> ``"1 h 2 min 5 s"``."""
+    seconds = abs(seconds)
+    parts = []
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            parts.append(f"{seconds // size} {unit}")
+            seconds %= size
+    if seconds or not parts:
+        parts.append(f"{seconds} s")
+    return " ".join(parts)
 
 
 def _snake(name: str) -> str:

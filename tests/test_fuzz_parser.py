@@ -37,7 +37,9 @@ from accesstoken2._layout import MAX_CONTENT, MAX_TOKEN_CHARS
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 HANG_LIMIT = 2.0  # seconds; generous so that a loaded shared machine never trips it
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 
 
 def _rtm2_token() -> str:
