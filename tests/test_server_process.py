@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import signal
 import socket
 import subprocess
@@ -185,3 +186,13 @@ def test_serve_refuses_to_start_without_configuration(impl_env: dict[str, str]) 
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "AGORA_APP_CERTIFICATE must be 32 hexadecimal characters" in lines[0]
     assert CERT[:-2] not in result.stderr
+
+
+@pytest.mark.skipif(importlib.util.find_spec("accesstoken2.cli") is None, reason="accesstoken2.cli not present")
+def test_cli_serve(start_server: Starter) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "accesstoken2", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    base_url, process = start_server(command, port)
+    token = httpx.get(f"{base_url}/v1/token", params={"channel_name": "cli"}, timeout=5).json()["token"]
+    assert verified(token).services[0].channel_name == "cli"
+    assert stop(process) == 0
