@@ -407,8 +407,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
             token = _build(args)
         except InvalidParameterError as error:
             raise UsageError(str(error)) from None
-    for warning in caught:
-        print(f"{PROG}: warning: {warning.message}", file=sys.stderr)
+    for message in dict.fromkeys(str(warning.message) for warning in caught):
+        print(f"{PROG}: warning: {message}", file=sys.stderr)
     print(token)
     return EXIT_OK
 
