@@ -8,6 +8,7 @@ zlib headers) the package still installs, as pure Python, and says so.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -34,14 +35,11 @@ def extensions_disabled() -> bool:
 
 
 def speedups_extension() -> list[Any]:
-    try:
-        from Cython.Build import cythonize
-    except ImportError:
-        cythonize = None
-    if cythonize is None and not (HERE / "src_c" / "_speedups.c").exists():
+    have_cython = importlib.util.find_spec("Cython") is not None
+    if not have_cython and not (HERE / "src_c" / "_speedups.c").exists():
         print(FALLBACK_NOTICE.format(reason="Cython is not installed and src_c/_speedups.c is missing"))
         return []
-    main_source = "src_c/_speedups.pyx" if cythonize is not None else "src_c/_speedups.c"
+    main_source = "src_c/_speedups.pyx" if have_cython else "src_c/_speedups.c"
     extension = Extension(
         "accesstoken2._speedups",
         sources=[main_source, *C_SOURCES],
@@ -49,8 +47,10 @@ def speedups_extension() -> list[Any]:
         libraries=["z"],
         extra_compile_args=["-O2"] if sys.platform != "win32" else [],
     )
-    if cythonize is None:
+    if not have_cython:
         return [extension]
+    from Cython.Build import cythonize
+
     return list(cythonize([extension], language_level=3, compiler_directives={"embedsignature": True}))
 
 
@@ -60,13 +60,13 @@ class OptionalBuildExt(build_ext):
     def run(self) -> None:
         try:
             super().run()
-        except Exception as error:  # noqa: BLE001 - any failure means "no compiler": fall back
+        except Exception as error:  # any failure (no compiler, no headers) means: install pure Python
             print(FALLBACK_NOTICE.format(reason=f"{type(error).__name__}: {error}"))
 
     def build_extension(self, ext: Any) -> None:
         try:
             super().build_extension(ext)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             print(FALLBACK_NOTICE.format(reason=f"{type(error).__name__}: {error}"))
 
 

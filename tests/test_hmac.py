@@ -1,0 +1,86 @@
+"""The C core's own HMAC-SHA256 against hmac/hashlib and the ``cryptography`` package."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from conftest import KERNELS
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as crypto_hmac
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import accesstoken2
+
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# lengths around the SHA-256 block (64) and the padding boundary (55/56) matter most
+LENGTHS = [0, 1, 4, 31, 32, 55, 56, 63, 64, 65, 119, 120, 127, 128, 129, 200, 1000]
+
+
+@pytest.fixture(autouse=True)
+def implementation() -> str:
+    """Overrides conftest's parametrized fixture: only the C core has its own HMAC."""
+    if "c" not in KERNELS:
+        pytest.skip("the C core (accesstoken2._speedups) is not compiled")
+    return "c"
+
+
+@pytest.fixture
+def speedups() -> ModuleType:
+    return KERNELS["c"]
+
+
+def cryptography_hmac(key: bytes, message: bytes) -> bytes:
+    mac = crypto_hmac.HMAC(key, hashes.SHA256())
+    mac.update(message)
+    return mac.finalize()
+
+
+@SETTINGS
+@given(key=st.one_of(st.binary(max_size=64), st.binary(min_size=65, max_size=300)), message=st.binary(max_size=600))
+def test_hmac_matches_hashlib_and_cryptography(speedups: ModuleType, key: bytes, message: bytes) -> None:
+    mac = speedups.hmac_sha256(key, message)
+    assert mac == hmac.new(key, message, hashlib.sha256).digest()
+    assert mac == cryptography_hmac(key, message)
+
+
+@pytest.mark.parametrize("key_size", LENGTHS)
+@pytest.mark.parametrize("message_size", LENGTHS)
+def test_hmac_block_boundaries(speedups: ModuleType, key_size: int, message_size: int) -> None:
+    key = bytes(index % 251 for index in range(key_size))
+    message = (b"abcdefghijklmnopqrstuvwxyz" * 40)[:message_size]
+    assert speedups.hmac_sha256(key, message) == hmac.digest(key, message, "sha256")
+
+
+def test_hmac_long_message(speedups: ModuleType) -> None:
+    key, message = os.urandom(100), os.urandom(1 << 20)
+    assert speedups.hmac_sha256(key, message) == cryptography_hmac(key, message)
+
+
+def test_portable_code_path_agrees() -> None:
+    """ACCESSTOKEN2_PORTABLE_SHA256 forces the portable compression function (the CPU may use SHA extensions)."""
+    cases = [(os.urandom(k), os.urandom(m)) for k in LENGTHS for m in (0, 55, 56, 64, 65, 300)]
+    script = (
+        "import json, sys\n"
+        "from accesstoken2 import _speedups\n"
+        "cases = json.load(sys.stdin)\n"
+        "print(json.dumps([_speedups.hmac_sha256(bytes.fromhex(k), bytes.fromhex(m)).hex() for k, m in cases]))\n"
+    )
+    env = dict(os.environ, ACCESSTOKEN2_PORTABLE_SHA256="1", PYTHONPATH=str(Path(accesstoken2.__file__).parents[1]))
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps([(k.hex(), m.hex()) for k, m in cases]),
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert json.loads(result.stdout) == [hmac.digest(k, m, "sha256").hex() for k, m in cases]

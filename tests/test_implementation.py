@@ -1,0 +1,63 @@
+"""Which kernel is live: ACCESSTOKEN2_REQUIRE_C=1 makes a missing C core a failure (for CI)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import accesstoken2
+
+PACKAGE_ROOT = str(Path(accesstoken2.__file__).parents[1])
+
+
+@pytest.fixture(autouse=True)
+def implementation() -> str:
+    """Overrides conftest's parametrized fixture: these tests look at the installation, once."""
+    return "installed"
+
+
+def implementation_in_subprocess(**env: str) -> str:
+    environment = {key: value for key, value in os.environ.items() if key != "ACCESSTOKEN2_NO_EXTENSIONS"}
+    environment.update(env, PYTHONPATH=PACKAGE_ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", "import accesstoken2; print(accesstoken2.IMPLEMENTATION)"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_c_core_present_when_required() -> None:
+    if os.environ.get("ACCESSTOKEN2_REQUIRE_C") != "1":
+        pytest.skip("set ACCESSTOKEN2_REQUIRE_C=1 to require the compiled C core")
+    module = importlib.import_module("accesstoken2._speedups")
+    assert accesstoken2.IMPLEMENTATION == "c", "ACCESSTOKEN2_REQUIRE_C=1 but the pure-Python kernel is live"
+    assert implementation_in_subprocess() == "c"
+    assert module.build007 is not None
+
+
+def test_no_extensions_forces_python() -> None:
+    assert implementation_in_subprocess(ACCESSTOKEN2_NO_EXTENSIONS="1") == "python"
+
+
+def test_no_extensions_zero_means_default() -> None:
+    try:
+        importlib.import_module("accesstoken2._speedups")
+        compiled = True
+    except ImportError:
+        compiled = False
+    assert implementation_in_subprocess(ACCESSTOKEN2_NO_EXTENSIONS="0") == ("c" if compiled else "python")
+
+
+def test_implementation_names_the_live_kernel() -> None:
+    from accesstoken2 import _kernel
+
+    expected = "c" if _kernel.kernel.__name__ == "accesstoken2._speedups" else "python"
+    assert accesstoken2.IMPLEMENTATION == expected
