@@ -8,7 +8,7 @@ layer turns into a 400 answer.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Callable, Protocol
 
 from .._validate import check_int
 from ..builders import ChatTokenBuilder, Role_Publisher, Role_Subscriber, RtcTokenBuilder, RtmTokenBuilder
@@ -17,6 +17,15 @@ from .chat_cache import AppTokenCache, CachedToken
 from .config import Settings
 
 __all__ = ["TokenIssuer", "rtc_uid"]
+
+
+class UserTokenBuilder(Protocol):
+    """The shape of ``RtmTokenBuilder.build_token`` and ``ChatTokenBuilder.build_user_token``."""
+
+    def __call__(
+        self, app_id: str, app_certificate: str, user_id: str, expire: int, *, issue_ts: int | None
+    ) -> str: ...
+
 
 ROLES = {"publisher": Role_Publisher, "subscriber": Role_Subscriber}
 
@@ -72,21 +81,21 @@ class TokenIssuer:
 
     def rtm(self, user_id: int | str | None, expire: int | None) -> str:
         """RTM login token for ``user_id``."""
-        lifetime = self.lifetime(expire)
-        user = _required_text("uid", user_id, "for tokenType rtm: the RTM user id")
-        settings = self._settings
-        return RtmTokenBuilder.build_token(
-            settings.app_id, settings.app_certificate, user, lifetime, issue_ts=self._now()
-        )
+        why = "for tokenType rtm: the RTM user id"
+        return self._user_token(RtmTokenBuilder.build_token, "uid", user_id, why, expire)
 
     def chat_user(self, user_id: int | str | None, expire: int | None) -> str:
         """Chat user token for ``user_id``."""
+        why = "for a Chat user token: the Chat user id"
+        return self._user_token(ChatTokenBuilder.build_user_token, "user_id", user_id, why, expire)
+
+    def _user_token(
+        self, build: UserTokenBuilder, parameter: str, user_id: int | str | None, why: str, expire: int | None
+    ) -> str:
         lifetime = self.lifetime(expire)
-        user = _required_text("user_id", user_id, "for a Chat user token: the Chat user id")
+        user = _required_text(parameter, user_id, why)
         settings = self._settings
-        return ChatTokenBuilder.build_user_token(
-            settings.app_id, settings.app_certificate, user, lifetime, issue_ts=self._now()
-        )
+        return build(settings.app_id, settings.app_certificate, user, lifetime, issue_ts=self._now())
 
     def chat_app(self, expire: int | None) -> str:
         """A freshly built Chat app token (the cached one is :meth:`cached_chat_app`)."""
