@@ -11,6 +11,7 @@ selects: set ``ACCESSTOKEN2_NO_EXTENSIONS=1`` to fuzz the pure-Python one.
 from __future__ import annotations
 
 import base64
+import os
 import sys
 import zlib
 
@@ -49,7 +50,35 @@ def test_one_input(data: bytes) -> None:
         raise AssertionError("diagnose() returned no finding")
 
 
+def make_corpus(directory: str) -> None:
+    """Write seed inputs (valid tokens in each input mode) to ``directory``.
+
+    The provider reads the mode from the last byte, and the rest from the front.
+    """
+    from accesstoken2 import ApaasTokenBuilder, RtcTokenBuilder, RtmTokenBuilder
+    from accesstoken2.legacy import RtcTokenBuilder as RtcTokenBuilder006
+
+    os.makedirs(directory, exist_ok=True)
+    tokens = [
+        RtcTokenBuilder.build_token_with_rtm(APP_ID, CERT, "room", 42, 1, 600, issue_ts=1, salt=1),
+        ApaasTokenBuilder.build_room_user_token(APP_ID, CERT, "room", "user", 1, 600, issue_ts=1, salt=1),
+        RtmTokenBuilder.build_token(APP_ID, CERT, "user", 600, issue_ts=1, salt=1),
+    ]
+    seeds = []
+    for token in tokens:
+        raw = base64.b64decode(token[3:])
+        seeds += [raw + b"\x01", zlib.decompress(raw) + b"\x02"]
+    legacy = RtcTokenBuilder006.buildTokenWithUid(APP_ID, CERT, "room", 42, 1, 0, ts=1, salt=1)
+    seeds.append(base64.b64decode(legacy[35:]) + b"\x03")
+    for index, seed in enumerate(seeds):
+        with open(os.path.join(directory, f"seed-{index}"), "wb") as handle:
+            handle.write(seed)
+
+
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--make-corpus":
+        make_corpus(sys.argv[2])
+        return
     print(f"fuzzing the {_kernel.IMPLEMENTATION} kernel", file=sys.stderr)
     atheris.Setup(sys.argv, test_one_input)
     atheris.Fuzz()
