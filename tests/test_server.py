@@ -415,6 +415,8 @@ def test_get_token_chat_user_and_app(client: Client) -> None:
         ({"tokenType": "rtc", "channel": "c", "uid": 4294967296}, "uid must be an integer from 0 to 4294967295"),
         ({"tokenType": "rtc", "channel": "c", "uid": "4294967296"}, "uid must be an integer from 0 to 4294967295"),
         ({"tokenType": "rtc", "channel": "c", "uid": -1}, "uid must be an integer from 0 to 4294967295"),
+        ({"tokenType": "rtc", "channel": "c", "uid": "9" * 5000}, "uid must be an integer from 0 to 4294967295"),
+        ({"tokenType": "rtc", "channel": "c", "uid": "0" * 30 + "4294967296"}, "uid must be an integer from 0"),
         ({"tokenType": "rtc", "channel": "c" * 65536, "uid": 1}, "channel_name is 65536 UTF-8 bytes long"),
         ({"tokenType": "rtc", "channel": "c", "uid": 1, "expire": 0}, "expire must be an integer from 1 to 86400"),
         ({"tokenType": "rtc", "channel": "c", "uid": 1, "expire": 86401}, "expire must be an integer from 1 to 86400"),
@@ -461,11 +463,39 @@ def test_get_token_wrong_shapes_are_422(client: Client, body: Any) -> None:
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b"{", b"not json", b'{"tokenType": "rtc",}', b"\xff\xfe", b'{"tokenType": "rtc", "uid": NaN}'],
+    [
+        b"",
+        b"{",
+        b"not json",
+        b'{"tokenType": "rtc",}',
+        b"\xff\xfe",
+        b'{"tokenType": "rtc", "uid": NaN}',
+        b'{"tokenType": "rtc", "expire": -Infinity}',
+    ],
 )
 def test_get_token_invalid_json_is_422(client: Client, content: bytes) -> None:
     response = client.post("/getToken", content=content, headers={"content-type": "application/json"})
     assert response.status_code == 422
+    assert response.json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["/getToken", "/inspect"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"token": "007\\ud800"}',
+        b'{"token": "007", "channel": "\\udfff"}',
+        b'{"tokenType": "rtc", "channel": "c", "uid": "\\ud800"}',
+        b'{"tokenType": "rtc", "channel": "\\ud800", "uid": 1}',
+        b'{"tokenType": "\\ud800"}',
+        b'{"tokenType": "rtc", "channel": "c", "uid": ' + b"7" * 5000 + b"}",
+        b"[" * 50000,
+    ],
+)
+def test_hostile_bodies_are_client_errors(make_client: Callable[..., Client], path: str, content: bytes) -> None:
+    client = make_client(raise_app_exceptions=False)
+    response = client.post(path, content=content, headers={"content-type": "application/json"})
+    assert response.status_code in (400, 422)
     assert response.json()["detail"]
 
 

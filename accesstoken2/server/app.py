@@ -152,10 +152,13 @@ _EXTRA_HEADERS = ((b"cache-control", b"no-store"), (b"x-content-type-options", b
 
 
 def _json_safe(value: Any) -> Any:
-    """``value`` with NaN and infinities as strings: a client may send them (Python's JSON reader
-    accepts them) and a validation error echoes its input, but strict JSON cannot hold them."""
+    """``value`` with NaN and infinities as strings and lone surrogates replaced: a client may send
+    them (JSON readers accept them) and a validation error echoes its input, but an answer in
+    strict UTF-8 JSON cannot hold them."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
     if isinstance(value, dict):
         return {key: _json_safe(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -191,7 +194,7 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
 
     @app.exception_handler(TokenError)
     async def token_error(request: Request, error: TokenError) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=400)
+        return JSONResponse({"detail": _json_safe(str(error))}, status_code=400)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

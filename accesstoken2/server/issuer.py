@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Callable, Protocol
 
+from .._layout import U32_MAX
 from .._validate import check_int
 from ..builders import ChatTokenBuilder, Role_Publisher, Role_Subscriber, RtcTokenBuilder, RtmTokenBuilder
 from ..errors import InvalidParameterError
@@ -38,7 +39,11 @@ def rtc_uid(uid: int | str | None) -> int | str:
             "uid", "uid is required for tokenType rtc: an integer from 0 to 4294967295 or a user account string"
         )
     if isinstance(uid, str) and uid.isascii() and uid.isdigit():
-        return int(uid)
+        digits = uid.lstrip("0") or "0"
+        if len(digits) > len(str(U32_MAX)):
+            # int() of a long digit string is slow, and refused past 4300 digits
+            raise InvalidParameterError("uid", f"uid must be an integer from 0 to {U32_MAX} (got {len(digits)} digits)")
+        return int(digits)
     return uid
 
 
