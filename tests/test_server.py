@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import threading
 from collections.abc import Iterator
 from typing import Any, Callable
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
 pytest.importorskip("fastapi")
 httpx = pytest.importorskip("httpx")
@@ -104,6 +108,12 @@ def make_client(clock: FakeClock) -> Iterator[Callable[..., Client]]:
 @pytest.fixture
 def client(make_client: Callable[..., Client]) -> Client:
     return make_client()
+
+
+@pytest.fixture
+def lenient_client(make_client: Callable[..., Client]) -> Client:
+    """A client that turns an exception escaping the app into a 500 answer instead of raising."""
+    return make_client(raise_app_exceptions=False)
 
 
 @pytest.fixture
@@ -862,3 +872,41 @@ def test_logs_hold_neither_certificate_nor_tokens(
     for token in tokens:
         assert token not in logged
         assert token[3:40] not in logged
+
+
+# ---------------------------------------------------------------- never a 500
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=40)
+    | st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1, max_size=2),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=12,
+)
+_token_fields = st.fixed_dictionaries(
+    {},
+    optional={
+        "tokenType": st.sampled_from(["rtc", "rtm", "chat", "RTC", ""]) | _json_values,
+        "channel": st.text(max_size=20) | _json_values,
+        "role": st.sampled_from(["publisher", "subscriber", "admin"]) | _json_values,
+        "uid": st.integers(-5, 2**33) | st.text(max_size=20) | _json_values,
+        "expire": st.integers(-5, 10**6) | _json_values,
+    },
+)
+
+
+@settings_(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=_token_fields | _json_values)
+def test_get_token_never_500(lenient_client: Client, body: Any) -> None:
+    response = lenient_client.post(
+        "/getToken", content=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code in (200, 400, 422), response.text
+    answer = response.json()
+    if response.status_code == 200:
+        parse_verified(answer["token"])
+    else:
+        assert answer["detail"]
