@@ -797,6 +797,15 @@ def test_open_endpoints_need_no_key(make_client: Callable[..., Client], path: st
 
 def test_without_api_key_token_endpoints_are_open(client: Client) -> None:
     assert client.post("/getToken", json={"tokenType": "rtm", "uid": "u"}).status_code == 200
+    assert "securitySchemes" not in client.get("/openapi.json").json().get("components", {})
+
+
+def test_openapi_declares_bearer_scheme_with_api_key(make_client: Callable[..., Client]) -> None:
+    document = make_client(api_key=API_KEY).get("/openapi.json").json()
+    assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert "401" in document["paths"]["/getToken"]["post"]["responses"]
+    assert document["paths"]["/getToken"]["post"]["security"] == [{"HTTPBearer": []}]
+    assert "security" not in document["paths"]["/ping"]["get"]
 
 
 # ---------------------------------------------------------------- CORS

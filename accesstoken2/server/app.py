@@ -98,13 +98,11 @@ _ERRORS: dict[Union[int, str], dict[str, Any]] = {
 }
 
 
-def _bearer_check(api_key: Optional[str]) -> Callable[..., Awaitable[None]]:
-    expected = api_key.encode("utf-8") if api_key else None
-    scheme = HTTPBearer(auto_error=False, description="the server's ACCESSTOKEN2_API_KEY, when it has one")
+def _bearer_check(api_key: str) -> Callable[..., Awaitable[None]]:
+    expected = api_key.encode("utf-8")
+    scheme = HTTPBearer(auto_error=False, description="the server's ACCESSTOKEN2_API_KEY")
 
     async def require_api_key(credentials: Annotated[Optional[HTTPAuthorizationCredentials], Depends(scheme)]) -> None:
-        if expected is None:
-            return
         if credentials is None:
             raise HTTPException(401, "missing 'Authorization: Bearer <api key>' header", {"WWW-Authenticate": "Bearer"})
         given = credentials.credentials.encode("utf-8", "surrogateescape")
@@ -181,7 +179,9 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
     if settings is None:
         settings = Settings.from_env()
     issuer = TokenIssuer(settings, clock=clock)
-    auth = [Depends(_bearer_check(settings.api_key))]
+    # Without an API key the token endpoints are open and the OpenAPI document declares no scheme.
+    auth = [Depends(_bearer_check(settings.api_key))] if settings.api_key else []
+    errors = _ERRORS if settings.api_key else {code: answer for code, answer in _ERRORS.items() if code != 401}
 
     app = FastAPI(
         title="accesstoken2 token server",
@@ -215,7 +215,7 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
         """Health check for load balancers and orchestrators."""
         return {"status": "ok", "version": __version__, "implementation": IMPLEMENTATION}
 
-    @app.post("/getToken", response_model=TokenResponse, dependencies=auth, responses=_ERRORS, tags=["tokens"])
+    @app.post("/getToken", response_model=TokenResponse, dependencies=auth, responses=errors, tags=["tokens"])
     async def get_token(request: TokenRequest) -> dict[str, str]:
         """RTC, RTM or Chat token, with the body of AgoraIO-Community's agora-token-service.
 
@@ -231,7 +231,7 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
             token = issuer.chat_user(request.uid, request.expire)
         return {"token": token}
 
-    @app.get("/v1/token", response_model=TokenResponse, dependencies=auth, responses=_ERRORS, tags=["tokens"])
+    @app.get("/v1/token", response_model=TokenResponse, dependencies=auth, responses=errors, tags=["tokens"])
     async def sample_token(
         channel_name: str = Query(description="the channel to join"),
         expire: Optional[int] = Query(None, description="token lifetime in seconds"),
@@ -239,7 +239,7 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
         """RTC token for any uid (0) as a publisher, as the reference's sample service gives it."""
         return {"token": issuer.rtc(channel_name, 0, "publisher", expire)}
 
-    @app.get("/chat/app/token", response_model=TimedTokenResponse, dependencies=auth, responses=_ERRORS, tags=["chat"])
+    @app.get("/chat/app/token", response_model=TimedTokenResponse, dependencies=auth, responses=errors, tags=["chat"])
     async def chat_app_token() -> dict[str, Any]:
         """The Chat app token for the Chat REST API: shared, renewed a margin before it expires."""
         cached = issuer.cached_chat_app()
@@ -249,7 +249,7 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
         "/chat/user/{user_id}/token",
         response_model=TimedTokenResponse,
         dependencies=auth,
-        responses=_ERRORS,
+        responses=errors,
         tags=["chat"],
     )
     async def chat_user_token(
@@ -262,7 +262,7 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
         now = int(clock())
         return {"token": token, "expires_at": now + lifetime, "expires_in": lifetime}
 
-    @app.post("/inspect", dependencies=auth, responses=_ERRORS, tags=["tokens"])
+    @app.post("/inspect", dependencies=auth, responses=errors, tags=["tokens"])
     async def inspect(request: InspectRequest) -> dict[str, Any]:
         """Decode a token and diagnose it against the server's own credentials."""
         return inspect_token(
