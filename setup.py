@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +44,6 @@ def speedups_extension() -> list[Any]:
         sources=[main_source, *C_SOURCES],
         include_dirs=["src_c"],
         libraries=["z"],
-        extra_compile_args=["-O2"] if sys.platform != "win32" else [],
     )
     if not have_cython:
         return [extension]

@@ -76,16 +76,17 @@ def build_tokens(tokens: Iterable[AccessToken2], *, threads: int | None = None) 
     """Build many tokens at once, in the order given.
 
     With the C core, the work runs on up to ``threads`` OS threads (default: the number of
-    CPUs) with the GIL released.  Every token is validated before any is built.
+    CPUs) with the GIL released.  If any token is invalid its error is raised and no token is returned.
     """
     from ._threads import thread_count
 
-    jobs = []
-    for index, token in enumerate(tokens):
+    items = list(tokens)
+    for index, token in enumerate(items):
         if not isinstance(token, AccessToken2):
             raise ParameterTypeError("tokens", f"tokens[{index}] must be an AccessToken2, not {type(token).__name__}")
-        jobs.append(token._kernel_job())
-    result: list[str] = _kernel.build_many(jobs, thread_count(threads, len(jobs)))
+    # a generator: the C core builds early jobs on its threads while later ones are still being prepared
+    jobs = (token._kernel_job() for token in items)
+    result: list[str] = _kernel.build_many(jobs, thread_count(threads, len(items)))
     return result
 
 

@@ -61,6 +61,8 @@ cdef extern from "sha256.h" nogil:
 
 
 cdef extern from "batch.h" nogil:
+    enum:
+        AT2_CHUNK_JOBS
     ctypedef struct at2_job:
         const uint8_t *app_id
         size_t app_id_size
@@ -71,9 +73,19 @@ cdef extern from "batch.h" nogil:
         uint32_t salt
         const uint8_t *services
         size_t services_size
-        char *token
+        size_t token_offset
         size_t token_size
-    int at2_build_batch(at2_job *jobs, size_t count, unsigned threads, at2_codec *caller_codec)
+    ctypedef struct at2_chunk:
+        at2_job jobs[1]
+        size_t count
+        char *tokens
+    ctypedef struct at2_pipeline:
+        at2_chunk **chunks
+        size_t chunk_count
+    int at2_pipeline_init(at2_pipeline *pipeline, unsigned max_threads)
+    int at2_pipeline_publish(at2_pipeline *pipeline, at2_chunk *chunk)
+    int at2_pipeline_finish(at2_pipeline *pipeline, at2_codec *caller_codec, int cancel)
+    void at2_pipeline_release(at2_pipeline *pipeline)
 
 
 cdef enum:
@@ -194,57 +206,98 @@ def build007(bytes app_id not None, bytes app_certificate not None, uint32_t iss
             free(out)
 
 
+cdef size_t _fill(at2_job *job, tuple args, size_t token_offset) except 0:
+    """Points ``job`` at the byte strings of one build007 argument tuple; returns its token bound."""
+    if len(args) != 6:
+        raise TypeError(f"build_many() jobs must be build007 argument tuples of 6 items, not {len(args)}")
+    app_id, app_certificate, issue_ts, expire, salt, services = args
+    if type(app_id) is not bytes or type(app_certificate) is not bytes or type(services) is not bytes:
+        raise TypeError("build_many() jobs must hold bytes for app_id, app_certificate and services")
+    _check_app_id(app_id)
+    job.app_id = _data(app_id)
+    job.app_id_size = PyBytes_GET_SIZE(app_id)
+    job.certificate = _data(app_certificate)
+    job.certificate_size = PyBytes_GET_SIZE(app_certificate)
+    job.issue_ts = issue_ts
+    job.expire = expire
+    job.salt = salt
+    job.services = _data(services)
+    job.services_size = PyBytes_GET_SIZE(services)
+    job.token_offset = token_offset
+    return at2_token007_bound(job.app_id_size, job.services_size)
+
+
+cdef int _publish(at2_pipeline *pipeline, at2_chunk *chunk, size_t tokens_size) except -1:
+    chunk.tokens = <char *>malloc(tokens_size)
+    if chunk.tokens == NULL or at2_pipeline_publish(pipeline, chunk) != AT2_OK:
+        raise MemoryError()
+    return 0
+
+
+cdef int _produce(object jobs, at2_pipeline *pipeline, list held) except -1:
+    """Turns jobs into chunks for the workers; runs with the GIL, while published chunks are being built."""
+    cdef at2_chunk *chunk = NULL
+    cdef size_t offset = 0
+    try:
+        for job in jobs:
+            if chunk == NULL:
+                chunk = <at2_chunk *>malloc(sizeof(at2_chunk))
+                if chunk == NULL:
+                    raise MemoryError()
+                chunk.count = 0
+                chunk.tokens = NULL
+                offset = 0
+            # tuples are immutable: holding them keeps every byte string alive for the workers
+            if type(job) is not tuple:
+                job = tuple(job)
+            held.append(job)
+            offset += _fill(&chunk.jobs[chunk.count], <tuple>job, offset)
+            chunk.count += 1
+            if chunk.count == AT2_CHUNK_JOBS:
+                _publish(pipeline, chunk, offset)
+                chunk = NULL
+        if chunk != NULL:
+            _publish(pipeline, chunk, offset)
+            chunk = NULL
+    finally:
+        if chunk != NULL:
+            free(chunk.tokens)
+            free(chunk)
+    return 0
+
+
 def build_many(jobs, Py_ssize_t threads) -> list:
-    cdef list held = []
-    cdef Py_ssize_t count, i
-    cdef size_t total = 0, offset
-    cdef at2_job *batch = NULL
-    cdef char *tokens = NULL
+    cdef at2_pipeline pipeline
     cdef at2_codec *codec = _codec()
-    cdef int status
-    cdef unsigned workers
+    cdef unsigned limit = <unsigned>max(1, min(threads, _MAX_THREADS))
+    cdef list held = []
     cdef list result
-    cdef bytes app_id, app_certificate, services
-    # tuples are immutable: holding them keeps every byte string alive while the GIL is released
-    for job in jobs:
-        held.append(job if type(job) is tuple else tuple(job))
-    count = len(held)
-    if count == 0:
-        return []
-    workers = <unsigned>max(1, min(threads, count, _MAX_THREADS))
-    batch = <at2_job *>malloc(sizeof(at2_job) * count)
-    if batch == NULL:
+    cdef at2_chunk *chunk
+    cdef size_t index, position
+    cdef int status
+    if at2_pipeline_init(&pipeline, limit) != AT2_OK:
         raise MemoryError()
     try:
-        for i in range(count):
-            app_id, app_certificate, issue_ts, expire, salt, services = held[i]
-            _check_app_id(app_id)
-            batch[i].app_id = _data(app_id)
-            batch[i].app_id_size = PyBytes_GET_SIZE(app_id)
-            batch[i].certificate = _data(app_certificate)
-            batch[i].certificate_size = PyBytes_GET_SIZE(app_certificate)
-            batch[i].issue_ts = issue_ts
-            batch[i].expire = expire
-            batch[i].salt = salt
-            batch[i].services = _data(services)
-            batch[i].services_size = PyBytes_GET_SIZE(services)
-            total += at2_token007_bound(batch[i].app_id_size, batch[i].services_size)
-        tokens = <char *>malloc(total)
-        if tokens == NULL:
-            raise MemoryError()
-        offset = 0
-        for i in range(count):
-            batch[i].token = tokens + offset
-            offset += at2_token007_bound(batch[i].app_id_size, batch[i].services_size)
+        _produce(jobs, &pipeline, held)
+    except BaseException:
         with nogil:
-            status = at2_build_batch(batch, count, workers, codec)
+            at2_pipeline_finish(&pipeline, codec, 1)
+        at2_pipeline_release(&pipeline)
+        raise
+    with nogil:
+        status = at2_pipeline_finish(&pipeline, codec, 0)
+    try:
         if status != AT2_OK:
             _raise_status(status)
-        result = [_ascii(batch[i].token, batch[i].token_size) for i in range(count)]
+        result = []
+        for index in range(pipeline.chunk_count):
+            chunk = pipeline.chunks[index]
+            for position in range(chunk.count):
+                result.append(_ascii(chunk.tokens + chunk.jobs[position].token_offset,
+                                     chunk.jobs[position].token_size))
         return result
     finally:
-        free(tokens)
-        free(batch)
+        at2_pipeline_release(&pipeline)
 
 
 def verify007(bytes signature not None, bytes signing_info not None, bytes app_certificate not None,

@@ -1,40 +1,46 @@
-/* Worker threads take jobs in blocks from a shared counter, so uneven jobs still spread evenly. */
+/* The build_many pipeline: a mutex-guarded queue of chunks, consumed in order by any thread. */
 #include "batch.h"
 
-#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
-#define JOBS_PER_CLAIM 64
+static int build_chunk(at2_chunk *chunk, at2_codec *codec)
+{
+    size_t i;
 
-typedef struct {
-    at2_job *jobs;
-    size_t count;
-    size_t next;                  /* first unclaimed job, advanced atomically */
-    int status;                   /* first failure, or AT2_OK */
-} batch;
+    for (i = 0; i < chunk->count; i++) {
+        at2_job *job = &chunk->jobs[i];
+        int status = at2_build007(codec, job->app_id, job->app_id_size, job->certificate, job->certificate_size,
+                                  job->issue_ts, job->expire, job->salt, job->services, job->services_size,
+                                  chunk->tokens + job->token_offset, &job->token_size);
+        if (status != AT2_OK)
+            return status;
+    }
+    return AT2_OK;
+}
 
-static void run_jobs(batch *work, at2_codec *codec)
+/* Claims chunks until the queue is closed and empty (or has failed). */
+static void consume(at2_pipeline *pipeline, at2_codec *codec)
 {
     for (;;) {
-        size_t start = __atomic_fetch_add(&work->next, JOBS_PER_CLAIM, __ATOMIC_RELAXED);
-        size_t end = start + JOBS_PER_CLAIM;
-        size_t i;
+        at2_chunk *chunk = NULL;
+        int status;
 
-        if (start >= work->count || __atomic_load_n(&work->status, __ATOMIC_RELAXED) != AT2_OK)
+        pthread_mutex_lock(&pipeline->lock);
+        while (pipeline->next >= pipeline->chunk_count && !pipeline->closed)
+            pthread_cond_wait(&pipeline->published, &pipeline->lock);
+        if (pipeline->next < pipeline->chunk_count && pipeline->status == AT2_OK)
+            chunk = pipeline->chunks[pipeline->next++];
+        pthread_mutex_unlock(&pipeline->lock);
+        if (!chunk)
             return;
-        if (end > work->count)
-            end = work->count;
-        for (i = start; i < end; i++) {
-            at2_job *job = &work->jobs[i];
-            int status = at2_build007(codec, job->app_id, job->app_id_size, job->certificate, job->certificate_size,
-                                      job->issue_ts, job->expire, job->salt, job->services, job->services_size,
-                                      job->token, &job->token_size);
-            if (status != AT2_OK) {
-                int expected = AT2_OK;
-                __atomic_compare_exchange_n(&work->status, &expected, status, 0, __ATOMIC_RELAXED,
-                                            __ATOMIC_RELAXED);
-                return;
-            }
+        status = build_chunk(chunk, codec);
+        if (status != AT2_OK) {
+            pthread_mutex_lock(&pipeline->lock);
+            if (pipeline->status == AT2_OK)
+                pipeline->status = status;
+            pthread_mutex_unlock(&pipeline->lock);
+            return;
         }
     }
 }
@@ -44,33 +50,92 @@ static void *worker_main(void *argument)
     at2_codec codec;
 
     at2_codec_clear(&codec);
-    run_jobs((batch *)argument, &codec);
+    consume((at2_pipeline *)argument, &codec);
     at2_codec_release(&codec);
     return NULL;
 }
 
-int at2_build_batch(at2_job *jobs, size_t count, unsigned threads, at2_codec *caller_codec)
+int at2_pipeline_init(at2_pipeline *pipeline, unsigned max_threads)
 {
-    batch work;
-    pthread_t *workers = NULL;
-    unsigned started = 0, i;
-
-    work.jobs = jobs;
-    work.count = count;
-    work.next = 0;
-    work.status = AT2_OK;
-    if (threads > 1) {
-        workers = (pthread_t *)malloc(sizeof(pthread_t) * (threads - 1));
-        /* without the array (or when a thread cannot start) the threads already running do the work */
-        for (i = 0; workers && i < threads - 1; i++) {
-            if (pthread_create(&workers[i], NULL, worker_main, &work) != 0)
-                break;
-            started++;
-        }
+    memset(pipeline, 0, sizeof(*pipeline));
+    pipeline->status = AT2_OK;
+    pipeline->worker_limit = max_threads > 1 ? max_threads - 1 : 0;
+    if (pipeline->worker_limit) {
+        pipeline->workers = (pthread_t *)malloc(sizeof(pthread_t) * pipeline->worker_limit);
+        if (!pipeline->workers)
+            pipeline->worker_limit = 0;
     }
-    run_jobs(&work, caller_codec);
-    for (i = 0; i < started; i++)
-        pthread_join(workers[i], NULL);
-    free(workers);
-    return work.status;
+    if (pthread_mutex_init(&pipeline->lock, NULL) != 0)
+        goto fail_lock;
+    if (pthread_cond_init(&pipeline->published, NULL) != 0)
+        goto fail_cond;
+    return AT2_OK;
+
+fail_cond:
+    pthread_mutex_destroy(&pipeline->lock);
+fail_lock:
+    free(pipeline->workers);
+    pipeline->workers = NULL;
+    return AT2_NO_MEMORY;
+}
+
+int at2_pipeline_publish(at2_pipeline *pipeline, at2_chunk *chunk)
+{
+    int start_worker;
+
+    pthread_mutex_lock(&pipeline->lock);
+    if (pipeline->chunk_count == pipeline->chunk_capacity) {
+        size_t capacity = pipeline->chunk_capacity ? 2 * pipeline->chunk_capacity : 16;
+        at2_chunk **chunks = (at2_chunk **)realloc(pipeline->chunks, capacity * sizeof(*chunks));
+        if (!chunks) {
+            pthread_mutex_unlock(&pipeline->lock);
+            return AT2_NO_MEMORY;
+        }
+        pipeline->chunks = chunks;
+        pipeline->chunk_capacity = capacity;
+    }
+    pipeline->chunks[pipeline->chunk_count++] = chunk;
+    /* a worker is worth starting once there is more than one chunk: small batches stay on one thread */
+    start_worker = pipeline->chunk_count > 1 && pipeline->worker_count < pipeline->worker_limit;
+    pthread_cond_signal(&pipeline->published);
+    pthread_mutex_unlock(&pipeline->lock);
+    if (start_worker) {
+        if (pthread_create(&pipeline->workers[pipeline->worker_count], NULL, worker_main, pipeline) == 0)
+            pipeline->worker_count++;
+        else
+            pipeline->worker_limit = pipeline->worker_count; /* the threads we have will do */
+    }
+    return AT2_OK;
+}
+
+int at2_pipeline_finish(at2_pipeline *pipeline, at2_codec *caller_codec, int cancel)
+{
+    unsigned i;
+
+    pthread_mutex_lock(&pipeline->lock);
+    pipeline->closed = 1;
+    if (cancel && pipeline->status == AT2_OK)
+        pipeline->status = AT2_CANCELLED;
+    pthread_cond_broadcast(&pipeline->published);
+    pthread_mutex_unlock(&pipeline->lock);
+    consume(pipeline, caller_codec);
+    for (i = 0; i < pipeline->worker_count; i++)
+        pthread_join(pipeline->workers[i], NULL);
+    pipeline->worker_count = 0;
+    return pipeline->status;
+}
+
+void at2_pipeline_release(at2_pipeline *pipeline)
+{
+    size_t i;
+
+    for (i = 0; i < pipeline->chunk_count; i++) {
+        free(pipeline->chunks[i]->tokens);
+        free(pipeline->chunks[i]);
+    }
+    free(pipeline->chunks);
+    free(pipeline->workers);
+    pthread_cond_destroy(&pipeline->published);
+    pthread_mutex_destroy(&pipeline->lock);
+    memset(pipeline, 0, sizeof(*pipeline));
 }

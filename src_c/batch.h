@@ -1,11 +1,17 @@
-/* build_many's engine: "007" tokens built on several OS threads, results in input order. */
+/* build_many's engine: "007" tokens built on several OS threads while the caller is still handing
+ * jobs over, results kept in input order.  Jobs travel in chunks through a queue: the producer (the
+ * thread holding the GIL) fills and publishes chunks, workers claim them, the producer joins in once
+ * it has published the last one. */
 #ifndef ACCESSTOKEN2_BATCH_H
 #define ACCESSTOKEN2_BATCH_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "token_core.h"
+
+#define AT2_CHUNK_JOBS 256
 
 typedef struct {
     const uint8_t *app_id;
@@ -17,12 +23,41 @@ typedef struct {
     uint32_t salt;
     const uint8_t *services;
     size_t services_size;
-    char *token;                  /* set by the caller: room for at2_token007_bound() bytes */
-    size_t token_size;            /* set by at2_build_batch */
+    size_t token_offset;          /* where the token goes in the chunk's buffer */
+    size_t token_size;            /* set when built */
 } at2_job;
 
-/* Builds every job on up to `threads` threads: the caller's thread (with caller_codec) plus
- * threads - 1 new ones.  Returns AT2_OK or the first failure. */
-int at2_build_batch(at2_job *jobs, size_t count, unsigned threads, at2_codec *caller_codec);
+typedef struct {
+    at2_job jobs[AT2_CHUNK_JOBS];
+    size_t count;
+    char *tokens;                 /* room for every job's at2_token007_bound() */
+} at2_chunk;
+
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t published;
+    at2_chunk **chunks;
+    size_t chunk_count;           /* published so far */
+    size_t chunk_capacity;
+    size_t next;                  /* first chunk nobody has claimed */
+    int closed;                   /* no more chunks will come */
+    int status;                   /* first failure, or AT2_OK */
+    pthread_t *workers;
+    unsigned worker_count;
+    unsigned worker_limit;
+} at2_pipeline;
+
+/* Up to max_threads threads in all: the caller plus max_threads - 1 workers, started as chunks arrive. */
+int at2_pipeline_init(at2_pipeline *pipeline, unsigned max_threads);
+
+/* Gives a filled chunk (its tokens buffer allocated) to the workers; they own it until at2_pipeline_finish. */
+int at2_pipeline_publish(at2_pipeline *pipeline, at2_chunk *chunk);
+
+/* Closes the queue, builds what is left on the calling thread, waits for the workers.
+ * cancel != 0 skips chunks nobody has started.  Returns AT2_OK or the first failure. */
+int at2_pipeline_finish(at2_pipeline *pipeline, at2_codec *caller_codec, int cancel);
+
+/* Frees the chunks and the pipeline's own memory (after at2_pipeline_finish). */
+void at2_pipeline_release(at2_pipeline *pipeline);
 
 #endif

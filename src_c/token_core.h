@@ -15,6 +15,7 @@ enum at2_status {
     AT2_INCOMPLETE_ZLIB = 4,
     AT2_CONTENT_TOO_LARGE = 5,
     AT2_TRAILING_DATA = 6,
+    AT2_CANCELLED = 7,            /* a batch was abandoned because its producer failed */
 };
 
 /* A thread's zlib streams, created on first use and reused with deflateReset/inflateReset. */

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from types import ModuleType
 
 import pytest
 
 from accesstoken2 import (
     AccessToken2,
     ChatTokenBuilder,
+    InvalidParameterError,
     Role_Publisher,
     RtcTokenBuilder,
     ServiceChat,
@@ -108,3 +111,28 @@ def test_build_tokens_results_verify() -> None:
         parsed = AccessToken2.parse(built)
         assert parsed.verify(CERTIFICATE)
         assert parsed.issue_ts == token.issue_ts and parsed.salt == token.salt
+
+
+@pytest.mark.parametrize("threads", [1, 2, 4])
+def test_build_tokens_invalid_token_midway(threads: int) -> None:
+    tokens = make_tokens(1500)
+    tokens[1200] = AccessToken2("not an app id", CERTIFICATE, 1_700_000_000, 600, salt=1)
+    tokens[1200].add_service(ServiceChat("user"))
+    with pytest.raises(InvalidParameterError, match="app_id"):
+        build_tokens(tokens, threads=threads)
+    # the kernel is still usable afterwards
+    assert build_tokens(tokens[:1000], threads=threads) == [token.build() for token in tokens[:1000]]
+
+
+def test_build_many_takes_any_iterable_and_stops_on_its_error(kernel: ModuleType) -> None:
+    jobs = [token._kernel_job() for token in make_tokens(700)]
+
+    def failing() -> Iterator[tuple[bytes, bytes, int, int, int, bytes]]:
+        yield from jobs[:600]
+        raise RuntimeError("producer failed")
+
+    assert kernel.build_many(iter(jobs), 2) == [_native.build007(*job) for job in jobs]
+    with pytest.raises(RuntimeError, match="producer failed"):
+        kernel.build_many(failing(), 2)
+    with pytest.raises((TypeError, ValueError)):
+        kernel.build_many([(*jobs[0][:5], "not bytes")], 2)
