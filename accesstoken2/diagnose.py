@@ -121,12 +121,20 @@ def malformed_stage(message: str) -> dict[str, str]:
 
 
 class _Report:
-    __slots__ = ("findings",)
+    """Collects findings; the certificate, should a caller pass it where an id goes, is masked."""
 
-    def __init__(self) -> None:
+    __slots__ = ("findings", "secret")
+
+    def __init__(self, secret: str | None) -> None:
         self.findings: list[Finding] = []
+        self.secret = secret or None
 
     def add(self, severity: Severity, code: str, message: str, **detail: Any) -> None:
+        if self.secret is not None and self.secret in message + repr(detail):
+            message = message.replace(self.secret, "<app certificate>")
+            detail = {
+                key: "<app certificate>" if self.secret in repr(value) else value for key, value in detail.items()
+            }
         self.findings.append(Finding(severity, code, message, detail))
 
     def has(self, severity: Severity) -> bool:
@@ -183,7 +191,7 @@ def diagnose(
     moment = timestamp(now)
     wanted = _intended_services(service, channel_name, uid, user_id)
 
-    report = _Report()
+    report = _Report(app_certificate)
     info = _decode(report, token, moment)
     if info is not None:
         _check_app(report, info, app_id)

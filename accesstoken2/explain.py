@@ -17,6 +17,7 @@ from typing import Any, Union
 from ._layout import VERSION_006, VERSION_007
 from ._validate import check_int
 from .errors import LegacyTokenError, MalformedTokenError, ParameterTypeError
+from .legacy.access_token import AccessToken, Privileges
 from .services import SERVICE_CLASSES, SERVICE_NAMES, Rtm2PermissionType, Rtm2ResourceType, Service
 from .token2 import AccessToken2
 
@@ -331,10 +332,6 @@ def _inspect007(parsed: AccessToken2, now: int) -> TokenInfo:
 
 
 def _inspect006(token: str, now: int) -> TokenInfo:
-    try:
-        from .legacy.access_token import AccessToken, Privileges
-    except ImportError:  # pragma: no cover - the legacy package ships with the library
-        raise MalformedTokenError("token is a 006 token, but accesstoken2.legacy is not installed") from None
     parsed = AccessToken.parse(token)
     ts = parsed.ts
 

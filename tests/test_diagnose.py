@@ -340,3 +340,9 @@ def test_bad_argument_types_raise(kwargs: dict[str, Any]) -> None:
         diagnose(rtc(), **kwargs)
     with pytest.raises(ParameterTypeError):
         diagnose(None)  # type: ignore[arg-type]
+
+
+def test_certificate_passed_as_an_id_is_masked() -> None:
+    findings = run(rtc(), app_certificate=CERT, app_id=CERT, channel_name=CERT, user_id=CERT)
+    assert {"app-id-mismatch", "channel-mismatch"} <= codes(findings)
+    assert all(CERT not in repr(finding.detail) for finding in findings)
