@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import signal
 import socket
@@ -196,3 +197,33 @@ def test_cli_serve(start_server: Starter) -> None:
     token = httpx.get(f"{base_url}/v1/token", params={"channel_name": "cli"}, timeout=5).json()["token"]
     assert verified(token).services[0].channel_name == "cli"
     assert stop(process) == 0
+
+
+def test_worker_listener_turns_nagle_off() -> None:
+    from accesstoken2.server.workers import TcpConfig
+
+    listener = TcpConfig("accesstoken2.server:create_app", factory=True, host="127.0.0.1", port=0).bind_socket()
+    accepted: list[int] = []
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            connection = transport.get_extra_info("socket")
+            accepted.append(connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    async def connect_once() -> None:
+        server = await asyncio.get_running_loop().create_server(Probe, sock=listener)
+        async with server:
+            _, writer = await asyncio.open_connection(*listener.getsockname()[:2])
+            for _ in range(200):
+                if accepted:
+                    break
+                await asyncio.sleep(0.01)
+            writer.close()
+
+    try:
+        assert listener.proto == socket.IPPROTO_TCP
+        asyncio.run(connect_once())
+    finally:
+        listener.close()
+    assert accepted and accepted[0] != 0

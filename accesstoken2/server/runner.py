@@ -73,7 +73,9 @@ def serve(
         if workers == 1:
             uvicorn.run(build_app(settings), **options)
         else:
-            uvicorn.run(APP_FACTORY, factory=True, workers=workers, **options)
+            from .workers import run_workers
+
+            run_workers(APP_FACTORY, workers, **options)
     except SystemExit as stop:
         code = stop.code
         return code if isinstance(code, int) else 1
