@@ -141,7 +141,7 @@ def render(info: TokenInfo) -> str:
         rows.append(("issued", f"{utc_text(info.issue_ts)} ({info.issue_ts})"))
     left = info.seconds_left
     state = f"expired {span_text(left)} ago" if left <= 0 else f"in {span_text(left)}"
-    lifetime = "" if info.expire is None else f"; lifetime {span_text(info.expire)}"
+    lifetime = "; the message timestamp ts" if info.expire is None else f"; lifetime {span_text(info.expire)}"
     rows.append(("expires", f"{utc_text(info.expire_ts)} ({state}{lifetime})"))
     rows.append(("salt", str(info.salt)))
     if info.crc_channel_name is not None and info.crc_uid is not None:

@@ -1,4 +1,4 @@
-"""Mutation fuzzing of the 007 parser, over both kernels (through the autouse fixture).
+"""Mutation fuzzing of the 007 parser, over both kernels (through the autouse fixture), and of 006.
 
 Valid tokens are mutated at three levels (the decompressed content, the zlib stream and the
 token text) with bit flips, truncations, splices, huge length prefixes, inserted and deleted
@@ -31,8 +31,13 @@ from accesstoken2 import (
     RtmTokenBuilder,
     ServiceRtm2,
     _native,
+    diagnose,
+    inspect,
 )
 from accesstoken2._layout import MAX_CONTENT, MAX_TOKEN_CHARS
+from accesstoken2.legacy import AccessToken as AccessToken006
+from accesstoken2.legacy import RtcTokenBuilder as RtcTokenBuilder006
+from accesstoken2.legacy import RtmTokenBuilder as RtmTokenBuilder006
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
@@ -170,15 +175,30 @@ def test_arbitrary_content(content: bytes, kernel: ModuleType) -> None:
     _check(_wrap(zlib.compress(content)), kernel)
 
 
-@FUZZ
-@given(content=content_mutations)
-def test_explain_never_raises_anything_else(content: bytes) -> None:
-    from accesstoken2 import diagnose, inspect
-
-    token = _wrap(zlib.compress(content))
+def _explain(token: str) -> None:
     _outcome(inspect, token)
     findings = diagnose(token, app_certificate=CERT, app_id=APP_ID, channel_name="room", uid=42, now=1111200)
     assert findings
+
+
+@FUZZ
+@given(content=content_mutations)
+def test_explain_never_raises_anything_else(content: bytes) -> None:
+    _explain(_wrap(zlib.compress(content)))
+
+
+BODIES_006 = [
+    base64.b64decode(RtcTokenBuilder006.buildTokenWithUid(APP_ID, CERT, "room", 42, 1, 99, ts=1111111, salt=1)[35:]),
+    base64.b64decode(RtmTokenBuilder006.buildToken(APP_ID, CERT, "bob", 1, 0, ts=1111111, salt=1)[35:]),
+]
+
+
+@FUZZ
+@given(body=st.sampled_from(BODIES_006).flatmap(lambda base: _mutated(base, BODIES_006)))
+def test_mutated_006_tokens(body: bytes) -> None:
+    token = "006" + APP_ID + base64.b64encode(body).decode("ascii")
+    _outcome(AccessToken006.parse, token)
+    _explain(token)
 
 
 # --- hand-made hostile inputs ----------------------------------------------------------------
