@@ -123,7 +123,9 @@ def _now(args: argparse.Namespace) -> int:
 # --- output --------------------------------------------------------------------------------------
 
 
-def _field_text(value: Any) -> str:
+def _field_text(name: str, value: Any) -> str:
+    if name.startswith("crc_") and isinstance(value, int):
+        return f"{value:#010x}"
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, dict):
@@ -160,7 +162,7 @@ def _render_service(index: int, service: ServiceInfo, info: TokenInfo) -> list[s
     lines = [f"[{index}] {service.name} (type {service.type})"]
     for name, value in service.fields.items():
         note = " (uid 0: any uid)" if name == "uid" and value == "" else ""
-        lines.append(f"    {name:<22} {_field_text(value)}{note}")
+        lines.append(f"    {name:<22} {_field_text(name, value)}{note}")
     if not service.privileges:
         lines.append("    (no privileges)")
     for privilege in service.privileges:
@@ -492,13 +494,13 @@ def _build_parser(subparsers: Any) -> None:
     kind("chat-user", "Chat user token").add_argument("--user-id", required=True)
     kind("chat-app", "Chat app token")
     kind("fpa", "FPA token (24 hours)", expire=False)
-    for family in ("apaas", "education"):
-        room = kind(f"{family}-room-user", f"{family} room user token (APaaS + RTM + Chat)")
+    for family, title in (("apaas", "APaaS"), ("education", "Education (APaaS)")):
+        room = kind(f"{family}-room-user", f"{title} room user token (APaaS + RTM + Chat)")
         room.add_argument("--room-uuid", required=True)
         room.add_argument("--user-uuid", required=True)
         room.add_argument("--role", dest="role_id", type=int, required=True, help="role number")
-        kind(f"{family}-user", f"{family} user token").add_argument("--user-uuid", required=True)
-        kind(f"{family}-app", f"{family} app token")
+        kind(f"{family}-user", f"{title} user token").add_argument("--user-uuid", required=True)
+        kind(f"{family}-app", f"{title} app token")
     rtc006 = kind("rtc006", "legacy 006 RTC token (--expire is counted from now)")
     _identity(rtc006, required=True)
     rtc006.add_argument("--role", choices=("publisher", "subscriber"), default="publisher")
