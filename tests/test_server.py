@@ -282,6 +282,18 @@ def test_serve_refuses_bad_arguments(clean_env: pytest.MonkeyPatch, kwargs: dict
     assert phrase in stream.getvalue()
 
 
+def test_serve_without_the_extra(clean_env: pytest.MonkeyPatch) -> None:
+    from accesstoken2.server import runner
+
+    for name, value in ENV.items():
+        clean_env.setenv(name, value)
+    real = runner.importlib.util.find_spec
+    clean_env.setattr(runner.importlib.util, "find_spec", lambda name: None if name == "uvicorn" else real(name))
+    stream = io.StringIO()
+    assert serve(stderr=stream) == 2
+    assert "uvicorn is not installed" in stream.getvalue() and "accesstoken2[server]" in stream.getvalue()
+
+
 # ---------------------------------------------------------------- health and documents
 
 

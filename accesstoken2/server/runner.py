@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 import sys
 from typing import Any, TextIO
 
@@ -53,13 +54,12 @@ def serve(
         return _fail(f"workers must be an integer of at least 1 (got {workers!r})", stderr)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 0xFFFF:
         return _fail(f"port must be an integer from 0 to 65535 (got {port!r})", stderr)
-    try:
-        import uvicorn
-        from uvicorn.config import LOGGING_CONFIG
-
-        from .app import build_app
-    except ImportError as error:
-        return _fail(f"the server needs the optional extra: pip install 'accesstoken2[server]' ({error})", stderr)
+    missing = [name for name in ("fastapi", "uvicorn") if importlib.util.find_spec(name) is None]
+    if missing:
+        extra = "pip install 'accesstoken2[server]'"
+        return _fail(f"the server needs the optional extra ({missing[0]} is not installed): {extra}", stderr)
+    import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     options: dict[str, Any] = {
         "host": host,
@@ -71,6 +71,8 @@ def serve(
     }
     try:
         if workers == 1:
+            from .app import build_app
+
             uvicorn.run(build_app(settings), **options)
         else:
             from .workers import run_workers
