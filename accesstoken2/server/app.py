@@ -113,9 +113,9 @@ def _bearer_check(api_key: str) -> Callable[..., Awaitable[None]]:
 
 
 class RequestLogMiddleware:
-    """Log one line per request (method, path, status, time; never the query, body or headers), add
-    ``Cache-Control: no-store`` to every answer and refuse bodies declared larger than
-    :data:`MAX_BODY_BYTES` with 413."""
+    """Log one line per request (client address, method, path, status, time; never the query,
+    body or headers), add ``Cache-Control: no-store`` to every answer and refuse bodies declared
+    larger than :data:`MAX_BODY_BYTES` with 413."""
 
     def __init__(self, app: ASGIApp) -> None:
         self._app = app
@@ -143,7 +143,9 @@ class RequestLogMiddleware:
         finally:
             if logger.isEnabledFor(logging.INFO):
                 elapsed = (time.perf_counter() - started) * 1e3
-                logger.info("%s %s %d %.1fms", scope["method"], scope["path"], status, elapsed)
+                client = scope.get("client")
+                peer = client[0] if client else "-"
+                logger.info("%s %s %s %d %.1fms", peer, scope["method"], scope["path"], status, elapsed)
 
 
 _EXTRA_HEADERS = ((b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"))
