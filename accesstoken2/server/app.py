@@ -67,7 +67,7 @@ class InspectRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    token: StrictStr = Field(max_length=MAX_TOKEN_CHARS, description="a 007 token")
+    token: StrictStr = Field(max_length=MAX_TOKEN_CHARS, description="a 007 or 006 token")
     channel: Optional[StrictStr] = Field(None, description="the channel the token should be for")
     uid: Uid = Field(None, description="the RTC uid or account the token should be for")
     user_id: Optional[StrictStr] = Field(None, description="the RTM or Chat user id the token should be for")
@@ -83,7 +83,7 @@ class TimedTokenResponse(BaseModel):
     expires_in: int = Field(description="seconds of validity left")
 
 
-class Message_(BaseModel):
+class PongResponse(BaseModel):
     message: str
 
 
@@ -207,7 +207,7 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
         logger.error("unexpected %s while serving %s %s", type(error).__name__, request.method, request.url.path)
         return JSONResponse({"detail": "internal server error"}, status_code=500)
 
-    @app.get("/ping", response_model=Message_, tags=["health"])
+    @app.get("/ping", response_model=PongResponse, tags=["health"])
     async def ping() -> dict[str, str]:
         """Liveness check of agora-token-service: ``{"message": "pong"}``."""
         return {"message": "pong"}
@@ -260,9 +260,9 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
     ) -> dict[str, Any]:
         """Chat user token for ``user_id``."""
         lifetime = issuer.lifetime(expire)
+        issued_no_later = int(clock())
         token = issuer.chat_user(user_id, lifetime)
-        now = int(clock())
-        return {"token": token, "expires_at": now + lifetime, "expires_in": lifetime}
+        return {"token": token, "expires_at": issued_no_later + lifetime, "expires_in": lifetime}
 
     @app.post("/inspect", dependencies=auth, responses=errors, tags=["tokens"])
     async def inspect(request: InspectRequest) -> dict[str, Any]:
