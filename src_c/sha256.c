@@ -69,6 +69,9 @@ static void compress_block_x86(uint32_t state[8], const uint8_t *block)
     __m128i words[4];
     int group;
 
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 16
+#endif
     for (group = 0; group < 16; group++) {
         __m128i w, sum;
         if (group < 4) {
