@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Callable
 
 import pytest
@@ -71,12 +72,15 @@ def stop(process: subprocess.Popen[bytes]) -> int:
 
 
 @pytest.fixture
-def start_server(impl_env: dict[str, str]) -> Iterator[Starter]:
+def start_server(impl_env: dict[str, str], tmp_path: Path) -> Iterator[Starter]:
+    # Run from an empty folder: from the repository root, "python -m ..." would import the source
+    # tree instead of the installed package (and so never the compiled kernel).
     processes: list[subprocess.Popen[bytes]] = []
 
     def start(command: list[str], port: int, **env: str) -> tuple[str, subprocess.Popen[bytes]]:
         process = subprocess.Popen(
             command,
+            cwd=tmp_path,
             env=server_env(impl_env, **env),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -117,12 +121,13 @@ def uvicorn_command(port: int) -> list[str]:
     ]
 
 
-def test_uvicorn_process_serves_verifiable_tokens(start_server: Starter) -> None:
+def test_uvicorn_process_serves_verifiable_tokens(start_server: Starter, implementation: str) -> None:
     port = free_port()
     base_url, process = start_server(uvicorn_command(port), port, ACCESSTOKEN2_API_KEY=API_KEY)
     auth = {"Authorization": f"Bearer {API_KEY}"}
     with httpx.Client(base_url=base_url, timeout=5.0) as client:
         assert client.get("/ping").json() == {"message": "pong"}
+        assert client.get("/healthz").json()["implementation"] == implementation
 
         rtc = client.post(
             "/getToken", json={"tokenType": "rtc", "channel": "live", "uid": 7, "role": "publisher"}, headers=auth
@@ -176,11 +181,11 @@ def test_serve_with_two_workers(start_server: Starter) -> None:
     assert stop(process) == 0
 
 
-def test_serve_refuses_to_start_without_configuration(impl_env: dict[str, str]) -> None:
+def test_serve_refuses_to_start_without_configuration(impl_env: dict[str, str], tmp_path: Path) -> None:
     env = server_env(impl_env, AGORA_APP_CERTIFICATE=CERT[:-2])
     code = "from accesstoken2.server import serve; raise SystemExit(serve(port=1))"
     result = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 2
     assert result.stdout == ""
