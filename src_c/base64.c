@@ -53,6 +53,29 @@ size_t at2_base64_encode(const uint8_t *data, size_t size, char *out)
     return (size_t)(out - start);
 }
 
+int at2_base64_check(const char *text, size_t size)
+{
+    const uint8_t *in = (const uint8_t *)text;
+    size_t full, i, padding = 0;
+    uint8_t bad = 0;
+
+    if (size % 4)
+        return -1;
+    if (size && in[size - 1] == '=')
+        padding = in[size - 2] == '=' ? 2 : 1;
+    full = size - (padding ? 4 : 0);
+    for (i = 0; i < full; i++)
+        bad |= VALUES[in[i]];
+    if (bad & 64)
+        return -1;
+    if (padding) {
+        uint8_t last[3];
+        size_t last_size;
+        return at2_base64_decode(text + full, 4, last, &last_size);
+    }
+    return 0;
+}
+
 int at2_base64_decode(const char *text, size_t size, uint8_t *out, size_t *out_size)
 {
     const uint8_t *in = (const uint8_t *)text;

@@ -16,4 +16,7 @@ size_t at2_base64_encode(const uint8_t *data, size_t size, char *out);
  * out needs (size / 4) * 3 bytes.  Returns 0 and the decoded size, or -1 for anything else. */
 int at2_base64_decode(const char *text, size_t size, uint8_t *out, size_t *out_size);
 
+/* 0 when at2_base64_decode would accept the text, else -1 (nothing is written). */
+int at2_base64_check(const char *text, size_t size);
+
 #endif

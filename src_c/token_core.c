@@ -200,50 +200,44 @@ done:
     return status;
 }
 
+/* base64 text fed to inflate per step: a multiple of 4 characters, decoded on the stack */
+#define DECODE_STEP_CHARS 4096
+
 int at2_decode007(at2_codec *codec, const char *body, size_t body_size, size_t max_content, size_t *content_size)
 {
-    uint8_t stack[STACK_SCRATCH];
-    uint8_t *raw = stack;
-    size_t raw_size = 0;
-    size_t raw_cap = body_size / 4 * 3;
-    int status, result;
+    uint8_t raw[DECODE_STEP_CHARS / 4 * 3];
+    size_t done = 0;
+    int status, result = Z_BUF_ERROR;
 
-    if (body_size > UINT_MAX || max_content >= UINT_MAX)
+    if (max_content >= UINT_MAX || at2_base64_check(body, body_size) != 0)
         return AT2_BAD_BASE64;
-    if (raw_cap > sizeof(stack)) {
-        raw = (uint8_t *)malloc(raw_cap);
-        if (!raw)
-            return AT2_NO_MEMORY;
-    }
-    if (at2_base64_decode(body, body_size, raw, &raw_size) != 0) {
-        status = AT2_BAD_BASE64;
-        goto done;
-    }
     /* one byte over the limit tells "too large" apart from "exactly at the limit" */
     status = ready_inflater(codec, max_content + 1);
     if (status != AT2_OK)
-        goto done;
-    codec->inflater.next_in = raw;
-    codec->inflater.avail_in = (uInt)raw_size;
+        return status;
     codec->inflater.next_out = codec->content;
     codec->inflater.avail_out = (uInt)(max_content + 1);
-    result = inflate(&codec->inflater, Z_SYNC_FLUSH);
+    /* the stream is fed a piece at a time, so the decoded body never needs a buffer of its own */
+    do {
+        size_t step = body_size - done < DECODE_STEP_CHARS ? body_size - done : DECODE_STEP_CHARS;
+        size_t raw_size = 0;
+
+        at2_base64_decode(body + done, step, raw, &raw_size);
+        done += step;
+        codec->inflater.next_in = raw;
+        codec->inflater.avail_in = (uInt)raw_size;
+        result = inflate(&codec->inflater, Z_SYNC_FLUSH);
+    } while (done < body_size && (result == Z_OK || result == Z_BUF_ERROR) && codec->inflater.avail_out);
     *content_size = codec->inflater.total_out;
     if (result != Z_OK && result != Z_BUF_ERROR && result != Z_STREAM_END)
-        status = AT2_INCOMPLETE_ZLIB;
-    else if (*content_size > max_content)
-        status = AT2_CONTENT_TOO_LARGE;
-    else if (result != Z_STREAM_END)
-        status = AT2_INCOMPLETE_ZLIB;
-    else if (codec->inflater.avail_in)
-        status = AT2_TRAILING_DATA;
-    else
-        status = AT2_OK;
-
-done:
-    if (raw != stack)
-        free(raw);
-    return status;
+        return AT2_INCOMPLETE_ZLIB;
+    if (*content_size > max_content)
+        return AT2_CONTENT_TOO_LARGE;
+    if (result != Z_STREAM_END)
+        return AT2_INCOMPLETE_ZLIB;
+    if (codec->inflater.avail_in || done < body_size)
+        return AT2_TRAILING_DATA;
+    return AT2_OK;
 }
 
 int at2_verify007(const uint8_t *signature, size_t signature_size, const uint8_t *signing_info,

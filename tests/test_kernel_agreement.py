@@ -7,6 +7,7 @@ fixture of conftest with one that runs each test once, and skips it when the C c
 from __future__ import annotations
 
 import base64
+import random
 import struct
 import zlib
 from collections.abc import Callable
@@ -235,3 +236,18 @@ def test_content_at_the_limit_parses_past_decompression(speedups: ModuleType) ->
     # at exactly MAX_CONTENT bytes decompression succeeds and field parsing runs (and finds no valid token)
     kind, message = assert_same_parse(speedups, CRAFTED["content at the limit"])
     assert kind == "malformed" and "exceeds" not in message
+
+
+@pytest.mark.parametrize("size", [4000, 9000, MAX_CONTENT - 6000, MAX_CONTENT + 10])
+@pytest.mark.parametrize("damage", ["none", "trailing", "truncated"])
+def test_long_bodies_agree(speedups: ModuleType, size: int, damage: str) -> None:
+    # incompressible content: the base64 body spans several of the C decoder's 4096-character steps
+    raw = zlib.compress(random.Random(size).randbytes(size))
+    if damage == "trailing":
+        raw += b"\x00" * 5000
+    elif damage == "truncated":
+        raw = raw[:-1000]
+    kind, message = assert_same_parse(speedups, token_of(raw))
+    assert kind == "malformed"
+    if damage == "trailing" and size < MAX_CONTENT:
+        assert "after the end of its zlib stream" in message
