@@ -52,41 +52,39 @@ class Skip(Exception):
 
 
 def reference_op(case: str) -> Op:
+    """Each case imports only the reference modules it uses, as an application would."""
     import importlib
 
-    from agoraiotools.ChatTokenBuilder2 import ChatTokenBuilder  # type: ignore[import-not-found]
-    from agoraiotools.RtcTokenBuilder import RtcTokenBuilder as RtcTokenBuilder006  # type: ignore[import-not-found]
-    from agoraiotools.RtcTokenBuilder2 import (  # type: ignore[import-not-found]
-        Role_Publisher,
-        RtcTokenBuilder,
-        RtcTokenBuilder2,
-    )
+    def builder(module: str, name: str) -> Any:
+        return getattr(importlib.import_module(f"agoraiotools.{module}"), name)
 
-    # the package's __init__ re-exports a class named AccessToken2 over the module of that name
-    ref_token = importlib.import_module("agoraiotools.AccessToken2")
-
-    if case == "chat_user":
-        return lambda: ChatTokenBuilder.build_user_token(APP_ID, CERTIFICATE, "user-1", 600)
-    if case == "chat_app":
-        return lambda: ChatTokenBuilder.build_app_token(APP_ID, CERTIFICATE, 600)
-    if case == "rtc_publisher":
-        return lambda: RtcTokenBuilder.build_token_with_uid(APP_ID, CERTIFICATE, CHANNEL, UID, Role_Publisher, 600, 600)
-    if case == "rtc_rtm":
-        return lambda: RtcTokenBuilder2.build_token_with_rtm(
-            APP_ID, CERTIFICATE, CHANNEL, ACCOUNT, Role_Publisher, 600, 600
-        )
+    if case in ("chat_user", "chat_app"):
+        chat = builder("ChatTokenBuilder2", "ChatTokenBuilder")
+        if case == "chat_user":
+            return lambda: chat.build_user_token(APP_ID, CERTIFICATE, "user-1", 600)
+        return lambda: chat.build_app_token(APP_ID, CERTIFICATE, 600)
+    if case in ("rtc_publisher", "rtc_rtm", "parse_verify"):
+        rtc = builder("RtcTokenBuilder2", "RtcTokenBuilder2")
+        publisher = builder("RtcTokenBuilder2", "Role_Publisher")
+        if case == "rtc_publisher":
+            return lambda: rtc.build_token_with_uid(APP_ID, CERTIFICATE, CHANNEL, UID, publisher, 600, 600)
+        if case == "rtc_rtm":
+            return lambda: rtc.build_token_with_rtm(APP_ID, CERTIFICATE, CHANNEL, ACCOUNT, publisher, 600, 600)
+        token = rtc.build_token_with_uid(APP_ID, CERTIFICATE, CHANNEL, UID, publisher, 600, 600)
+        # the package's __init__ re-exports a class named AccessToken2 over the module of that name
+        module = importlib.import_module("agoraiotools.AccessToken2")
+        return lambda: reference_parse_verify(module, token)
     if case == "rtm2_permissions":
         raise Skip("agoraiotools has no RTM2 (service 8) builder")
-    if case == "parse_verify":
-        token = RtcTokenBuilder.build_token_with_uid(APP_ID, CERTIFICATE, CHANNEL, UID, Role_Publisher, 600, 600)
-        return lambda: reference_parse_verify(ref_token, token)
     if case == "rtc_006":
+        rtc006 = builder("RtcTokenBuilder", "RtcTokenBuilder")
         expire = int(time.time()) + 3600
-        return lambda: RtcTokenBuilder006.buildTokenWithUid(APP_ID, CERTIFICATE, CHANNEL, UID, 1, expire)
-    if case.startswith("batch_"):
-        if case != "batch_1":
-            raise Skip("agoraiotools has no batch API (one thread only)")
-        return lambda: reference_batch(ref_token)
+        return lambda: rtc006.buildTokenWithUid(APP_ID, CERTIFICATE, CHANNEL, UID, 1, expire)
+    if case == "batch_1":
+        module = importlib.import_module("agoraiotools.AccessToken2")
+        return lambda: reference_batch(module)
+    if case == "batch_2":
+        raise Skip("agoraiotools has no batch API (one thread only)")
     raise ValueError(case)
 
 

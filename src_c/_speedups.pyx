@@ -355,20 +355,16 @@ cdef struct Reader:
     Py_ssize_t count
 
 
+# what each part is called in "token content ends inside ..." (in Part order)
+cdef tuple _PART_NAMES = (
+    "the signature", "the app id", "the issue time", "the expiry", "the salt", "the service count"
+)
+
+
 cdef str _what(Reader *reader):
-    if reader.part == PART_SIGNATURE:
-        return "the signature"
-    if reader.part == PART_APP_ID:
-        return "the app id"
-    if reader.part == PART_ISSUE_TIME:
-        return "the issue time"
-    if reader.part == PART_EXPIRY:
-        return "the expiry"
-    if reader.part == PART_SALT:
-        return "the salt"
-    if reader.part == PART_SERVICE_COUNT:
-        return "the service count"
-    return f"service {reader.index + 1} of {reader.count}"
+    if reader.part == PART_SERVICE:
+        return f"service {reader.index + 1} of {reader.count}"
+    return _PART_NAMES[<int>reader.part]
 
 
 cdef inline Py_ssize_t _take(Reader *reader, Py_ssize_t size) except -1:

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import c_kernel_fixtures
 import pytest
-from conftest import KERNELS
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as crypto_hmac
 from hypothesis import HealthCheck, given, settings
@@ -24,18 +24,9 @@ SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[Heal
 # lengths around the SHA-256 block (64) and the padding boundary (55/56) matter most
 LENGTHS = [0, 1, 4, 31, 32, 55, 56, 63, 64, 65, 119, 120, 127, 128, 129, 200, 1000]
 
-
-@pytest.fixture(autouse=True)
-def implementation() -> str:
-    """Overrides conftest's parametrized fixture: only the C core has its own HMAC."""
-    if "c" not in KERNELS:
-        pytest.skip("the C core (accesstoken2._speedups) is not compiled")
-    return "c"
-
-
-@pytest.fixture
-def speedups() -> ModuleType:
-    return KERNELS["c"]
+# run each test once, on the compiled kernel (skipped without it)
+implementation = c_kernel_fixtures.implementation
+speedups = c_kernel_fixtures.speedups
 
 
 def cryptography_hmac(key: bytes, message: bytes) -> bytes:

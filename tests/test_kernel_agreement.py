@@ -14,8 +14,9 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+import c_kernel_fixtures
 import pytest
-from conftest import KERNELS, load_vectors
+from conftest import load_vectors
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kernel_strategies import U32, build_args, hex32
@@ -28,18 +29,9 @@ SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )
 
-
-@pytest.fixture(autouse=True)
-def implementation() -> str:
-    """Overrides conftest's parametrized fixture: these tests call both kernels themselves."""
-    if "c" not in KERNELS:
-        pytest.skip("the C core (accesstoken2._speedups) is not compiled")
-    return "c"
-
-
-@pytest.fixture
-def speedups(implementation: str) -> ModuleType:
-    return KERNELS[implementation]
+# run each test once, on the compiled kernel (skipped without it)
+implementation = c_kernel_fixtures.implementation
+speedups = c_kernel_fixtures.speedups
 
 
 def outcome(function: Callable[..., Any], *args: Any) -> tuple[str, Any]:
