@@ -29,7 +29,7 @@ from .builders import (
     build_app_token,
     build_user_token,
 )
-from .diagnose import Finding, Severity, diagnose
+from .diagnosis import Finding, Severity, diagnose
 from .errors import (
     EmptyTokenError,
     InvalidParameterError,

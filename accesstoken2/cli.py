@@ -21,7 +21,7 @@ from typing import Any, Callable, NoReturn
 
 from . import __version__, _kernel
 from ._validate import is_hex32
-from .diagnose import Finding, Severity, diagnose
+from .diagnosis import Finding, Severity, diagnose
 from .errors import InvalidParameterError, TokenError
 from .explain import ServiceInfo, TokenInfo, inspect, span_text, utc_text
 

@@ -25,7 +25,7 @@ from accesstoken2 import (
     _kernel,
     diagnose,
 )
-from accesstoken2.diagnose import CODES
+from accesstoken2.diagnosis import CODES
 from accesstoken2.legacy import RtcTokenBuilder as RtcTokenBuilder006
 from accesstoken2.legacy import RtmTokenBuilder as RtmTokenBuilder006
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..diagnose import diagnose
+from ..diagnosis import diagnose
 from ..errors import MalformedTokenError
 from ..explain import inspect
 from .config import Settings
