@@ -6,7 +6,7 @@ cases, wall-clock time for build_tokens) and the ratios reference/ours, then a m
 set size before and after 1,000,000 builds).  See benchmarks/README.md.
 
     python benchmarks/bench.py            # everything (a few minutes on 2 cores)
-    python benchmarks/bench.py --quick    # fewer repeats and a 100,000-build memory check
+    python benchmarks/bench.py --quick    # one round of 5 repeats, a 100,000-build memory check
 """
 
 from __future__ import annotations
@@ -255,29 +255,62 @@ def ratio(reference: dict[str, Any], ours: dict[str, Any]) -> str:
     return f"{reference['us'] / ours['us']:.1f}x" if "us" in reference and "us" in ours else "n/a"
 
 
+BARE_REFERENCE = """
+import time
+from agoraiotools.ChatTokenBuilder2 import ChatTokenBuilder
+start = time.process_time()
+for _ in range(5000):
+    ChatTokenBuilder.build_user_token({app_id!r}, {certificate!r}, "user-1", 600)
+print((time.process_time() - start) / 5000 * 1e6)
+"""
+
+
+def bare_reference_us() -> float | None:
+    """The reference's Chat user token in an interpreter that imports nothing else (heap state differs)."""
+    code = BARE_REFERENCE.format(app_id=APP_ID, certificate=CERTIFICATE)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    return float(result.stdout) if result.returncode == 0 else None
+
+
+def combine(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median over rounds of each round's median; a skip if any round skipped."""
+    for result in rounds:
+        if "us" not in result:
+            return result
+    return {"us": statistics.median(result["us"] for result in rounds)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--worker", nargs=2, metavar=("CASE", "IMPLEMENTATION"), help=argparse.SUPPRESS)
-    parser.add_argument("--repeats", type=int, default=15, help="timed runs per case (median reported)")
+    parser.add_argument("--repeats", type=int, default=9, help="timed runs per case and process (median)")
+    parser.add_argument("--rounds", type=int, default=3, help="fresh processes per case and implementation")
     parser.add_argument("--builds", type=int, default=1_000_000, help="builds in the memory check")
-    parser.add_argument("--quick", action="store_true", help="5 repeats, 100,000 builds in the memory check")
+    parser.add_argument("--quick", action="store_true", help="1 round of 5 repeats, 100,000 builds in the memory check")
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated subset of: " + ", ".join(CASES))
     args = parser.parse_args()
     if args.quick:
-        args.repeats, args.builds = 5, 100_000
+        args.rounds, args.repeats, args.builds = 1, 5, 100_000
     if args.worker:
         print(json.dumps(worker(args.worker[0], args.worker[1], args.repeats, args.builds)))
         return
 
     implementation_check()
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; median us per operation, each in a fresh process")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; median us per operation "
+        f"(median of {args.rounds} fresh processes x {args.repeats} runs each)"
+    )
     header = f"| {'case':44} | {'reference':>9} | {'pure':>7} | {'C':>7} | {'ref/pure':>8} | {'ref/C':>6} |"
     print(header)
     print("|" + "|".join("-" * (len(part)) for part in header.split("|")[1:-1]) + "|")
     results: dict[str, dict[str, dict[str, Any]]] = {}
     for case in args.cases.split(","):
-        results[case] = {impl: run_worker(case, impl, args) for impl in IMPLEMENTATIONS}
-        row = results[case]
+        # rounds interleave the implementations, so a burst of load on the machine hits all three alike
+        rounds: dict[str, list[dict[str, Any]]] = {impl: [] for impl in IMPLEMENTATIONS}
+        for _ in range(args.rounds):
+            for impl in IMPLEMENTATIONS:
+                rounds[impl].append(run_worker(case, impl, args))
+        results[case] = row = {impl: combine(rounds[impl]) for impl in IMPLEMENTATIONS}
         print(
             f"| {CASES[case]:44} | {cell(row['reference']):>9} | {cell(row['pure']):>7} | {cell(row['c']):>7} "
             f"| {ratio(row['reference'], row['pure']):>8} | {ratio(row['reference'], row['c']):>6} |",
@@ -291,6 +324,9 @@ def main() -> None:
             one, two = results["batch_1"][impl], results["batch_2"][impl]
             if "us" in one and "us" in two:
                 print(f"build_tokens throughput, 2 threads / 1 thread ({impl}): {one['us'] / two['us']:.2f}x")
+    bare = bare_reference_us()
+    if bare is not None:
+        print(f"reference Chat user token in a bare interpreter (python -c, nothing else imported): {bare:.2f} us")
     for impl in ("c", "pure"):
         memory = run_worker("memory", impl, args)
         if "before" in memory:
