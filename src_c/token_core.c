@@ -209,7 +209,8 @@ int at2_decode007(at2_codec *codec, const char *body, size_t body_size, size_t m
     size_t done = 0;
     int status, result = Z_BUF_ERROR;
 
-    if (max_content >= UINT_MAX || at2_base64_check(body, body_size) != 0)
+    /* a body longer than one step is checked whole first: a base64 error must win over a zlib error */
+    if (max_content >= UINT_MAX || (body_size > DECODE_STEP_CHARS && at2_base64_check(body, body_size) != 0))
         return AT2_BAD_BASE64;
     /* one byte over the limit tells "too large" apart from "exactly at the limit" */
     status = ready_inflater(codec, max_content + 1);
@@ -222,7 +223,8 @@ int at2_decode007(at2_codec *codec, const char *body, size_t body_size, size_t m
         size_t step = body_size - done < DECODE_STEP_CHARS ? body_size - done : DECODE_STEP_CHARS;
         size_t raw_size = 0;
 
-        at2_base64_decode(body + done, step, raw, &raw_size);
+        if (at2_base64_decode(body + done, step, raw, &raw_size) != 0)
+            return AT2_BAD_BASE64;
         done += step;
         codec->inflater.next_in = raw;
         codec->inflater.avail_in = (uInt)raw_size;
