@@ -229,6 +229,8 @@ def worker(case: str, implementation: str, repeats: int, builds: int) -> dict[st
 def run_worker(case: str, implementation: str, args: argparse.Namespace) -> dict[str, Any]:
     env = dict(os.environ)
     env.pop("ACCESSTOKEN2_NO_EXTENSIONS", None)
+    if args.steady_heap:
+        env["MALLOC_TRIM_THRESHOLD_"] = str(1 << 30)
     if implementation == "pure":
         env["ACCESSTOKEN2_NO_EXTENSIONS"] = "1"
     command = [sys.executable, os.path.abspath(__file__), "--worker", case, implementation]
@@ -265,10 +267,13 @@ print((time.process_time() - start) / 5000 * 1e6)
 """
 
 
-def bare_reference_us() -> float | None:
+def bare_reference_us(steady_heap: bool) -> float | None:
     """The reference's Chat user token in an interpreter that imports nothing else (heap state differs)."""
     code = BARE_REFERENCE.format(app_id=APP_ID, certificate=CERTIFICATE)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    env = dict(os.environ)
+    if steady_heap:
+        env["MALLOC_TRIM_THRESHOLD_"] = str(1 << 30)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env)
     return float(result.stdout) if result.returncode == 0 else None
 
 
@@ -287,6 +292,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="fresh processes per case and implementation")
     parser.add_argument("--builds", type=int, default=1_000_000, help="builds in the memory check")
     parser.add_argument("--quick", action="store_true", help="1 round of 5 repeats, 100,000 builds in the memory check")
+    parser.add_argument(
+        "--steady-heap",
+        action="store_true",
+        help="run the workers with MALLOC_TRIM_THRESHOLD_=2**30: glibc never trims the heap, so zlib.compress() "
+        "(reference and pure path) always takes its fast path",
+    )
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated subset of: " + ", ".join(CASES))
     args = parser.parse_args()
     if args.quick:
@@ -299,6 +310,7 @@ def main() -> None:
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; median us per operation "
         f"(median of {args.rounds} fresh processes x {args.repeats} runs each)"
+        + ("; heap never trimmed (--steady-heap)" if args.steady_heap else "")
     )
     header = f"| {'case':44} | {'reference':>9} | {'pure':>7} | {'C':>7} | {'ref/pure':>8} | {'ref/C':>6} |"
     print(header)
@@ -324,7 +336,7 @@ def main() -> None:
             one, two = results["batch_1"][impl], results["batch_2"][impl]
             if "us" in one and "us" in two:
                 print(f"build_tokens throughput, 2 threads / 1 thread ({impl}): {one['us'] / two['us']:.2f}x")
-    bare = bare_reference_us()
+    bare = bare_reference_us(args.steady_heap)
     if bare is not None:
         print(f"reference Chat user token in a bare interpreter (python -c, nothing else imported): {bare:.2f} us")
     for impl in ("c", "pure"):
