@@ -9,7 +9,8 @@ from enum import IntEnum
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from ._validate import check_i16, check_text, check_u16, check_u32, uid_text, warn_if_timestamp
+from ._layout import U16_MAX
+from ._validate import TEN_YEARS, check_i16, check_text, check_u16, check_u32, uid_text, warn_if_timestamp
 from .errors import InvalidParameterError, ParameterTypeError
 
 __all__ = [
@@ -44,6 +45,7 @@ _U16 = struct.Struct("<H")
 _I16 = struct.Struct("<h")
 _HEAD = struct.Struct("<HH")
 _ENTRY = struct.Struct("<HI")
+_HEAD_ONE_ENTRY = struct.Struct("<HHHI")
 
 
 class ServiceType(IntEnum):
@@ -127,6 +129,8 @@ class Service:
     kServiceType: ClassVar[int] = 0
     #: names of the fields written after the privilege map, in wire order
     FIELDS: ClassVar[tuple[str, ...]] = ()
+    #: the slots holding those fields, in the same order
+    _FIELD_SLOTS: ClassVar[tuple[str, ...]] = ()
     #: the IntEnum of this service's privileges, if it defines any
     Privilege: ClassVar[type[IntEnum] | None] = None
 
@@ -134,7 +138,7 @@ class Service:
 
     def __init__(self) -> None:
         self._privileges: dict[int, int] = {}
-        self._body = b""
+        self._body: bytes | None = b""
 
     @property
     def name(self) -> str:
@@ -152,6 +156,9 @@ class Service:
 
     def add_privilege(self, privilege: int, expire: int) -> None:
         """Grant ``privilege`` for ``expire`` seconds from the issue time (0: as long as the token)."""
+        if type(privilege) is int and type(expire) is int and 0 <= privilege <= U16_MAX and 0 <= expire <= TEN_YEARS:
+            self._privileges[privilege] = expire
+            return
         key = check_u16("privilege", privilege)
         value = check_u32("expire", expire)
         warn_if_timestamp("expire", value)
@@ -161,12 +168,22 @@ class Service:
         """The service's fields by name, in wire order."""
         return {name: getattr(self, name) for name in self.FIELDS}
 
+    def _encode_body(self) -> bytes:
+        """The fields' wire bytes, validated."""
+        return b""
+
     def _pack_body(self) -> bytes:
-        return self._body
+        body = self._body
+        if body is None:
+            body = self._body = self._encode_body()
+        return body
 
     def pack(self) -> bytes:
         """The service's wire bytes: type, sorted privilege map, fields."""
         privileges = self._privileges
+        if len(privileges) == 1:
+            for key, value in privileges.items():
+                return _HEAD_ONE_ENTRY.pack(self.kServiceType, 1, key, value) + self._pack_body()
         head = _HEAD.pack(self.kServiceType, len(privileges))
         if privileges:
             head += b"".join([_ENTRY.pack(key, privileges[key]) for key in sorted(privileges)])
@@ -174,8 +191,12 @@ class Service:
 
     @classmethod
     def _from_wire(cls, privileges: dict[int, int], fields: tuple[Any, ...]) -> Service:
-        service = cls(*fields)
+        """A service from parsed wire values (already range-checked by the kernel)."""
+        service = cls.__new__(cls)
         service._privileges = privileges
+        service._body = None
+        for slot, value in zip(cls._FIELD_SLOTS, fields):
+            setattr(service, slot, value)
         return service
 
     def __eq__(self, other: object) -> bool:
@@ -200,15 +221,18 @@ class _ChannelAccountService(Service):
 
     __slots__ = ("_account", "_channel_name")
     _ACCOUNT_PARAMETER: ClassVar[str] = "account"
+    _FIELD_SLOTS = ("_channel_name", "_account")
 
     def __init__(self, channel_name: str = "", account: int | str = "") -> None:
-        super().__init__()
-        account_text = uid_text(self._ACCOUNT_PARAMETER, account)
+        self._privileges = {}
         self._channel_name = channel_name
-        self._account = account_text
-        self._body = _text(check_text("channel_name", channel_name)) + _text(
-            check_text(self._ACCOUNT_PARAMETER, account_text)
-        )
+        self._account = uid_text(self._ACCOUNT_PARAMETER, account)
+        self._body = self._encode_body()
+
+    def _encode_body(self) -> bytes:
+        channel = check_text("channel_name", self._channel_name)
+        account = check_text(self._ACCOUNT_PARAMETER, self._account)
+        return _U16.pack(len(channel)) + channel + _U16.pack(len(account)) + account
 
     @property
     def channel_name(self) -> str:
@@ -275,11 +299,15 @@ class ServiceFCdn(_AccountMixin, _ChannelAccountService):
 
 class _UserService(Service):
     __slots__ = ("_user_id",)
+    _FIELD_SLOTS = ("_user_id",)
 
     def __init__(self, user_id: str = "") -> None:
-        super().__init__()
-        self._body = _text(check_text("user_id", user_id))
+        self._privileges = {}
         self._user_id = user_id
+        self._body = self._encode_body()
+
+    def _encode_body(self) -> bytes:
+        return _text(check_text("user_id", self._user_id))
 
     @property
     def user_id(self) -> str:
@@ -340,17 +368,21 @@ class ServiceApaas(Service):
     FIELDS = ("room_uuid", "user_uuid", "role")
     Privilege = ApaasPrivilege
     __slots__ = ("_role", "_room_uuid", "_user_uuid")
+    _FIELD_SLOTS = ("_room_uuid", "_user_uuid", "_role")
 
     def __init__(self, room_uuid: str = "", user_uuid: str = "", role: int = -1) -> None:
-        super().__init__()
-        self._body = (
-            _text(check_text("room_uuid", room_uuid))
-            + _text(check_text("user_uuid", user_uuid))
-            + _I16.pack(check_i16("role", role))
-        )
+        self._privileges = {}
         self._room_uuid = room_uuid
         self._user_uuid = user_uuid
-        self._role = int(role)
+        self._role = check_i16("role", role)
+        self._body = self._encode_body()
+
+    def _encode_body(self) -> bytes:
+        return (
+            _text(check_text("room_uuid", self._room_uuid))
+            + _text(check_text("user_uuid", self._user_uuid))
+            + _I16.pack(self._role)
+        )
 
     @property
     def room_uuid(self) -> str:
@@ -431,9 +463,10 @@ class ServiceRtm2(Service):
     Privilege = Rtm2Privilege
     Permissions = Rtm2Permissions
     __slots__ = ("_permissions", "_user_id")
+    _FIELD_SLOTS = ("_user_id", "_permissions")
 
     def __init__(self, user_id: str = "", permissions: Rtm2Permissions | None = None) -> None:
-        super().__init__()
+        self._privileges = {}
         if permissions is None:
             permissions = Rtm2Permissions()
         elif isinstance(permissions, dict):
@@ -443,9 +476,18 @@ class ServiceRtm2(Service):
                 "permissions",
                 f"permissions must be a ServiceRtm2.Permissions, not {type(permissions).__name__}",
             )
-        self._body = _text(check_text("user_id", user_id))
         self._user_id = user_id
         self._permissions = permissions
+        self._body = self._encode_body()
+
+    @classmethod
+    def _from_wire(cls, privileges: dict[int, int], fields: tuple[Any, ...]) -> Service:
+        user_id, tree = fields
+        service = super()._from_wire(privileges, (user_id, _permissions_from_tree(tree)))
+        return service
+
+    def _encode_body(self) -> bytes:
+        return _text(check_text("user_id", self._user_id))
 
     @property
     def user_id(self) -> str:
@@ -464,7 +506,7 @@ class ServiceRtm2(Service):
         return self._permissions
 
     def _pack_body(self) -> bytes:
-        return self._body + self._permissions.pack()
+        return super()._pack_body() + self._permissions.pack()
 
 
 def _permissions_from_tree(tree: Mapping[int, Mapping[int, Iterable[str]]]) -> Rtm2Permissions:

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import _kernel
 from ._layout import MAX_CONTENT, SALT_MAX, SALT_MIN, U32_MAX
-from ._validate import check_hex32, check_int, check_u32, is_hex32, warn_if_timestamp
+from ._validate import TEN_YEARS, check_hex32, check_int, check_u32, is_hex32, warn_if_timestamp
 from .errors import EmptyTokenError, InvalidParameterError, MalformedTokenError, ParameterTypeError
 from .services import SERVICE_CLASSES, Service
 
@@ -72,12 +72,15 @@ class AccessToken2:
                 "app_certificate",
                 f"app_certificate must be a str of 32 hexadecimal characters, not {type(app_certificate).__name__}",
             )
-        issue_ts = check_u32("issue_ts", issue_ts)
+        if type(issue_ts) is not int or not 0 <= issue_ts <= U32_MAX:
+            issue_ts = check_u32("issue_ts", issue_ts)
+        if type(expire) is not int or not 0 <= expire <= TEN_YEARS:
+            expire = check_u32("expire", expire)
+            warn_if_timestamp("expire", expire)
         self._app_id = app_id
         self._app_certificate = app_certificate
-        self._issue_ts = issue_ts if issue_ts else int(time.time())
-        self._expire = check_u32("expire", expire)
-        warn_if_timestamp("expire", self._expire)
+        self._issue_ts = issue_ts or int(time.time())
+        self._expire = expire
         self._salt = random_salt() if salt is None else check_int("salt", salt, 0, U32_MAX)
         self._services: list[Service] = []
         self._signature: bytes | None = None
