@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import json
+import os
 import struct
 import time
 import zlib
@@ -27,6 +29,7 @@ from accesstoken2 import (
     _kernel,
 )
 from accesstoken2.services import Service
+from accesstoken2.token2 import random_salt
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
@@ -207,3 +210,33 @@ def test_service_privileges_view_is_read_only() -> None:
         service.privileges[2] = 5  # type: ignore[index]
     assert dict(service.privileges) == {1: 60}
     assert service.name == "Chat" and service.service_type() == 5
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_child_draws_its_own_salts() -> None:
+    random_salt()  # the parent now holds a pool of random bytes
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        os.close(read_end)
+        os.write(write_end, json.dumps([random_salt() for _ in range(16)]).encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        child = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+    parent = [random_salt() for _ in range(16)]
+    assert len(child) == 16
+    assert child != parent
+    assert all(1 <= salt <= 99_999_999 for salt in child + parent)
+
+
+def test_salts_cover_the_range() -> None:
+    salts = [random_salt() for _ in range(4000)]
+    assert min(salts) >= 1 and max(salts) <= 99_999_999
+    assert len(set(salts)) > 3990
+    # roughly uniform: each tenth of the range gets its share
+    tenths = [0] * 10
+    for salt in salts:
+        tenths[(salt - 1) * 10 // 99_999_999] += 1
+    assert min(tenths) > 300
