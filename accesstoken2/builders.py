@@ -55,7 +55,7 @@ FPA_TOKEN_LIFETIME = 24 * 3600
 
 
 def _token(app_id: str, app_certificate: str, expire: int, issue_ts: int | None, salt: int | None) -> AccessToken2:
-    return AccessToken2(app_id, app_certificate, issue_ts=issue_ts or 0, expire=expire, salt=salt)
+    return AccessToken2(app_id, app_certificate, issue_ts or 0, expire, salt=salt)
 
 
 def _is_publisher(role: int, name: str = "role") -> bool:
@@ -82,14 +82,29 @@ def _rtc_service(
     return service
 
 
+def _rtc_token(
+    app_id: str,
+    app_certificate: str,
+    channel_name: str,
+    account: int | str,
+    role: int,
+    token_expire: int,
+    privilege_expire: int,
+    issue_ts: int | None,
+    salt: int | None,
+) -> str:
+    token = _token(app_id, app_certificate, token_expire, issue_ts, salt)
+    e = privilege_expire
+    return _built(token, _rtc_service(channel_name, account, _is_publisher(role), e, e, e, e))
+
+
 def _with_privilege(service: Service, privilege: int, expire: int) -> Service:
     service.add_privilege(privilege, expire)
     return service
 
 
 def _built(token: AccessToken2, *services: Service) -> str:
-    for service in services:
-        token.add_service(service)
+    token._services.extend(services)  # the builders make only Service instances
     return token.build()
 
 
@@ -110,16 +125,8 @@ class RtcTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """RTC token for a numeric ``uid`` (0: any uid).  Times are seconds from now."""
-        return RtcTokenBuilder.build_token_with_user_account(
-            app_id,
-            app_certificate,
-            channel_name,
-            uid,
-            role,
-            token_expire,
-            privilege_expire,
-            issue_ts=issue_ts,
-            salt=salt,
+        return _rtc_token(
+            app_id, app_certificate, channel_name, uid, role, token_expire, privilege_expire, issue_ts, salt
         )
 
     @staticmethod
@@ -136,10 +143,9 @@ class RtcTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """RTC token for a user ``account`` string."""
-        token = _token(app_id, app_certificate, token_expire, issue_ts, salt)
-        publisher = _is_publisher(role)
-        e = privilege_expire
-        return _built(token, _rtc_service(channel_name, account, publisher, e, e, e, e))
+        return _rtc_token(
+            app_id, app_certificate, channel_name, account, role, token_expire, privilege_expire, issue_ts, salt
+        )
 
     @staticmethod
     def build_token_with_uid_and_privilege(

@@ -9,7 +9,7 @@ from enum import IntEnum
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from ._layout import U16_MAX
+from ._layout import U16_MAX, U32_MAX
 from ._validate import TEN_YEARS, check_i16, check_text, check_u16, check_u32, uid_text, warn_if_timestamp
 from .errors import InvalidParameterError, ParameterTypeError
 
@@ -45,7 +45,6 @@ _U16 = struct.Struct("<H")
 _I16 = struct.Struct("<h")
 _HEAD = struct.Struct("<HH")
 _ENTRY = struct.Struct("<HI")
-_HEAD_ONE_ENTRY = struct.Struct("<HHHI")
 
 
 class ServiceType(IntEnum):
@@ -181,13 +180,8 @@ class Service:
     def pack(self) -> bytes:
         """The service's wire bytes: type, sorted privilege map, fields."""
         privileges = self._privileges
-        if len(privileges) == 1:
-            for key, value in privileges.items():
-                return _HEAD_ONE_ENTRY.pack(self.kServiceType, 1, key, value) + self._pack_body()
-        head = _HEAD.pack(self.kServiceType, len(privileges))
-        if privileges:
-            head += b"".join([_ENTRY.pack(key, privileges[key]) for key in sorted(privileges)])
-        return head + self._pack_body()
+        entries = [_ENTRY.pack(key, privileges[key]) for key in sorted(privileges)]
+        return b"".join([_HEAD.pack(self.kServiceType, len(privileges)), *entries, self._pack_body()])
 
     @classmethod
     def _from_wire(cls, privileges: dict[int, int], fields: tuple[Any, ...]) -> Service:
@@ -226,13 +220,16 @@ class _ChannelAccountService(Service):
     def __init__(self, channel_name: str = "", account: int | str = "") -> None:
         self._privileges = {}
         self._channel_name = channel_name
-        self._account = uid_text(self._ACCOUNT_PARAMETER, account)
+        if type(account) is int and 0 < account <= U32_MAX:
+            self._account = str(account)
+        else:
+            self._account = uid_text(self._ACCOUNT_PARAMETER, account)
         self._body = self._encode_body()
 
     def _encode_body(self) -> bytes:
         channel = check_text("channel_name", self._channel_name)
         account = check_text(self._ACCOUNT_PARAMETER, self._account)
-        return _U16.pack(len(channel)) + channel + _U16.pack(len(account)) + account
+        return b"".join((_U16.pack(len(channel)), channel, _U16.pack(len(account)), account))
 
     @property
     def channel_name(self) -> str:

@@ -11,15 +11,18 @@ set size before and after 1,000,000 builds).  See benchmarks/README.md.
 
 from __future__ import annotations
 
-import argparse
-import json
+# The worker processes import only os, sys, time and the code under test, so that each implementation
+# meets the heap of a fresh interpreter (see "Why a fresh process" in benchmarks/README.md); the driver's
+# modules are imported in main().
 import os
-import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Callable
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable
+    from typing import Any
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERTIFICATE = "5CFd2fd1755d40ecb72977518be15d3b"
@@ -41,7 +44,7 @@ CASES = {
     "batch_2": f"build_tokens {BATCH:,} (2 threads), per token",
 }
 
-Op = Callable[[], Any]
+Op = "Callable[[], Any]"
 
 
 class Skip(Exception):
@@ -187,7 +190,9 @@ def median_us(op: Op, repeats: int, per_op: int, clock: Callable[[], float]) -> 
         for _ in range(calls):
             op()
         samples.append((clock() - start) / (calls * per_op) * 1e6)
-    return statistics.median(samples)
+    samples.sort()
+    middle = len(samples) // 2
+    return samples[middle] if len(samples) % 2 else (samples[middle - 1] + samples[middle]) / 2
 
 
 def rss_bytes() -> int:
@@ -227,6 +232,9 @@ def worker(case: str, implementation: str, repeats: int, builds: int) -> dict[st
 
 
 def run_worker(case: str, implementation: str, args: argparse.Namespace) -> dict[str, Any]:
+    import ast
+    import subprocess
+
     env = dict(os.environ)
     env.pop("ACCESSTOKEN2_NO_EXTENSIONS", None)
     if args.steady_heap:
@@ -238,11 +246,13 @@ def run_worker(case: str, implementation: str, args: argparse.Namespace) -> dict
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         return {"skip": "failed: " + (result.stderr.strip().splitlines() or ["?"])[-1]}
-    answer: dict[str, Any] = json.loads(result.stdout)
+    answer: dict[str, Any] = ast.literal_eval(result.stdout.strip())
     return answer
 
 
 def implementation_check() -> None:
+    import subprocess
+
     code = "import accesstoken2; print(accesstoken2.IMPLEMENTATION)"
     default = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     if default != "c":
@@ -269,6 +279,8 @@ print((time.process_time() - start) / 5000 * 1e6)
 
 def bare_reference_us(steady_heap: bool) -> float | None:
     """The reference's Chat user token in an interpreter that imports nothing else (heap state differs)."""
+    import subprocess
+
     code = BARE_REFERENCE.format(app_id=APP_ID, certificate=CERTIFICATE)
     env = dict(os.environ)
     if steady_heap:
@@ -279,15 +291,25 @@ def bare_reference_us(steady_heap: bool) -> float | None:
 
 def combine(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """The median over rounds of each round's median; a skip if any round skipped."""
+    import statistics
+
     for result in rounds:
         if "us" not in result:
             return result
     return {"us": statistics.median(result["us"] for result in rounds)}
 
 
+def worker_main(argv: list[str]) -> None:
+    """``--worker CASE IMPLEMENTATION --repeats N --builds N``: one measurement, printed as JSON."""
+    case, implementation = argv[1], argv[2]
+    repeats, builds = int(argv[4]), int(argv[6])
+    print(repr(worker(case, implementation, repeats, builds)))
+
+
 def main() -> None:
+    import argparse
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--worker", nargs=2, metavar=("CASE", "IMPLEMENTATION"), help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=9, help="timed runs per case and process (median)")
     parser.add_argument("--rounds", type=int, default=3, help="fresh processes per case and implementation")
     parser.add_argument("--builds", type=int, default=1_000_000, help="builds in the memory check")
@@ -302,9 +324,6 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.repeats, args.builds = 1, 5, 100_000
-    if args.worker:
-        print(json.dumps(worker(args.worker[0], args.worker[1], args.repeats, args.builds)))
-        return
 
     implementation_check()
     print(
@@ -352,4 +371,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--worker"]:
+        worker_main(sys.argv[1:])
+    else:
+        main()
