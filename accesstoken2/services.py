@@ -115,6 +115,11 @@ class Rtm2PermissionType(IntEnum):
     WRITE = 1
 
 
+def _check_count(name: str, count: int) -> None:
+    if count > U16_MAX:
+        raise InvalidParameterError(name, f"{name} holds {count} entries; at most {U16_MAX} are allowed")
+
+
 def _text(value: bytes) -> bytes:
     return _U16.pack(len(value)) + value
 
@@ -180,6 +185,7 @@ class Service:
     def pack(self) -> bytes:
         """The service's wire bytes: type, sorted privilege map, fields."""
         privileges = self._privileges
+        _check_count("privileges", len(privileges))
         entries = [_ENTRY.pack(key, privileges[key]) for key in sorted(privileges)]
         return b"".join([_HEAD.pack(self.kServiceType, len(privileges)), *entries, self._pack_body()])
 
@@ -430,9 +436,11 @@ class Rtm2Permissions:
 
     def pack(self) -> bytes:
         details = self.details
+        _check_count("permissions", len(details))
         parts = [_U16.pack(len(details))]
         for resource_type in sorted(details):
             by_permission = details[resource_type]
+            _check_count("permissions", len(by_permission))
             parts.append(_HEAD.pack(resource_type, len(by_permission)))
             for permission_type in sorted(by_permission):
                 names = by_permission[permission_type]

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from . import _kernel
-from ._layout import MAX_CONTENT, SALT_MAX, SALT_MIN, U32_MAX
+from ._layout import MAX_CONTENT, SALT_MAX, SALT_MIN, U16_MAX, U32_MAX
 from ._validate import TEN_YEARS, check_hex32, check_int, check_u32, is_hex32, warn_if_timestamp
 from .errors import EmptyTokenError, InvalidParameterError, MalformedTokenError, ParameterTypeError
 from .services import SERVICE_CLASSES, Service
@@ -19,8 +19,8 @@ __all__ = ["AccessToken2", "KernelJob"]
 
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
-# app id string, three u32 times and a u16 count: what signing_info holds besides the services
-_FIXED_INFO = 2 + 32 + 12 + 2
+# app id string and three u32 times: what signing_info holds besides the packed services
+_FIXED_INFO = 2 + 32 + 12
 # u16-prefixed 32-byte signature
 _SIGNATURE_SIZE = 2 + 32
 
@@ -42,6 +42,8 @@ class _SaltSource:
         self._offset = 0
 
     def forget(self) -> None:
+        """In a forked child: drop the parent's bytes (and a lock another thread may have held)."""
+        self._lock = threading.Lock()
         self._pool = b""
         self._offset = 0
 
@@ -179,6 +181,10 @@ class AccessToken2:
         services = self._services
         if not services:
             raise EmptyTokenError("services", "the token has no service; add at least one with add_service()")
+        if len(services) > U16_MAX:
+            raise InvalidParameterError(
+                "services", f"the token holds {len(services)} services; at most {U16_MAX} are allowed"
+            )
         ordered = sorted(services, key=_service_type) if len(services) > 1 else services
         packed = _U16.pack(len(ordered)) + b"".join([service.pack() for service in ordered])
         if len(packed) + _FIXED_INFO + _SIGNATURE_SIZE > MAX_CONTENT:

@@ -18,6 +18,7 @@ from accesstoken2 import (
     RtcTokenBuilder,
     ServiceApaas,
     ServiceChat,
+    ServiceFpa,
     ServiceRtc,
     ServiceRtm2,
     TokenError,
@@ -178,3 +179,28 @@ def test_build_never_returns_empty() -> None:
         token.add_service(ServiceChat("u"))
         with pytest.raises(InvalidParameterError):
             token.build()
+
+
+def test_counts_over_u16_are_refused_not_struct_errors() -> None:
+    service = ServiceChat("u")
+    for privilege in range(65536):
+        service.add_privilege(privilege, 1)
+    token = AccessToken2(APP_ID, CERT, expire=600)
+    token.add_service(service)
+    with pytest.raises(InvalidParameterError, match="privileges holds 65536 entries; at most 65535") as caught:
+        token.build()
+    assert caught.value.parameter == "privileges"
+
+    permissions = ServiceRtm2.Permissions()
+    for resource_type in range(65536):
+        permissions.add(resource_type, 0, [])
+    token = AccessToken2(APP_ID, CERT, expire=600)
+    token.add_service(ServiceRtm2("u", permissions))
+    with pytest.raises(InvalidParameterError, match="permissions holds 65536 entries"):
+        token.build()
+
+    token = AccessToken2(APP_ID, CERT, expire=600)
+    for _ in range(65536):
+        token.add_service(ServiceFpa())
+    with pytest.raises(InvalidParameterError, match="the token holds 65536 services; at most 65535"):
+        token.build()
