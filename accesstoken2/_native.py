@@ -94,17 +94,23 @@ def build006(app_id: bytes, app_certificate: bytes, channel_name: bytes, uid: by
     return VERSION_006 + app_id.decode("ascii") + binascii.b2a_base64(content, newline=False).decode("ascii")
 
 
+def canonical_base64(body: str) -> bytes | None:
+    """The bytes of ``body`` if it is canonical standard base64 with padding, else None."""
+    try:
+        encoded = body.encode("ascii")
+        raw = binascii.a2b_base64(encoded)
+    except (UnicodeEncodeError, binascii.Error):
+        return None
+    return raw if binascii.b2a_base64(raw, newline=False) == encoded else None
+
+
 def _decode_body(token: str) -> bytes:
     if len(token) > MAX_TOKEN_CHARS:
         raise MalformedTokenError(f"token is {len(token)} characters long; at most {MAX_TOKEN_CHARS} are allowed")
     if not token.startswith(VERSION_007):
         raise MalformedTokenError("token does not start with the version prefix '007'")
-    try:
-        body = token[3:].encode("ascii")
-        raw = binascii.a2b_base64(body)
-    except (UnicodeEncodeError, binascii.Error):
-        raw = None
-    if raw is None or binascii.b2a_base64(raw, newline=False) != body:
+    raw = canonical_base64(token[3:])
+    if raw is None:
         raise MalformedTokenError("token body is not canonical standard base64 with padding")
     inflater = zlib.decompressobj()
     try:

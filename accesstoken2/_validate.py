@@ -14,7 +14,8 @@ from typing import Any
 from ._layout import U16_MAX, U32_MAX
 from .errors import InvalidParameterError, ParameterTypeError
 
-_HEX32 = re.compile("[0-9a-fA-F]{32}")
+#: 32 hexadecimal characters: an app id or certificate (``fullmatch`` to check, ``sub`` to hide)
+HEX32 = re.compile("[0-9a-fA-F]{32}")
 MAX_TEXT = 0xFFFF
 # 007 times are relative seconds: anything longer than ten years is almost surely a Unix time.
 TEN_YEARS = 10 * 365 * 24 * 3600
@@ -78,7 +79,7 @@ def check_hex32(name: str, value: Any) -> bytes:
     """An app id or certificate: exactly 32 hexadecimal characters.  Never echoes the value."""
     if not isinstance(value, str):
         raise ParameterTypeError(name, f"{name} must be a str of 32 hexadecimal characters, not {_type_name(value)}")
-    if _HEX32.fullmatch(value):
+    if HEX32.fullmatch(value):
         return value.encode("ascii")
     if len(value) != 32:
         raise InvalidParameterError(name, f"{name} must be 32 hexadecimal characters (got {len(value)} characters)")
@@ -88,7 +89,7 @@ def check_hex32(name: str, value: Any) -> bytes:
 
 
 def is_hex32(value: Any) -> bool:
-    return isinstance(value, str) and _HEX32.fullmatch(value) is not None
+    return isinstance(value, str) and HEX32.fullmatch(value) is not None
 
 
 def warn_if_timestamp(name: str, value: int) -> None:

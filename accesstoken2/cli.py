@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import time
 import warnings
@@ -20,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any, Callable, NoReturn
 
 from . import __version__, _kernel
-from ._validate import is_hex32
+from ._validate import HEX32, is_hex32
 from .diagnosis import Finding, Severity, diagnose
 from .errors import InvalidParameterError, TokenError
 from .explain import ServiceInfo, TokenInfo, inspect, span_text, utc_text
@@ -36,7 +35,6 @@ PROG = "accesstoken2"
 DEMO_APP_ID = "970CA35de60c44645bbae8a215061b33"
 DEMO_APP_CERTIFICATE = "5CFd2fd1755d40ecb72977518be15d3b"
 
-_HEX32 = re.compile(r"[0-9a-fA-F]{32}")
 _KINDS_006 = ("rtc006", "rtm006")
 
 
@@ -56,7 +54,7 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        hidden = _HEX32.sub("<32 hexadecimal characters hidden>", message)
+        hidden = HEX32.sub("<32 hexadecimal characters hidden>", message)
         raise UsageError(f"{hidden} (see '{self.prog} --help')")
 
 

@@ -12,7 +12,6 @@ CRC-32 of its channel name and uid, so :meth:`AccessToken.verify` needs both of 
 
 from __future__ import annotations
 
-import binascii
 import hmac
 import struct
 import time
@@ -23,7 +22,7 @@ from typing import Any
 
 from .. import _kernel
 from .._layout import U16_MAX, VERSION_006
-from .._native import _Reader
+from .._native import _Reader, canonical_base64
 from .._validate import check_hex32, check_text, check_u16, check_u32, is_hex32, uid_text
 from ..errors import InvalidParameterError, MalformedTokenError, ParameterTypeError, TokenError
 from ..token2 import random_salt
@@ -108,12 +107,8 @@ def _pack_message(salt: int, ts: int, privileges: Mapping[int, int]) -> bytes:
 
 
 def _base64_body(body: str) -> bytes:
-    try:
-        encoded = body.encode("ascii")
-        content: bytes | None = binascii.a2b_base64(encoded)
-    except (UnicodeEncodeError, binascii.Error):
-        content = None
-    if content is None or binascii.b2a_base64(content, newline=False) != encoded:
+    content = canonical_base64(body)
+    if content is None:
         raise MalformedTokenError("token body after the app id is not canonical standard base64 with padding")
     return content
 
@@ -279,9 +274,7 @@ class AccessToken:
         key = check_u16("privilege", privilege)
         value = check_u32("expire_ts", expire_ts)
         if key not in self._privileges and len(self._privileges) >= MAX_PRIVILEGES:
-            raise InvalidParameterError(
-                "privilege", f"a 006 token holds at most {MAX_PRIVILEGES} distinct privileges"
-            )
+            raise InvalidParameterError("privilege", f"a 006 token holds at most {MAX_PRIVILEGES} distinct privileges")
         self._privileges[key] = value
 
     addPrivilege = add_privilege
