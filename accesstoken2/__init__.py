@@ -11,6 +11,7 @@ Drop-in names of Agora's reference Python builders::
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from . import _kernel
 from ._kernel import IMPLEMENTATION
@@ -29,7 +30,6 @@ from .builders import (
     build_app_token,
     build_user_token,
 )
-from .diagnosis import Finding, Severity, diagnose
 from .errors import (
     EmptyTokenError,
     InvalidParameterError,
@@ -37,7 +37,6 @@ from .errors import (
     ParameterTypeError,
     TokenError,
 )
-from .explain import TokenInfo, inspect
 from .services import (
     ApaasPrivilege,
     ChatPrivilege,
@@ -65,6 +64,30 @@ from .services import (
     StreamingPrivilege,
 )
 from .token2 import AccessToken2
+
+if TYPE_CHECKING:
+    from .diagnosis import Finding, Severity, diagnose
+    from .explain import TokenInfo, inspect
+
+# inspect/diagnose load on first use: an application that only builds tokens does not pay for them
+_LAZY = {
+    "Finding": "diagnosis",
+    "Severity": "diagnosis",
+    "diagnose": "diagnosis",
+    "TokenInfo": "explain",
+    "inspect": "explain",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 __version__ = "0.1.0"
 
