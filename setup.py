@@ -1,7 +1,7 @@
-"""Build script for the optional C core ``accesstoken2._speedups``.
+"""Build script for the optional C core ``accesstoken2._wire._speedups``.
 
-Project metadata lives in pyproject.toml.  The extension is built from ``src_c/_speedups.pyx`` when
-Cython is installed, else from the generated ``src_c/_speedups.c`` that the sdist carries.  Set
+Project metadata lives in pyproject.toml.  The extension is built from ``accesstoken2/_wire/_speedups.pyx`` when
+Cython is installed, else from the generated ``accesstoken2/_wire/_speedups.c`` that the sdist carries.  Set
 ``ACCESSTOKEN2_NO_EXTENSIONS=1`` to skip it.  When it cannot be compiled (no compiler, no Python or
 zlib headers) the package still installs, as pure Python, and says so.
 """
@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 C_SOURCES = ["src_c/sha256.c", "src_c/base64.c", "src_c/token_core.c", "src_c/batch.c"]
 FALLBACK_NOTICE = """
 ************************************************************************************
-accesstoken2: the C core (accesstoken2._speedups) could not be built:
+accesstoken2: the C core (accesstoken2._wire._speedups) could not be built:
     {reason}
 Installing the pure-Python implementation instead: everything works, only slower.
 (accesstoken2.IMPLEMENTATION will be "python".)  To get the C core, install a C
@@ -35,12 +35,12 @@ def extensions_disabled() -> bool:
 
 def speedups_extension() -> list[Any]:
     have_cython = importlib.util.find_spec("Cython") is not None
-    if not have_cython and not (HERE / "src_c" / "_speedups.c").exists():
-        print(FALLBACK_NOTICE.format(reason="Cython is not installed and src_c/_speedups.c is missing"))
+    if not have_cython and not (HERE / "accesstoken2" / "_wire" / "_speedups.c").exists():
+        print(FALLBACK_NOTICE.format(reason="Cython is not installed and accesstoken2/_wire/_speedups.c is missing"))
         return []
-    main_source = "src_c/_speedups.pyx" if have_cython else "src_c/_speedups.c"
+    main_source = "accesstoken2/_wire/_speedups.pyx" if have_cython else "accesstoken2/_wire/_speedups.c"
     extension = Extension(
-        "accesstoken2._speedups",
+        "accesstoken2._wire._speedups",
         sources=[main_source, *C_SOURCES],
         include_dirs=["src_c"],
         libraries=["z"],

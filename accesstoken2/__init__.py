@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from . import _kernel
-from ._kernel import IMPLEMENTATION
+from ._wire import kernel as _kernel
 from .builders import (
     ApaasTokenBuilder,
     ChatTokenBuilder,
@@ -66,6 +65,7 @@ from .services import (
 from .token2 import AccessToken2
 
 if TYPE_CHECKING:
+    IMPLEMENTATION: str
     from .diagnosis import Finding, Severity, diagnose
     from .explain import TokenInfo, inspect
 
@@ -80,6 +80,9 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "IMPLEMENTATION":
+        # read from the kernel selector each time: it always names the kernel in use
+        return _kernel.active.IMPLEMENTATION
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -109,7 +112,7 @@ def build_tokens(tokens: Iterable[AccessToken2], *, threads: int | None = None) 
             raise ParameterTypeError("tokens", f"tokens[{index}] must be an AccessToken2, not {type(token).__name__}")
     # a generator: the C core builds early jobs on its threads while later ones are still being prepared
     jobs = (token._kernel_job() for token in items)
-    result: list[str] = _kernel.build_many(jobs, thread_count(threads, len(items)))
+    result: list[str] = _kernel.active.build_many(jobs, thread_count(threads, len(items)))
     return result
 
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Any
+from typing import Any, NoReturn
 
-from ._layout import U16_MAX, U32_MAX
+from ._wire.limits import MAX_CONTENT, MAX_PRIVILEGES_006, MAX_TEXT, U16_MAX, U32_MAX
 from .errors import InvalidParameterError, ParameterTypeError
 
 #: 32 hexadecimal characters: an app id or certificate (``fullmatch`` to check, ``sub`` to hide)
 HEX32 = re.compile("[0-9a-fA-F]{32}")
-MAX_TEXT = 0xFFFF
 # 007 times are relative seconds: anything longer than ten years is almost surely a Unix time.
 TEN_YEARS = 10 * 365 * 24 * 3600
 
@@ -100,3 +99,76 @@ def warn_if_timestamp(name: str, value: int) -> None:
             UserWarning,
             stacklevel=3,
         )
+
+
+# --- the slow paths of both kernels' packers: they run only for a value the fast path refused -----------
+
+
+def check_count(name: str, count: int) -> None:
+    """A u16 count: at most 65,535 entries."""
+    if count > U16_MAX:
+        raise InvalidParameterError(name, f"{name} holds {count} entries; at most {U16_MAX} are allowed")
+
+
+def normal_privileges(privileges: Any) -> dict[int, int]:
+    """A privilege map a kernel's fast path refused, checked and made of exact ints (u16 -> u32)."""
+    if not isinstance(privileges, dict):
+        raise ParameterTypeError(
+            "privileges", f"privileges must be a dict of privilege id -> expire, not {_type_name(privileges)}"
+        )
+    check_count("privileges", len(privileges))
+    return {check_u16("privilege", key): check_u32("expire", value) for key, value in privileges.items()}
+
+
+def normal_permissions(tree: Any) -> dict[int, dict[int, list[str]]]:
+    """An RTM2 permission tree a kernel's fast path refused, checked and normalised.
+
+    The tree maps resource type (u16) -> permission type (u16) -> a list (or tuple) of resource names.
+    """
+    shape = "a dict of resource type -> {permission type: [resource names]}"
+    if not isinstance(tree, dict):
+        raise ParameterTypeError("permissions", f"permissions must be {shape}, not {_type_name(tree)}")
+    check_count("permissions", len(tree))
+    result: dict[int, dict[int, list[str]]] = {}
+    for resource_type, by_permission in tree.items():
+        resource_key = check_u16("resource_type", resource_type)
+        if not isinstance(by_permission, dict):
+            raise ParameterTypeError("permissions", f"permissions must be {shape}, not {_type_name(by_permission)}")
+        check_count("permissions", len(by_permission))
+        target = result.setdefault(resource_key, {})
+        for permission_type, names in by_permission.items():
+            permission_key = check_u16("permission_type", permission_type)
+            if not isinstance(names, (list, tuple)):
+                raise ParameterTypeError("resources", f"resources must be a list of str, not {_type_name(names)}")
+            check_count("resources", len(names))
+            for name in names:
+                check_text("resources", name)
+            target[permission_key] = [str(name) for name in names]
+    return result
+
+
+def refuse_service(service_type: Any, fields: Any, layout: bytes | None) -> NoReturn:
+    """Raise the error for a service a kernel cannot pack: unknown type or wrong number of fields."""
+    if layout is None:
+        raise InvalidParameterError(
+            "service_type", f"service type {service_type} is not a known service (see the service table)"
+        )
+    raise ParameterTypeError("fields", f"service type {service_type} takes {len(layout)} fields, not {len(fields)}")
+
+
+def content_too_large(size: int) -> InvalidParameterError:
+    """The error for a token whose content would exceed MAX_CONTENT bytes (raise it)."""
+    return InvalidParameterError(
+        "services", f"the token content would be {size} bytes; at most {MAX_CONTENT} are allowed"
+    )
+
+
+def require_str(name: str, value: Any) -> None:
+    """A token argument must be a str (subclasses such as markupsafe's Markup included)."""
+    if not isinstance(value, str):
+        raise ParameterTypeError(name, f"{name} must be a str, not {_type_name(value)}")
+
+
+def too_many_privileges_006() -> InvalidParameterError:
+    """The error for a 006 message whose privilege map does not fit its u16 length (raise it)."""
+    return InvalidParameterError("privilege", f"a 006 token holds at most {MAX_PRIVILEGES_006} distinct privileges")

@@ -5,24 +5,19 @@ reproducible tokens (``None``: now, and a random salt)."""
 from __future__ import annotations
 
 import hashlib
+import time
 from enum import IntEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from ._validate import check_text
+from ._validate import TEN_YEARS, check_int, check_text, check_u32, uid_text, warn_if_timestamp
+from ._wire import kernel as _kernel
+from ._wire.kernel import ServiceValues
+from ._wire.limits import U32_MAX
+from ._wire.specs import ApaasPrivilege, ChatPrivilege, FpaPrivilege, RtcPrivilege, Rtm2Privilege, RtmPrivilege
+from ._wire.specs import ServiceType as _Type
 from .errors import InvalidParameterError
-from .services import (
-    Rtm2Permissions,
-    Service,
-    ServiceApaas,
-    ServiceChat,
-    ServiceConvoAI,
-    ServiceFpa,
-    ServiceRtc,
-    ServiceRtm,
-    ServiceRtm2,
-    ServiceStt,
-)
-from .token2 import AccessToken2
+from .services import Rtm2Permissions, ServiceRtm2
+from .token2 import random_salt
 
 __all__ = [
     "ApaasTokenBuilder",
@@ -48,38 +43,77 @@ class Role(IntEnum):
     SUBSCRIBER = 2
 
 
-Role_Publisher = 1
-Role_Subscriber = 2
+Role_Publisher = Role.PUBLISHER.value
+Role_Subscriber = Role.SUBSCRIBER.value
 
 FPA_TOKEN_LIFETIME = 24 * 3600
 
+# The builders hand the kernel plain values: (type, {privilege: seconds}, fields in spec order), sorted by type.
+_RTC = _Type.RTC.value
+_RTM = _Type.RTM.value
+_FPA = _Type.FPA.value
+_CHAT = _Type.CHAT.value
+_APAAS = _Type.APAAS.value
+_RTM2 = _Type.RTM2.value
+_JOIN = RtcPrivilege.JOIN_CHANNEL.value
+_AUDIO = RtcPrivilege.PUBLISH_AUDIO_STREAM.value
+_VIDEO = RtcPrivilege.PUBLISH_VIDEO_STREAM.value
+_DATA = RtcPrivilege.PUBLISH_DATA_STREAM.value
+_CHAT_USER = ChatPrivilege.USER.value
 
-def _token(app_id: str, app_certificate: str, expire: int, issue_ts: int | None, salt: int | None) -> AccessToken2:
-    return AccessToken2(app_id, app_certificate, issue_ts or 0, expire, salt=salt)
+
+def _seconds(value: Any) -> int:
+    """A lifetime in seconds from the issue time (u32; a value over ten years warns: a Unix time?)."""
+    # fast path: an exact int up to ten years, as check_u32 demands (and too short to warn)
+    if type(value) is int and 0 <= value <= TEN_YEARS:
+        return value
+    seconds = check_u32("expire", value)
+    warn_if_timestamp("expire", seconds)
+    return seconds
 
 
-def _is_publisher(role: int, name: str = "role") -> bool:
+def _issue_ts(value: Any) -> int:
+    """``None`` or 0: now."""
+    if value is None:
+        return int(time.time())
+    # fast path: an exact positive int in u32 range, as check_u32 demands
+    if type(value) is int and 0 < value <= U32_MAX:
+        return value
+    return check_u32("issue_ts", value) or int(time.time())
+
+
+def _salt(value: Any) -> int:
+    """``None``: a random salt from :mod:`secrets`."""
+    if value is None:
+        return random_salt()
+    if type(value) is int and 0 <= value <= U32_MAX:
+        return value
+    return check_int("salt", value, 0, U32_MAX)
+
+
+def _token(
+    app_id: str, app_certificate: str, expire: int, issue_ts: Any, salt: Any, services: list[ServiceValues]
+) -> str:
+    """Check the rest, then let the kernel check the ids, pack, sign, compress and encode in one call."""
+    return _kernel.active.build007(app_id, app_certificate, _issue_ts(issue_ts), expire, _salt(salt), services)
+
+
+def _is_publisher(role: Any, name: str = "role") -> bool:
     if isinstance(role, bool) or role not in (Role_Publisher, Role_Subscriber):
         raise InvalidParameterError(name, f"{name} must be Role_Publisher (1) or Role_Subscriber (2) (got {role!r})")
-    return role == Role_Publisher
+    return bool(role == Role_Publisher)
 
 
-def _rtc_service(
-    channel_name: str,
-    account: int | str,
-    publisher: bool,
-    join: int,
-    audio: int,
-    video: int,
-    data: int,
-) -> ServiceRtc:
-    service = ServiceRtc(channel_name, account)
-    service.add_privilege(ServiceRtc.kPrivilegeJoinChannel, join)
-    if publisher:
-        service.add_privilege(ServiceRtc.kPrivilegePublishAudioStream, audio)
-        service.add_privilege(ServiceRtc.kPrivilegePublishVideoStream, video)
-        service.add_privilege(ServiceRtc.kPrivilegePublishDataStream, data)
-    return service
+def _uid(account: Any) -> str:
+    # fast path: a positive exact int, as uid_text demands (0 is the wildcard, written as "")
+    if type(account) is int and 0 < account <= U32_MAX:
+        return str(account)
+    return uid_text("uid", account)
+
+
+def _rtc(channel_name: str, uid: str, publisher: bool, join: int, audio: int, video: int, data: int) -> ServiceValues:
+    privileges = {_JOIN: join, _AUDIO: audio, _VIDEO: video, _DATA: data} if publisher else {_JOIN: join}
+    return (_RTC, privileges, (channel_name, uid))
 
 
 def _rtc_token(
@@ -93,19 +127,10 @@ def _rtc_token(
     issue_ts: int | None,
     salt: int | None,
 ) -> str:
-    token = _token(app_id, app_certificate, token_expire, issue_ts, salt)
-    e = privilege_expire
-    return _built(token, _rtc_service(channel_name, account, _is_publisher(role), e, e, e, e))
-
-
-def _with_privilege(service: Service, privilege: int, expire: int) -> Service:
-    service.add_privilege(privilege, expire)
-    return service
-
-
-def _built(token: AccessToken2, *services: Service) -> str:
-    token._services.extend(services)  # the builders make only Service instances
-    return token.build()
+    expire = _seconds(token_expire)
+    e = _seconds(privilege_expire)
+    rtc = _rtc(channel_name, _uid(account), _is_publisher(role), e, e, e, e)
+    return _token(app_id, app_certificate, expire, issue_ts, salt, [rtc])
 
 
 class RtcTokenBuilder:
@@ -193,17 +218,17 @@ class RtcTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """RTC token for an account with a separate lifetime for each privilege."""
-        token = _token(app_id, app_certificate, token_expire, issue_ts, salt)
-        service = _rtc_service(
+        expire = _seconds(token_expire)
+        rtc = _rtc(
             channel_name,
-            account,
+            _uid(account),
             True,
-            join_channel_privilege_expire,
-            pub_audio_privilege_expire,
-            pub_video_privilege_expire,
-            pub_data_stream_privilege_expire,
+            _seconds(join_channel_privilege_expire),
+            _seconds(pub_audio_privilege_expire),
+            _seconds(pub_video_privilege_expire),
+            _seconds(pub_data_stream_privilege_expire),
         )
-        return _built(token, service)
+        return _token(app_id, app_certificate, expire, issue_ts, salt, [rtc])
 
     @staticmethod
     def build_token_with_rtm(
@@ -219,11 +244,12 @@ class RtcTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """RTC token plus an RTM login for the same account (login lasts ``token_expire``)."""
-        token = _token(app_id, app_certificate, token_expire, issue_ts, salt)
-        e = privilege_expire
-        rtc = _rtc_service(channel_name, account, _is_publisher(role), e, e, e, e)
-        rtm = _with_privilege(ServiceRtm(rtc.uid), ServiceRtm.kPrivilegeLogin, token_expire)
-        return _built(token, rtc, rtm)
+        expire = _seconds(token_expire)
+        e = _seconds(privilege_expire)
+        uid = _uid(account)
+        rtc = _rtc(channel_name, uid, _is_publisher(role), e, e, e, e)
+        rtm = (_RTM, {RtmPrivilege.LOGIN.value: expire}, (uid,))
+        return _token(app_id, app_certificate, expire, issue_ts, salt, [rtc, rtm])
 
     @staticmethod
     def build_token_with_rtm2(
@@ -276,14 +302,19 @@ def _rtc_rtm_token(
     data: int,
     rtm_user_id: str,
     rtm_token_expire: int,
-    extra: Service | None,
+    extra: int | None,
     issue_ts: int | None,
     salt: int | None,
 ) -> str:
-    token = _token(app_id, app_certificate, rtc_token_expire, issue_ts, salt)
-    rtc = _rtc_service(channel_name, rtc_account, _is_publisher(rtc_role, "rtc_role"), join, audio, video, data)
-    rtm = _with_privilege(ServiceRtm(rtm_user_id), ServiceRtm.kPrivilegeLogin, rtm_token_expire)
-    return _built(token, rtc, rtm, *((extra,) if extra is not None else ()))
+    expire = _seconds(rtc_token_expire)
+    publisher = _is_publisher(rtc_role, "rtc_role")
+    rtc = _rtc(
+        channel_name, _uid(rtc_account), publisher, _seconds(join), _seconds(audio), _seconds(video), _seconds(data)
+    )
+    services = [rtc, (_RTM, {RtmPrivilege.LOGIN.value: _seconds(rtm_token_expire)}, (rtm_user_id,))]
+    if extra is not None:
+        services.append((extra, {}, ()))
+    return _token(app_id, app_certificate, expire, issue_ts, salt, services)
 
 
 class RtmTokenBuilder:
@@ -300,8 +331,9 @@ class RtmTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """RTM login token for ``user_id``, valid ``expire`` seconds."""
-        token = _token(app_id, app_certificate, expire, issue_ts, salt)
-        return _built(token, _with_privilege(ServiceRtm(user_id), ServiceRtm.kPrivilegeLogin, expire))
+        seconds = _seconds(expire)
+        rtm = (_RTM, {RtmPrivilege.LOGIN.value: seconds}, (user_id,))
+        return _token(app_id, app_certificate, seconds, issue_ts, salt, [rtm])
 
     @staticmethod
     def build_token_with_permissions(
@@ -315,9 +347,10 @@ class RtmTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """RTM2 token with resource-level ``permissions`` (a ``ServiceRtm2.Permissions``)."""
-        token = _token(app_id, app_certificate, expire, issue_ts, salt)
-        service = _with_privilege(ServiceRtm2(user_id, permissions), ServiceRtm2.kPrivilegeLogin, expire)
-        return _built(token, service)
+        seconds = _seconds(expire)
+        rtm2 = ServiceRtm2(user_id, permissions)  # checks and converts the permissions argument
+        rtm2._privileges[Rtm2Privilege.LOGIN.value] = seconds
+        return _token(app_id, app_certificate, seconds, issue_ts, salt, [rtm2._wire()])
 
 
 class ChatTokenBuilder:
@@ -334,8 +367,9 @@ class ChatTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """Chat user token for ``user_id`` (the Chat user's UUID), valid ``expire`` seconds."""
-        token = _token(app_id, app_certificate, expire, issue_ts, salt)
-        return _built(token, _with_privilege(ServiceChat(user_id), ServiceChat.kPrivilegeUser, expire))
+        seconds = _seconds(expire)
+        chat = (_CHAT, {_CHAT_USER: seconds}, (user_id,))
+        return _token(app_id, app_certificate, seconds, issue_ts, salt, [chat])
 
     @staticmethod
     def build_app_token(
@@ -347,8 +381,9 @@ class ChatTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """Chat app token (for the Chat REST API), valid ``expire`` seconds."""
-        token = _token(app_id, app_certificate, expire, issue_ts, salt)
-        return _built(token, _with_privilege(ServiceChat(), ServiceChat.kPrivilegeApp, expire))
+        seconds = _seconds(expire)
+        chat = (_CHAT, {ChatPrivilege.APP.value: seconds}, ("",))
+        return _token(app_id, app_certificate, seconds, issue_ts, salt, [chat])
 
 
 def build_user_token(app_id: str, app_certificate: str, user_id: str, expire: int) -> str:
@@ -373,8 +408,8 @@ class FpaTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """FPA login token valid 24 hours."""
-        token = _token(app_id, app_certificate, FPA_TOKEN_LIFETIME, issue_ts, salt)
-        return _built(token, _with_privilege(ServiceFpa(), ServiceFpa.kPrivilegeLogin, 0))
+        fpa = (_FPA, {FpaPrivilege.LOGIN.value: 0}, ())
+        return _token(app_id, app_certificate, FPA_TOKEN_LIFETIME, issue_ts, salt, [fpa])
 
 
 class ApaasTokenBuilder:
@@ -393,14 +428,14 @@ class ApaasTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """A user in a room: APaaS room-user + RTM login + Chat user (the MD5 hex of ``user_uuid``)."""
-        token = _token(app_id, app_certificate, expire, issue_ts, salt)
+        seconds = _seconds(expire)
         chat_user = hashlib.md5(check_text("user_uuid", user_uuid)).hexdigest()
-        return _built(
-            token,
-            _with_privilege(ServiceApaas(room_uuid, user_uuid, role), ServiceApaas.kPrivilegeRoomUser, expire),
-            _with_privilege(ServiceRtm(user_uuid), ServiceRtm.kPrivilegeLogin, expire),
-            _with_privilege(ServiceChat(chat_user), ServiceChat.kPrivilegeUser, expire),
-        )
+        services: list[ServiceValues] = [
+            (_RTM, {RtmPrivilege.LOGIN.value: seconds}, (user_uuid,)),
+            (_CHAT, {_CHAT_USER: seconds}, (chat_user,)),
+            (_APAAS, {ApaasPrivilege.ROOM_USER.value: seconds}, (room_uuid, user_uuid, role)),
+        ]
+        return _token(app_id, app_certificate, seconds, issue_ts, salt, services)
 
     @staticmethod
     def build_user_token(
@@ -413,8 +448,9 @@ class ApaasTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """A user outside any room."""
-        token = _token(app_id, app_certificate, expire, issue_ts, salt)
-        return _built(token, _with_privilege(ServiceApaas(user_uuid=user_uuid), ServiceApaas.kPrivilegeUser, expire))
+        seconds = _seconds(expire)
+        apaas = (_APAAS, {ApaasPrivilege.USER.value: seconds}, ("", user_uuid, -1))
+        return _token(app_id, app_certificate, seconds, issue_ts, salt, [apaas])
 
     @staticmethod
     def build_app_token(
@@ -426,8 +462,9 @@ class ApaasTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """The app itself (server-side calls)."""
-        token = _token(app_id, app_certificate, expire, issue_ts, salt)
-        return _built(token, _with_privilege(ServiceApaas(), ServiceApaas.kPrivilegeApp, expire))
+        seconds = _seconds(expire)
+        apaas = (_APAAS, {ApaasPrivilege.APP.value: seconds}, ("", "", -1))
+        return _token(app_id, app_certificate, seconds, issue_ts, salt, [apaas])
 
 
 class EducationTokenBuilder(ApaasTokenBuilder):
@@ -437,7 +474,8 @@ class EducationTokenBuilder(ApaasTokenBuilder):
 class _RtcRtmServiceTokenBuilder:
     """RTC + RTM + one more service with an empty privilege map (the agent builders)."""
 
-    _SERVICE: ClassVar[type[Service]]
+    #: the service type added with an empty privilege map
+    _SERVICE: ClassVar[int]
 
     @classmethod
     def build_token(
@@ -472,7 +510,7 @@ class _RtcRtmServiceTokenBuilder:
             pub_data_stream_privilege_expire,
             rtm_user_id,
             rtm_token_expire,
-            cls._SERVICE(),
+            cls._SERVICE,
             issue_ts,
             salt,
         )
@@ -481,10 +519,10 @@ class _RtcRtmServiceTokenBuilder:
 class ConvoAITokenBuilder(_RtcRtmServiceTokenBuilder):
     """Conversational AI agent tokens: RTC + RTM + the ConvoAI service."""
 
-    _SERVICE = ServiceConvoAI
+    _SERVICE = _Type.CONVOAI.value
 
 
 class SttTokenBuilder(_RtcRtmServiceTokenBuilder):
     """Real-time speech-to-text tokens: RTC + RTM + the STT service."""
 
-    _SERVICE = ServiceStt
+    _SERVICE = _Type.STT.value

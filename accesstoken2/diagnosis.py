@@ -7,15 +7,14 @@ arguments of the wrong type.  No message ever contains the app certificate.
 
 from __future__ import annotations
 
-import re
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from . import _kernel
 from ._validate import TEN_YEARS, check_text, is_hex32, uid_text
+from ._wire import kernel as _kernel
 from .errors import LegacyTokenError, MalformedTokenError, ParameterTypeError
 from .explain import Moment, ServiceInfo, TokenInfo, inspect, span_text, timestamp, utc_text
 from .services import SERVICE_NAMES, ServiceType
@@ -104,20 +103,12 @@ def _uid_words(text: str) -> str:
     return "0 (the wildcard)" if text == "" else _quote(text)
 
 
-def malformed_stage(message: str) -> dict[str, str]:
-    """Where a :class:`MalformedTokenError` message says decoding failed: stage and field."""
-    if "prefix" in message:
-        return {"stage": "prefix"}
-    if "characters long" in message:
-        return {"stage": "length"}
-    if "base64" in message:
-        return {"stage": "base64"}
-    if "zlib" in message or "decompressed" in message:
-        return {"stage": "zlib"}
-    match = re.search(r"(?:inside|UTF-8 in) (.+)$", message)
-    if match:
-        return {"stage": "content", "field": match.group(1)}
-    return {"stage": "content"}
+def malformed_stage(error: MalformedTokenError) -> dict[str, str]:
+    """Where decoding failed, from the error's ``.stage`` and ``.field``."""
+    detail = {"stage": error.stage.value}
+    if error.field is not None:
+        detail["field"] = error.field
+    return detail
 
 
 class _Report:
@@ -229,7 +220,7 @@ def _decode(report: _Report, token: str, moment: int) -> TokenInfo | None:
     repaired = _repair(report, token, moment)
     if repaired is not None:
         return repaired
-    report.add(Severity.ERROR, "malformed", f"The {first_error}.", **malformed_stage(str(first_error)))
+    report.add(Severity.ERROR, "malformed", f"The {first_error}.", **malformed_stage(first_error))
     return None
 
 
@@ -427,7 +418,7 @@ def _check_privileges(report: _Report, service: ServiceInfo) -> None:
 
 
 def _crc(text: str) -> int:
-    return int(_kernel.crc32(check_text("text", text)))
+    return int(_kernel.active.crc32(check_text("text", text)))
 
 
 def _check_rtc(report: _Report, info: TokenInfo, channel_name: str | None, expected_uid: str | None, uid: Any) -> bool:

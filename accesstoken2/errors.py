@@ -8,12 +8,15 @@ range.  They never contain an app certificate.
 
 from __future__ import annotations
 
+from ._wire.stages import Stage
+
 __all__ = [
     "EmptyTokenError",
     "InvalidParameterError",
     "LegacyTokenError",
     "MalformedTokenError",
     "ParameterTypeError",
+    "Stage",
     "TokenError",
 ]
 
@@ -42,7 +45,18 @@ class EmptyTokenError(InvalidParameterError):
 
 
 class MalformedTokenError(TokenError):
-    """A token string cannot be decoded: wrong prefix, bad base64, bad zlib or bad content."""
+    """A token string cannot be decoded: wrong prefix, bad base64, bad zlib or bad content.
+
+    ``stage`` is the :class:`Stage` where decoding failed (``length``, ``prefix``, ``base64``,
+    ``zlib`` or ``content``); ``field`` names the part of the content being read
+    (``"the app id"``, ``"service 2 of 3"``, ...) when one applies, else None.  Both kernels give the
+    same message, stage and field for the same token.
+    """
+
+    def __init__(self, message: str, stage: Stage | str = Stage.CONTENT, field: str | None = None) -> None:
+        super().__init__(message)
+        self.stage = Stage(stage)
+        self.field = field
 
 
 class LegacyTokenError(MalformedTokenError):
@@ -52,5 +66,5 @@ class LegacyTokenError(MalformedTokenError):
     """
 
     def __init__(self, format: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, Stage.PREFIX)
         self.format = format

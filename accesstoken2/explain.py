@@ -14,8 +14,8 @@ from datetime import datetime, timezone
 from enum import IntEnum
 from typing import Any, Union
 
-from ._layout import VERSION_006, VERSION_007
 from ._validate import check_int
+from ._wire.limits import VERSION_006, VERSION_007
 from .errors import LegacyTokenError, MalformedTokenError, ParameterTypeError
 from .legacy.access_token import AccessToken, Privileges
 from .services import SERVICE_CLASSES, SERVICE_NAMES, Rtm2PermissionType, Rtm2ResourceType, Service
@@ -274,7 +274,7 @@ def inspect(token: str, *, now: Moment | None = None) -> TokenInfo:
     if not token.startswith(VERSION_007):
         _refuse_legacy(token)
         raise MalformedTokenError(
-            "token does not start with a version prefix: '007' (AccessToken2) or '006' (AccessToken)"
+            "token does not start with a version prefix: '007' (AccessToken2) or '006' (AccessToken)", stage="prefix"
         )
     return _inspect007(AccessToken2.parse(token), moment)
 

@@ -1,16 +1,36 @@
 """The ten AccessToken2 services, with the class names, constants and constructors of Agora's
-reference Python builders, plus :class:`enum.IntEnum` names for new code."""
+reference Python builders, plus :class:`enum.IntEnum` names for new code.
+
+What each service holds comes from the spec table (``accesstoken2._wire.specs``): its name, its
+fields in wire order and its privilege enum.  A class here adds only the reference constructor,
+the reference ``kPrivilege...`` aliases and field checks; a service type that is in the table but
+has no class (see :func:`service_class`) still parses and builds.
+"""
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Iterable, Mapping
 from enum import IntEnum
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from ._layout import U16_MAX, U32_MAX
 from ._validate import TEN_YEARS, check_i16, check_text, check_u16, check_u32, uid_text, warn_if_timestamp
+from ._wire import packing
+from ._wire.limits import U16_MAX, U32_MAX
+from ._wire.specs import (
+    SPECS,
+    ApaasPrivilege,
+    ChatPrivilege,
+    FcdnPrivilege,
+    FpaPrivilege,
+    RtcPrivilege,
+    Rtm2PermissionType,
+    Rtm2Privilege,
+    Rtm2ResourceType,
+    RtmPrivilege,
+    ServiceType,
+    StreamingPrivilege,
+)
 from .errors import InvalidParameterError, ParameterTypeError
 
 __all__ = [
@@ -39,89 +59,8 @@ __all__ = [
     "ServiceStt",
     "ServiceType",
     "StreamingPrivilege",
+    "service_class",
 ]
-
-_U16 = struct.Struct("<H")
-_I16 = struct.Struct("<h")
-_HEAD = struct.Struct("<HH")
-_ENTRY = struct.Struct("<HI")
-
-
-class ServiceType(IntEnum):
-    """Service type ids as written on the wire."""
-
-    RTC = 1
-    RTM = 2
-    STREAMING = 3
-    FPA = 4
-    CHAT = 5
-    FCDN = 6
-    APAAS = 7
-    RTM2 = 8
-    CONVOAI = 9
-    STT = 10
-
-
-class RtcPrivilege(IntEnum):
-    JOIN_CHANNEL = 1
-    PUBLISH_AUDIO_STREAM = 2
-    PUBLISH_VIDEO_STREAM = 3
-    PUBLISH_DATA_STREAM = 4
-
-
-class RtmPrivilege(IntEnum):
-    LOGIN = 1
-
-
-class StreamingPrivilege(IntEnum):
-    PUBLISH_MIX_STREAM = 1
-    PUBLISH_RAW_STREAM = 2
-
-
-class FpaPrivilege(IntEnum):
-    LOGIN = 1
-
-
-class ChatPrivilege(IntEnum):
-    USER = 1
-    APP = 2
-
-
-class FcdnPrivilege(IntEnum):
-    PUBLISH = 1
-    PLAY = 2
-
-
-class ApaasPrivilege(IntEnum):
-    ROOM_USER = 1
-    USER = 2
-    APP = 3
-
-
-class Rtm2Privilege(IntEnum):
-    LOGIN = 1
-
-
-class Rtm2ResourceType(IntEnum):
-    MESSAGE_CHANNELS = 0
-    STREAM_CHANNELS = 1
-    GROUP_CHANNELS = 2
-    SERVER_GROUPS = 3
-    USERS = 4
-
-
-class Rtm2PermissionType(IntEnum):
-    READ = 0
-    WRITE = 1
-
-
-def _check_count(name: str, count: int) -> None:
-    if count > U16_MAX:
-        raise InvalidParameterError(name, f"{name} holds {count} entries; at most {U16_MAX} are allowed")
-
-
-def _text(value: bytes) -> bytes:
-    return _U16.pack(len(value)) + value
 
 
 class Service:
@@ -131,23 +70,28 @@ class Service:
     """
 
     kServiceType: ClassVar[int] = 0
-    #: names of the fields written after the privilege map, in wire order
+    #: names of the fields written after the privilege map, in wire order (from the spec table)
     FIELDS: ClassVar[tuple[str, ...]] = ()
-    #: the slots holding those fields, in the same order
-    _FIELD_SLOTS: ClassVar[tuple[str, ...]] = ()
-    #: the IntEnum of this service's privileges, if it defines any
+    #: the IntEnum of this service's privileges, if it defines any (from the spec table)
     Privilege: ClassVar[type[IntEnum] | None] = None
 
-    __slots__ = ("_body", "_privileges")
+    __slots__ = ("_privileges", "_values")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        spec = SPECS.get(cls.kServiceType)
+        if spec is not None:
+            cls.FIELDS = tuple(field.name for field in spec.fields)
+            cls.Privilege = spec.privileges
 
     def __init__(self) -> None:
         self._privileges: dict[int, int] = {}
-        self._body: bytes | None = b""
+        self._values: tuple[Any, ...] = ()
 
     @property
     def name(self) -> str:
         """The service's name (``"RTC"``, ``"Chat"``, ...)."""
-        return SERVICE_NAMES[self.kServiceType]
+        return SPECS[self.kServiceType].name
 
     @property
     def privileges(self) -> Mapping[int, int]:
@@ -160,6 +104,7 @@ class Service:
 
     def add_privilege(self, privilege: int, expire: int) -> None:
         """Grant ``privilege`` for ``expire`` seconds from the issue time (0: as long as the token)."""
+        # fast path: exact ints in range, as check_u16 and check_u32 demand (no timestamp warning below ten years)
         if type(privilege) is int and type(expire) is int and 0 <= privilege <= U16_MAX and 0 <= expire <= TEN_YEARS:
             self._privileges[privilege] = expire
             return
@@ -170,33 +115,22 @@ class Service:
 
     def fields(self) -> dict[str, Any]:
         """The service's fields by name, in wire order."""
-        return {name: getattr(self, name) for name in self.FIELDS}
+        return dict(zip(self.FIELDS, self._values))
 
-    def _encode_body(self) -> bytes:
-        """The fields' wire bytes, validated."""
-        return b""
-
-    def _pack_body(self) -> bytes:
-        body = self._body
-        if body is None:
-            body = self._body = self._encode_body()
-        return body
+    def _wire(self) -> tuple[int, dict[int, int], tuple[Any, ...]]:
+        """What the kernel packs: type, privilege map, field values in spec order."""
+        return (self.kServiceType, self._privileges, self._values)
 
     def pack(self) -> bytes:
         """The service's wire bytes: type, sorted privilege map, fields."""
-        privileges = self._privileges
-        _check_count("privileges", len(privileges))
-        entries = [_ENTRY.pack(key, privileges[key]) for key in sorted(privileges)]
-        return b"".join([_HEAD.pack(self.kServiceType, len(privileges)), *entries, self._pack_body()])
+        return packing.service(*self._wire())
 
     @classmethod
     def _from_wire(cls, privileges: dict[int, int], fields: tuple[Any, ...]) -> Service:
         """A service from parsed wire values (already range-checked by the kernel)."""
         service = cls.__new__(cls)
         service._privileges = privileges
-        service._body = None
-        for slot, value in zip(cls._FIELD_SLOTS, fields):
-            setattr(service, slot, value)
+        service._values = fields
         return service
 
     def __eq__(self, other: object) -> bool:
@@ -216,30 +150,31 @@ class Service:
         return f"{type(self).__name__}({', '.join(parts)})"
 
 
+def _text_field(name: str, value: Any) -> str:
+    check_text(name, value)
+    return str(value)
+
+
+def _account(name: str, value: Any) -> str:
+    # fast path: a positive exact int, as uid_text demands (0 is the empty string)
+    if type(value) is int and 0 < value <= U32_MAX:
+        return str(value)
+    return _text_field(name, uid_text(name, value))
+
+
 class _ChannelAccountService(Service):
     """RTC, Streaming and FCDN: a channel name and a uid or account."""
 
-    __slots__ = ("_account", "_channel_name")
+    __slots__ = ()
     _ACCOUNT_PARAMETER: ClassVar[str] = "account"
-    _FIELD_SLOTS = ("_channel_name", "_account")
 
     def __init__(self, channel_name: str = "", account: int | str = "") -> None:
         self._privileges = {}
-        self._channel_name = channel_name
-        if type(account) is int and 0 < account <= U32_MAX:
-            self._account = str(account)
-        else:
-            self._account = uid_text(self._ACCOUNT_PARAMETER, account)
-        self._body = self._encode_body()
-
-    def _encode_body(self) -> bytes:
-        channel = check_text("channel_name", self._channel_name)
-        account = check_text(self._ACCOUNT_PARAMETER, self._account)
-        return b"".join((_U16.pack(len(channel)), channel, _U16.pack(len(account)), account))
+        self._values = (_text_field("channel_name", channel_name), _account(self._ACCOUNT_PARAMETER, account))
 
     @property
     def channel_name(self) -> str:
-        return self._channel_name
+        return str(self._values[0])
 
 
 class ServiceRtc(_ChannelAccountService):
@@ -249,13 +184,11 @@ class ServiceRtc(_ChannelAccountService):
     user account string; the string ``"0"`` stays ``"0"``.
     """
 
-    kServiceType = 1
+    kServiceType = ServiceType.RTC.value
     kPrivilegeJoinChannel = 1
     kPrivilegePublishAudioStream = 2
     kPrivilegePublishVideoStream = 3
     kPrivilegePublishDataStream = 4
-    FIELDS = ("channel_name", "uid")
-    Privilege = RtcPrivilege
     _ACCOUNT_PARAMETER = "uid"
     __slots__ = ()
 
@@ -265,139 +198,124 @@ class ServiceRtc(_ChannelAccountService):
     @property
     def uid(self) -> str:
         """The uid as written in the token (``""`` for uid 0)."""
-        return self._account
+        return str(self._values[1])
 
 
 class _AccountMixin:
     __slots__ = ()
-    _account: str
+    _values: tuple[Any, ...]
 
     @property
     def account(self) -> str:
         """The account as written in the token (``""`` for the number 0)."""
-        return self._account
+        return str(self._values[1])
 
 
 class ServiceStreaming(_AccountMixin, _ChannelAccountService):
     """Streaming (type 3): publish mix and raw streams."""
 
-    kServiceType = 3
+    kServiceType = ServiceType.STREAMING.value
     kPrivilegePublishMixStream = 1
     kPrivilegePublishRawStream = 2
-    FIELDS = ("channel_name", "account")
-    Privilege = StreamingPrivilege
     __slots__ = ()
 
 
 class ServiceFCdn(_AccountMixin, _ChannelAccountService):
     """FCDN (type 6): publish and play."""
 
-    kServiceType = 6
+    kServiceType = ServiceType.FCDN.value
     kPrivilegePublish = 1
     kPrivilegePlay = 2
-    FIELDS = ("channel_name", "account")
-    Privilege = FcdnPrivilege
     __slots__ = ()
 
 
 class _UserService(Service):
-    __slots__ = ("_user_id",)
-    _FIELD_SLOTS = ("_user_id",)
+    __slots__ = ()
 
     def __init__(self, user_id: str = "") -> None:
         self._privileges = {}
-        self._user_id = user_id
-        self._body = self._encode_body()
-
-    def _encode_body(self) -> bytes:
-        return _text(check_text("user_id", self._user_id))
+        self._values = (_text_field("user_id", user_id),)
 
     @property
     def user_id(self) -> str:
-        return self._user_id
+        return str(self._values[0])
 
 
 class ServiceRtm(_UserService):
     """RTM (type 2): log in as ``user_id``."""
 
-    kServiceType = 2
+    kServiceType = ServiceType.RTM.value
     kPrivilegeLogin = 1
-    FIELDS = ("user_id",)
-    Privilege = RtmPrivilege
     __slots__ = ()
 
 
 class ServiceChat(_UserService):
     """Chat (type 5): a user token (``user_id`` set, privilege 1) or the app token (privilege 2)."""
 
-    kServiceType = 5
+    kServiceType = ServiceType.CHAT.value
     kPrivilegeUser = 1
     kPrivilegeApp = 2
-    FIELDS = ("user_id",)
-    Privilege = ChatPrivilege
     __slots__ = ()
 
 
-class ServiceFpa(Service):
+class _EmptyService(Service):
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        self._privileges = {}
+        self._values = ()
+
+
+class ServiceFpa(_EmptyService):
     """FPA (type 4): log in to Fusion Path Acceleration."""
 
-    kServiceType = 4
+    kServiceType = ServiceType.FPA.value
     kPrivilegeLogin = 1
-    Privilege = FpaPrivilege
     __slots__ = ()
 
 
-class ServiceConvoAI(Service):
+class ServiceConvoAI(_EmptyService):
     """Conversational AI (type 9): no privileges are defined; the builder adds an empty map."""
 
-    kServiceType = 9
+    kServiceType = ServiceType.CONVOAI.value
     __slots__ = ()
 
 
-class ServiceStt(Service):
+class ServiceStt(_EmptyService):
     """Speech-to-text (type 10): no privileges are defined; the builder adds an empty map."""
 
-    kServiceType = 10
+    kServiceType = ServiceType.STT.value
     __slots__ = ()
 
 
 class ServiceApaas(Service):
     """APaaS / Flexible Classroom (type 7): a room, a user and a role (-1 when not given)."""
 
-    kServiceType = 7
+    kServiceType = ServiceType.APAAS.value
     kPrivilegeRoomUser = 1
     kPrivilegeUser = 2
     kPrivilegeApp = 3
-    FIELDS = ("room_uuid", "user_uuid", "role")
-    Privilege = ApaasPrivilege
-    __slots__ = ("_role", "_room_uuid", "_user_uuid")
-    _FIELD_SLOTS = ("_room_uuid", "_user_uuid", "_role")
+    __slots__ = ()
 
     def __init__(self, room_uuid: str = "", user_uuid: str = "", role: int = -1) -> None:
         self._privileges = {}
-        self._room_uuid = room_uuid
-        self._user_uuid = user_uuid
-        self._role = check_i16("role", role)
-        self._body = self._encode_body()
-
-    def _encode_body(self) -> bytes:
-        return (
-            _text(check_text("room_uuid", self._room_uuid))
-            + _text(check_text("user_uuid", self._user_uuid))
-            + _I16.pack(self._role)
+        self._values = (
+            _text_field("room_uuid", room_uuid),
+            _text_field("user_uuid", user_uuid),
+            check_i16("role", role),
         )
 
     @property
     def room_uuid(self) -> str:
-        return self._room_uuid
+        return str(self._values[0])
 
     @property
     def user_uuid(self) -> str:
-        return self._user_uuid
+        return str(self._values[1])
 
     @property
     def role(self) -> int:
-        return self._role
+        return int(self._values[2])
 
 
 ServiceEducation = ServiceApaas
@@ -430,23 +348,13 @@ class Rtm2Permissions:
         names = list(resources)
         for name in names:
             check_text("resources", name)
-        if len(names) > 0xFFFF:
+        if len(names) > U16_MAX:
             raise InvalidParameterError("resources", f"resources holds {len(names)} names; at most 65535 are allowed")
         self.details.setdefault(resource_key, {})[permission_key] = names
 
     def pack(self) -> bytes:
-        details = self.details
-        _check_count("permissions", len(details))
-        parts = [_U16.pack(len(details))]
-        for resource_type in sorted(details):
-            by_permission = details[resource_type]
-            _check_count("permissions", len(by_permission))
-            parts.append(_HEAD.pack(resource_type, len(by_permission)))
-            for permission_type in sorted(by_permission):
-                names = by_permission[permission_type]
-                parts.append(_HEAD.pack(permission_type, len(names)))
-                parts.extend(_text(check_text("resources", name)) for name in names)
-        return b"".join(parts)
+        """The permission tree's wire bytes."""
+        return packing.permissions(self.details)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Rtm2Permissions):
@@ -462,61 +370,64 @@ class Rtm2Permissions:
 class ServiceRtm2(Service):
     """RTM2 (type 8): log in as ``user_id`` with resource-level ``permissions``."""
 
-    kServiceType = 8
+    kServiceType = ServiceType.RTM2.value
     kPrivilegeLogin = 1
-    FIELDS = ("user_id", "permissions")
-    Privilege = Rtm2Privilege
     Permissions = Rtm2Permissions
-    __slots__ = ("_permissions", "_user_id")
-    _FIELD_SLOTS = ("_user_id", "_permissions")
+    __slots__ = ()
 
     def __init__(self, user_id: str = "", permissions: Rtm2Permissions | None = None) -> None:
         self._privileges = {}
         if permissions is None:
             permissions = Rtm2Permissions()
         elif isinstance(permissions, dict):
-            permissions = _permissions_from_tree(permissions)
+            permissions = permissions_from_tree(permissions)
         elif not isinstance(permissions, Rtm2Permissions):
             raise ParameterTypeError(
                 "permissions",
                 f"permissions must be a ServiceRtm2.Permissions, not {type(permissions).__name__}",
             )
-        self._user_id = user_id
-        self._permissions = permissions
-        self._body = self._encode_body()
+        self._values = (_text_field("user_id", user_id), permissions)
 
     @classmethod
     def _from_wire(cls, privileges: dict[int, int], fields: tuple[Any, ...]) -> Service:
         user_id, tree = fields
-        service = super()._from_wire(privileges, (user_id, _permissions_from_tree(tree)))
-        return service
+        permissions = Rtm2Permissions()
+        permissions.details = tree  # parsed: already the right shape
+        return super()._from_wire(privileges, (user_id, permissions))
 
-    def _encode_body(self) -> bytes:
-        return _text(check_text("user_id", self._user_id))
+    def _wire(self) -> tuple[int, dict[int, int], tuple[Any, ...]]:
+        return (self.kServiceType, self._privileges, (self._values[0], self._values[1].details))
 
     @property
     def user_id(self) -> str:
-        return self._user_id
+        return str(self._values[0])
 
     @property
     def permissions(self) -> Rtm2Permissions:
-        return self._permissions
+        permissions: Rtm2Permissions = self._values[1]
+        return permissions
 
     def get_user_id(self) -> str:
         """The user id (reference API)."""
-        return self._user_id
+        return self.user_id
 
     def get_permissions(self) -> Rtm2Permissions:
         """The permissions (reference API)."""
-        return self._permissions
-
-    def _pack_body(self) -> bytes:
-        return super()._pack_body() + self._permissions.pack()
+        return self.permissions
 
 
-def _permissions_from_tree(tree: Mapping[int, Mapping[int, Iterable[str]]]) -> Rtm2Permissions:
+def permissions_from_tree(tree: Mapping[int, Mapping[int, Iterable[str]]]) -> Rtm2Permissions:
+    """A :class:`Rtm2Permissions` from a plain tree, every entry checked."""
+    if not isinstance(tree, Mapping):
+        raise ParameterTypeError("permissions", f"permissions must be a mapping, not {type(tree).__name__}")
     permissions = Rtm2Permissions()
     for resource_type, by_permission in tree.items():
+        if not isinstance(by_permission, Mapping):
+            raise ParameterTypeError(
+                "permissions",
+                f"permissions[{resource_type!r}] must map permission types to resources, "
+                f"not {type(by_permission).__name__}",
+            )
         for permission_type, names in by_permission.items():
             permissions.add(resource_type, permission_type, names)
     return permissions
@@ -538,15 +449,46 @@ SERVICE_CLASSES: dict[int, type[Service]] = {
     )
 }
 
-SERVICE_NAMES: dict[int, str] = {
-    1: "RTC",
-    2: "RTM",
-    3: "Streaming",
-    4: "FPA",
-    5: "Chat",
-    6: "FCDN",
-    7: "APaaS",
-    8: "RTM2",
-    9: "ConvoAI",
-    10: "STT",
-}
+
+class _TableService(Service):
+    """A service type that is in the spec table but has no class: fields are set by name, in spec order."""
+
+    __slots__ = ()
+
+    def __init__(self, *values: Any) -> None:
+        if len(values) != len(self.FIELDS):
+            raise ParameterTypeError("fields", f"{type(self).__name__} takes {len(self.FIELDS)} fields: {self.FIELDS}")
+        self._privileges = {}
+        self._values = values
+
+
+_TABLE_CLASSES: dict[int, type[Service]] = {}
+
+
+def service_class(service_type: int) -> type[Service]:
+    """The class of a service type of the spec table (made from its row when it has no class of its own)."""
+    known = SERVICE_CLASSES.get(service_type)
+    if known is not None:
+        return known
+    spec = SPECS[service_type]
+    made = _TABLE_CLASSES.get(service_type)
+    if made is None or made.FIELDS != tuple(field.name for field in spec.fields):
+        made = type(f"Service{spec.name}", (_TableService,), {"kServiceType": spec.type, "__slots__": ()})
+        _TABLE_CLASSES[service_type] = made
+    return made
+
+
+class _Names(Mapping[int, str]):
+    """Service type -> name, read from the spec table (so added rows appear too)."""
+
+    def __getitem__(self, key: int) -> str:
+        return SPECS[key].name
+
+    def __iter__(self) -> Any:
+        return iter(SPECS)
+
+    def __len__(self) -> int:
+        return len(SPECS)
+
+
+SERVICE_NAMES: Mapping[int, str] = _Names()

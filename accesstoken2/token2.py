@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import os
 import secrets
-import struct
 import threading
 import time
 from typing import Any
 
-from . import _kernel
-from ._layout import MAX_CONTENT, SALT_MAX, SALT_MIN, U16_MAX, U32_MAX
 from ._validate import TEN_YEARS, check_hex32, check_int, check_u32, is_hex32, warn_if_timestamp
-from .errors import EmptyTokenError, InvalidParameterError, MalformedTokenError, ParameterTypeError
-from .services import SERVICE_CLASSES, Service
+from ._wire import kernel as _kernel
+from ._wire.kernel import Build007Args
+from ._wire.limits import SALT_MAX, SALT_MIN, U16_MAX, U32_MAX
+from ._wire.specs import LAYOUTS
+from .errors import EmptyTokenError, InvalidParameterError, ParameterTypeError
+from .services import Service, service_class
 
 __all__ = ["AccessToken2", "KernelJob"]
 
-_U16 = struct.Struct("<H")
-_U32 = struct.Struct("<I")
-# app id string and three u32 times: what signing_info holds besides the packed services
-_FIXED_INFO = 2 + 32 + 12
-# u16-prefixed 32-byte signature
-_SIGNATURE_SIZE = 2 + 32
-
 _SALT_BITS = (1 << 27) - 1  # 2**27 is the first power of two above SALT_MAX
-KernelJob = tuple[bytes, bytes, int, int, int, bytes]
+KernelJob = Build007Args
 
 
 class _SaltSource:
@@ -54,8 +48,9 @@ class _SaltSource:
                 if self._offset >= len(self._pool):
                     self._pool = secrets.token_bytes(self._SIZE)
                     self._offset = 0
-                candidate: int = _U32.unpack_from(self._pool, self._offset)[0] & _SALT_BITS
-                self._offset += 4
+                offset = self._offset
+                candidate = int.from_bytes(self._pool[offset : offset + 4], "little") & _SALT_BITS
+                self._offset = offset + 4
                 if candidate < SALT_MAX:
                     return SALT_MIN + candidate
 
@@ -84,6 +79,7 @@ class AccessToken2:
         "_built",
         "_expire",
         "_issue_ts",
+        "_parsed_services",
         "_salt",
         "_services",
         "_signature",
@@ -120,6 +116,7 @@ class AccessToken2:
         self._expire = expire
         self._salt = random_salt() if salt is None else check_int("salt", salt, 0, U32_MAX)
         self._services: list[Service] = []
+        self._parsed_services: list[tuple[int, dict[int, int], tuple[Any, ...]]] | None = None
         self._signature: bytes | None = None
         self._signing_info: bytes | None = None
         self._unknown_service_type: int | None = None
@@ -146,7 +143,15 @@ class AccessToken2:
     @property
     def services(self) -> tuple[Service, ...]:
         """The services in the order they were added (for a parsed token: token order)."""
-        return tuple(self._services)
+        return tuple(self._service_list())
+
+    def _service_list(self) -> list[Service]:
+        # a parsed token makes its Service objects on first use: parse + verify pays for none
+        parsed = self._parsed_services
+        if parsed is not None:
+            self._services = [service_class(kind)._from_wire(privileges, fields) for kind, privileges, fields in parsed]
+            self._parsed_services = None
+        return self._services
 
     @property
     def signature(self) -> bytes | None:
@@ -156,7 +161,7 @@ class AccessToken2:
 
     def _read_built(self) -> None:
         if self._signature is None and self._built is not None:
-            parsed = _kernel.parse007(self._built)
+            parsed = _kernel.active.parse007(self._built)
             self._signature = parsed[0]
             self._signing_info = parsed[1]
 
@@ -169,38 +174,42 @@ class AccessToken2:
         """Add a service.  Services of one type may repeat; they keep the order of addition."""
         if not isinstance(service, Service):
             raise ParameterTypeError("service", f"service must be a Service instance, not {type(service).__name__}")
-        self._services.append(service)
+        if service.kServiceType not in LAYOUTS:
+            raise InvalidParameterError(
+                "service",
+                f"service must be of a known service type (ServiceRtc, ServiceChat, ...), "
+                f"not type {service.kServiceType}",
+            )
+        self._service_list().append(service)
 
     def get_services(self, service_type: int) -> list[Service]:
         """All services of ``service_type``, in order."""
-        return [service for service in self._services if service.kServiceType == service_type]
+        return [service for service in self._service_list() if service.kServiceType == service_type]
 
     def _kernel_job(self) -> KernelJob:
-        app_id = check_hex32("app_id", self._app_id)
-        certificate = check_hex32("app_certificate", self._app_certificate)
-        services = self._services
+        """The arguments of the kernel's build007: the kernel checks the ids and packs the services."""
+        services = self._service_list()
+        if not services or len(services) > U16_MAX:
+            # the ids are checked first, as the kernel would
+            check_hex32("app_id", self._app_id)
+            check_hex32("app_certificate", self._app_certificate)
         if not services:
             raise EmptyTokenError("services", "the token has no service; add at least one with add_service()")
         if len(services) > U16_MAX:
             raise InvalidParameterError(
                 "services", f"the token holds {len(services)} services; at most {U16_MAX} are allowed"
             )
+        # services are written sorted by type; sorted() is stable, so repeats keep their order
         ordered = sorted(services, key=_service_type) if len(services) > 1 else services
-        packed = _U16.pack(len(ordered)) + b"".join([service.pack() for service in ordered])
-        if len(packed) + _FIXED_INFO + _SIGNATURE_SIZE > MAX_CONTENT:
-            raise InvalidParameterError(
-                "services",
-                f"the token content would be {len(packed) + _FIXED_INFO + _SIGNATURE_SIZE} bytes; "
-                f"at most {MAX_CONTENT} are allowed",
-            )
-        return (app_id, certificate, self._issue_ts, self._expire, self._salt, packed)
+        wire = [service._wire() for service in ordered]
+        return (self._app_id, self._app_certificate, self._issue_ts, self._expire, self._salt, wire)
 
     def build(self) -> str:
         """The token string.  Raises instead of ever returning an empty or invalid token.
 
         Calling it again gives the same string.
         """
-        token: str = _kernel.build007(*self._kernel_job())
+        token: str = _kernel.active.build007(*self._kernel_job())
         self._built = token
         self._signature = self._signing_info = None
         return token
@@ -219,17 +228,14 @@ class AccessToken2:
         return result
 
     def _load(self, token: str) -> None:
-        signature, signing_info, app_id, issue_ts, expire, salt, services, unknown = _kernel.parse007(token)
-        try:
-            built = [SERVICE_CLASSES[kind]._from_wire(privileges, fields) for kind, privileges, fields in services]
-        except InvalidParameterError as error:
-            raise MalformedTokenError(f"token holds an invalid service field: {error}") from None
+        signature, signing_info, app_id, issue_ts, expire, salt, services, unknown = _kernel.active.parse007(token)
         self._app_id = app_id
         self._app_certificate = ""
         self._issue_ts = issue_ts
         self._expire = expire
         self._salt = salt
-        self._services = built
+        self._services = []
+        self._parsed_services = services
         self._signature = signature
         self._signing_info = signing_info
         self._unknown_service_type = None if unknown < 0 else unknown
@@ -247,6 +253,7 @@ class AccessToken2:
             self._app_id = self._app_certificate = ""
             self._issue_ts = self._expire = self._salt = 0
             self._services = []
+            self._parsed_services = None
             self._signature = self._signing_info = self._built = None
             self._unknown_service_type = None
             return False
@@ -267,7 +274,7 @@ class AccessToken2:
         if self._signing_info is None or self._signature is None or not is_hex32(app_certificate):
             return False
         return bool(
-            _kernel.verify007(
+            _kernel.active.verify007(
                 self._signature, self._signing_info, app_certificate.encode("ascii"), self._issue_ts, self._salt
             )
         )
@@ -283,12 +290,12 @@ class AccessToken2:
             "salt": self._salt,
             "services": [
                 {"type": service.kServiceType, **_plain_fields(service), "privileges": dict(service.privileges)}
-                for service in self._services
+                for service in self._service_list()
             ],
         }
 
     def __repr__(self) -> str:
-        services = ", ".join(service.name for service in self._services)
+        services = ", ".join(service.name for service in self._service_list())
         return (
             f"AccessToken2(app_id={self._app_id!r}, issue_ts={self._issue_ts}, expire={self._expire}, "
             f"salt={self._salt}, services=[{services}])"

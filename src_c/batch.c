@@ -10,9 +10,9 @@ static int build_chunk(at2_chunk *chunk, at2_codec *codec)
 
     for (i = 0; i < chunk->count; i++) {
         at2_job *job = &chunk->jobs[i];
-        int status = at2_build007(codec, job->app_id, job->app_id_size, job->certificate, job->certificate_size,
-                                  job->issue_ts, job->expire, job->salt, job->services, job->services_size,
-                                  chunk->tokens + job->token_offset, &job->token_size);
+        int status = at2_seal007(codec, chunk->contents + job->content_offset, job->content_size, job->certificate,
+                                 job->certificate_size, job->issue_ts, job->salt, chunk->tokens + job->token_offset,
+                                 &job->token_size);
         if (status != AT2_OK)
             return status;
     }
@@ -89,6 +89,9 @@ int at2_pipeline_publish(at2_pipeline *pipeline, at2_chunk *chunk)
         at2_chunk **chunks = (at2_chunk **)realloc(pipeline->chunks, capacity * sizeof(*chunks));
         if (!chunks) {
             pthread_mutex_unlock(&pipeline->lock);
+            free(chunk->contents);
+            free(chunk->tokens);
+            free(chunk);
             return AT2_NO_MEMORY;
         }
         pipeline->chunks = chunks;
@@ -130,6 +133,7 @@ void at2_pipeline_release(at2_pipeline *pipeline)
     size_t i;
 
     for (i = 0; i < pipeline->chunk_count; i++) {
+        free(pipeline->chunks[i]->contents);
         free(pipeline->chunks[i]->tokens);
         free(pipeline->chunks[i]);
     }

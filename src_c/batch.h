@@ -13,23 +13,22 @@
 
 #define AT2_CHUNK_JOBS 256
 
+/* One token to seal: its content was packed by the producer into the chunk's contents buffer. */
 typedef struct {
-    const uint8_t *app_id;
-    size_t app_id_size;
-    const uint8_t *certificate;
+    const uint8_t *certificate;   /* kept alive by the producer until at2_pipeline_finish */
     size_t certificate_size;
     uint32_t issue_ts;
-    uint32_t expire;
     uint32_t salt;
-    const uint8_t *services;
-    size_t services_size;
-    size_t token_offset;          /* where the token goes in the chunk's buffer */
+    size_t content_offset;        /* where the content is in the chunk's contents buffer */
+    size_t content_size;
+    size_t token_offset;          /* where the token goes in the chunk's tokens buffer */
     size_t token_size;            /* set when built */
 } at2_job;
 
 typedef struct {
     at2_job jobs[AT2_CHUNK_JOBS];
     size_t count;
+    uint8_t *contents;            /* every job's packed content (signature head included) */
     char *tokens;                 /* room for every job's at2_token007_bound() */
 } at2_chunk;
 
@@ -50,14 +49,15 @@ typedef struct {
 /* Up to max_threads threads in all: the caller plus max_threads - 1 workers, started as chunks arrive. */
 int at2_pipeline_init(at2_pipeline *pipeline, unsigned max_threads);
 
-/* Gives a filled chunk (its tokens buffer allocated) to the workers; they own it until at2_pipeline_finish. */
+/* Gives a filled chunk (contents packed, tokens buffer allocated) to the workers; the pipeline owns it from
+ * then on, even when this fails (AT2_NO_MEMORY). */
 int at2_pipeline_publish(at2_pipeline *pipeline, at2_chunk *chunk);
 
 /* Closes the queue, builds what is left on the calling thread, waits for the workers.
  * cancel != 0 skips chunks nobody has started.  Returns AT2_OK or the first failure. */
 int at2_pipeline_finish(at2_pipeline *pipeline, at2_codec *caller_codec, int cancel);
 
-/* Frees the chunks and the pipeline's own memory (after at2_pipeline_finish). */
+/* Frees the chunks (their contents and tokens) and the pipeline's own memory (after at2_pipeline_finish). */
 void at2_pipeline_release(at2_pipeline *pipeline);
 
 #endif

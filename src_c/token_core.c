@@ -123,10 +123,9 @@ static size_t deflate_bound(size_t size)
     return size + (size >> 12) + (size >> 14) + (size >> 25) + 13;
 }
 
-size_t at2_token007_bound(size_t app_id_size, size_t services_size)
+size_t at2_token007_bound(size_t content_size)
 {
-    size_t content = 2 + SIGNATURE_SIZE + 2 + app_id_size + 12 + services_size;
-    return 3 + AT2_BASE64_ENCODED_SIZE(deflate_bound(content));
+    return 3 + AT2_BASE64_ENCODED_SIZE(deflate_bound(content_size));
 }
 
 void at2_signature007(const uint8_t *certificate, size_t certificate_size, uint32_t issue_ts, uint32_t salt,
@@ -145,58 +144,55 @@ void at2_signature007(const uint8_t *certificate, size_t certificate_size, uint3
     memset(k2, 0, sizeof(k2));
 }
 
-int at2_build007(at2_codec *codec, const uint8_t *app_id, size_t app_id_size, const uint8_t *certificate,
-                 size_t certificate_size, uint32_t issue_ts, uint32_t expire, uint32_t salt,
-                 const uint8_t *services, size_t services_size, char *out, size_t *out_size)
+/* THE compression call site of the token code: zlib stream of in (level 6, as zlib.compress) into out.
+ * Replacing the deflate engine is a change to this function only. */
+static int at2_compress(at2_codec *codec, const uint8_t *in, size_t size, uint8_t *out, size_t cap, size_t *out_size)
 {
-    uint8_t stack[STACK_SCRATCH];
-    uint8_t *scratch = stack;
-    uint8_t *content, *info, *compressed;
-    size_t info_size = 2 + app_id_size + 12 + services_size;
-    size_t content_size = 2 + SIGNATURE_SIZE + info_size;
-    size_t compressed_cap = deflate_bound(content_size);
     int status;
 
-    if (content_size + compressed_cap > sizeof(stack)) {
-        scratch = (uint8_t *)malloc(content_size + compressed_cap);
-        if (!scratch)
-            return AT2_NO_MEMORY;
-    }
-    if (content_size > UINT_MAX || compressed_cap > UINT_MAX) {
-        status = AT2_ZLIB_FAILED;
-        goto done;
-    }
-    content = scratch;
-    compressed = scratch + content_size;
-    info = content + 2 + SIGNATURE_SIZE;
-
-    put_u16(info, (uint32_t)app_id_size);
-    memcpy(info + 2, app_id, app_id_size);
-    put_u32(info + 2 + app_id_size, issue_ts);
-    put_u32(info + 6 + app_id_size, expire);
-    put_u32(info + 10 + app_id_size, salt);
-    memcpy(info + 14 + app_id_size, services, services_size);
-    put_u16(content, SIGNATURE_SIZE);
-    at2_signature007(certificate, certificate_size, issue_ts, salt, info, info_size, content + 2);
-
+    if (size > UINT_MAX || cap > UINT_MAX)
+        return AT2_ZLIB_FAILED;
     status = ready_deflater(codec);
     if (status != AT2_OK)
-        goto done;
-    codec->deflater.next_in = content;
-    codec->deflater.avail_in = (uInt)content_size;
-    codec->deflater.next_out = compressed;
-    codec->deflater.avail_out = (uInt)compressed_cap;
-    if (deflate(&codec->deflater, Z_FINISH) != Z_STREAM_END) {
-        status = AT2_ZLIB_FAILED;
-        goto done;
-    }
-    memcpy(out, "007", 3);
-    *out_size = 3 + at2_base64_encode(compressed, codec->deflater.total_out, out + 3);
-    status = AT2_OK;
+        return status;
+    codec->deflater.next_in = (Bytef *)in;
+    codec->deflater.avail_in = (uInt)size;
+    codec->deflater.next_out = out;
+    codec->deflater.avail_out = (uInt)cap;
+    if (deflate(&codec->deflater, Z_FINISH) != Z_STREAM_END)
+        return AT2_ZLIB_FAILED;
+    *out_size = codec->deflater.total_out;
+    return AT2_OK;
+}
 
-done:
-    if (scratch != stack)
-        free(scratch);
+int at2_seal007(at2_codec *codec, uint8_t *content, size_t content_size, const uint8_t *certificate,
+                size_t certificate_size, uint32_t issue_ts, uint32_t salt, char *out, size_t *out_size)
+{
+    uint8_t stack[STACK_SCRATCH];
+    uint8_t *compressed = stack;
+    size_t compressed_cap = deflate_bound(content_size);
+    size_t compressed_size = 0;
+    int status;
+
+    if (content_size < AT2_SIGNATURE_HEAD)
+        return AT2_BAD_INPUT;
+    if (compressed_cap > sizeof(stack)) {
+        compressed = (uint8_t *)malloc(compressed_cap);
+        if (!compressed)
+            return AT2_NO_MEMORY;
+    }
+    put_u16(content, SIGNATURE_SIZE);
+    at2_signature007(certificate, certificate_size, issue_ts, salt, content + AT2_SIGNATURE_HEAD,
+                     content_size - AT2_SIGNATURE_HEAD, content + 2);
+    status = at2_compress(codec, content, content_size, compressed, compressed_cap, &compressed_size);
+    if (status != AT2_OK)
+        goto cleanup;
+    memcpy(out, "007", 3);
+    *out_size = 3 + at2_base64_encode(compressed, compressed_size, out + 3);
+
+cleanup:
+    if (compressed != stack)
+        free(compressed);
     return status;
 }
 
@@ -270,6 +266,22 @@ uint32_t at2_crc32(const uint8_t *data, size_t size)
     return (uint32_t)crc32(crc, data, (uInt)size);
 }
 
+/* HMAC-SHA256(key = certificate, msg = app_id + channel + uid + message): the 006 signature */
+static void signature006(const uint8_t *app_id, size_t app_id_size, const uint8_t *certificate,
+                         size_t certificate_size, const uint8_t *channel, size_t channel_size, const uint8_t *uid,
+                         size_t uid_size, const uint8_t *message, size_t message_size, uint8_t signature[32])
+{
+    at2_hmac mac;
+
+    at2_hmac_init(&mac, certificate, certificate_size);
+    at2_hmac_update(&mac, app_id, app_id_size);
+    at2_hmac_update(&mac, channel, channel_size);
+    at2_hmac_update(&mac, uid, uid_size);
+    at2_hmac_update(&mac, message, message_size);
+    at2_hmac_final(&mac, signature);
+    memset(&mac, 0, sizeof(mac));
+}
+
 size_t at2_body006_size(size_t message_size)
 {
     return AT2_BASE64_ENCODED_SIZE(2 + SIGNATURE_SIZE + 8 + 2 + message_size);
@@ -282,27 +294,40 @@ int at2_body006(const uint8_t *app_id, size_t app_id_size, const uint8_t *certif
     uint8_t stack[STACK_SCRATCH];
     uint8_t *content = stack;
     size_t content_size = 2 + SIGNATURE_SIZE + 8 + 2 + message_size;
-    at2_hmac mac;
 
+    if (message_size > 0xFFFF)
+        return AT2_BAD_INPUT;
     if (content_size > sizeof(stack)) {
         content = (uint8_t *)malloc(content_size);
         if (!content)
             return AT2_NO_MEMORY;
     }
-    at2_hmac_init(&mac, certificate, certificate_size);
-    at2_hmac_update(&mac, app_id, app_id_size);
-    at2_hmac_update(&mac, channel, channel_size);
-    at2_hmac_update(&mac, uid, uid_size);
-    at2_hmac_update(&mac, message, message_size);
     put_u16(content, SIGNATURE_SIZE);
-    at2_hmac_final(&mac, content + 2);
+    signature006(app_id, app_id_size, certificate, certificate_size, channel, channel_size, uid, uid_size, message,
+                 message_size, content + 2);
     put_u32(content + 2 + SIGNATURE_SIZE, at2_crc32(channel, channel_size));
     put_u32(content + 6 + SIGNATURE_SIZE, at2_crc32(uid, uid_size));
     put_u16(content + 10 + SIGNATURE_SIZE, (uint32_t)message_size);
     memcpy(content + 12 + SIGNATURE_SIZE, message, message_size);
     *out_size = at2_base64_encode(content, content_size, out);
-    memset(&mac, 0, sizeof(mac));
     if (content != stack)
         free(content);
     return AT2_OK;
+}
+
+int at2_verify006(const uint8_t *signature, size_t signature_size, const uint8_t *app_id, size_t app_id_size,
+                  const uint8_t *certificate, size_t certificate_size, const uint8_t *channel, size_t channel_size,
+                  const uint8_t *uid, size_t uid_size, const uint8_t *message, size_t message_size)
+{
+    uint8_t expected[SIGNATURE_SIZE];
+    unsigned difference = 0;
+    size_t i;
+
+    signature006(app_id, app_id_size, certificate, certificate_size, channel, channel_size, uid, uid_size, message,
+                 message_size, expected);
+    if (signature_size != SIGNATURE_SIZE)
+        return 0;
+    for (i = 0; i < SIGNATURE_SIZE; i++)
+        difference |= (unsigned)(expected[i] ^ signature[i]);
+    return difference == 0;
 }

@@ -1,69 +1,63 @@
-"""The one fixture that runs every test over both kernels.
+"""Fixtures that choose a kernel.  Nothing here is autouse: a test that touches a kernel asks for it.
 
-``implementation`` is autouse and parametrized over ``"python"`` and, when the compiled core
-is importable and not disabled, ``"c"``: it swaps the functions that ``accesstoken2._kernel``
-exposes, so the whole public API runs on the chosen kernel.  ``impl_env`` gives the
-environment for a subprocess that must use the same kernel.
+``implementation`` (parametrised ``"python"`` and ``"c"``) switches the kernel selector
+(``accesstoken2._wire.kernel.active``) for one test, so the whole public API, ``IMPLEMENTATION``
+included, runs on that kernel; the ``[c]`` item is skipped, with the reason, when the C core is not
+compiled.  A module opts in with ``pytestmark = pytest.mark.usefixtures("implementation")``, a test
+with the same mark or by naming the fixture.  Tests that do not ask for it (server, CLI, DynamicKey,
+...) run once, on the default kernel.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
 import os
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 import pytest
 
-from accesstoken2 import _kernel, _native
+from accesstoken2._wire import kernel as selector
+from accesstoken2._wire.kernel import Kernel
 
-VECTORS = Path(__file__).parent / "vectors"
-
-
-def _compiled() -> ModuleType | None:
-    if _kernel.extensions_disabled():
-        return None
-    try:
-        return importlib.import_module("accesstoken2._speedups")
-    except ImportError:
-        return None
+KERNELS: dict[str, Kernel] = selector.kernels()
+NO_C_CORE = "the C core (accesstoken2._wire._speedups) is not compiled or is disabled"
 
 
-KERNELS: dict[str, ModuleType] = {"python": _native}
-_c = _compiled()
-if _c is not None:
-    KERNELS["c"] = _c
-
-
-@pytest.fixture(params=sorted(KERNELS), autouse=True)
+@pytest.fixture(params=["python", pytest.param("c", marks=pytest.mark.skipif("c" not in KERNELS, reason=NO_C_CORE))])
 def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    module = KERNELS[request.param]
-    for name in _kernel.FUNCTIONS:
-        monkeypatch.setattr(_kernel, name, getattr(module, name))
+    """Runs the test once per kernel, with the selector switched to it."""
+    monkeypatch.setattr(selector, "active", KERNELS[request.param])
     yield request.param
 
 
 @pytest.fixture
-def kernel(implementation: str) -> ModuleType:
-    """The kernel module under test."""
+def kernel(implementation: str) -> Kernel:
+    """The kernel under test."""
     return KERNELS[implementation]
 
 
 @pytest.fixture
-def impl_env(implementation: str) -> dict[str, str]:
-    """Environment for a subprocess that must run on the same kernel."""
+def pure_kernel() -> Kernel:
+    """The pure-Python kernel (the reference the compiled one is compared with)."""
+    return KERNELS["python"]
+
+
+@pytest.fixture
+def speedups() -> Kernel:
+    """The compiled kernel; the test is skipped when it is not built."""
+    if "c" not in KERNELS:
+        pytest.skip(NO_C_CORE)
+    return KERNELS["c"]
+
+
+@pytest.fixture
+def impl_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Environment for a subprocess that must run on the kernel of this test (``implementation``, if it
+    asks for one, else the default)."""
+    if "implementation" in request.fixturenames:
+        request.getfixturevalue("implementation")
     env = dict(os.environ)
-    if implementation == "python":
+    if selector.active.IMPLEMENTATION == "python":
         env["ACCESSTOKEN2_NO_EXTENSIONS"] = "1"
     else:
         env.pop("ACCESSTOKEN2_NO_EXTENSIONS", None)
     return env
-
-
-def load_vectors(name: str) -> list[dict[str, Any]]:
-    with open(VECTORS / f"{name}.json", encoding="utf-8") as handle:
-        vectors: list[dict[str, Any]] = json.load(handle)["vectors"]
-    return vectors

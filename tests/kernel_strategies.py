@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import struct
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -15,6 +15,10 @@ U32 = st.integers(0, 0xFFFFFFFF)
 TEXT = st.text(max_size=20)
 hex32 = st.text(alphabet=HEX, min_size=32, max_size=32)
 uids = st.one_of(U32, TEXT)
+
+
+class Markup(str):
+    """A str subclass, as markupsafe's Markup or Django's SafeString."""
 
 
 @st.composite
@@ -48,18 +52,46 @@ def services(draw: st.DrawFn) -> Service:
     return service
 
 
-@st.composite
-def service_blobs(draw: st.DrawFn) -> bytes:
-    """``u16(count)`` + packed services sorted by type, as AccessToken2 hands them to the kernel."""
-    chosen = draw(st.lists(services(), max_size=5))
-    chosen.sort(key=lambda service: service.kServiceType)
-    return struct.pack("<H", len(chosen)) + b"".join(service.pack() for service in chosen)
+# values a kernel must refuse (or, for a str subclass, accept) exactly as the other one does
+ODD_VALUES = st.one_of(
+    st.sampled_from([True, -1, 1 << 40, 1.5, None, b"bytes", "\udc80", "x" * 70000, [1], {1: 2}]),
+    TEXT.map(Markup),
+)
 
 
 @st.composite
-def build_args(draw: st.DrawFn) -> tuple[bytes, bytes, int, int, int, bytes]:
-    """Arguments of ``build007``: hex ids, any u32 times and salt, real service blobs (or random bytes)."""
-    blob = draw(st.one_of(service_blobs(), st.binary(max_size=300)))
-    app_id = draw(hex32).encode()
-    certificate = draw(st.one_of(hex32.map(str.encode), st.binary(max_size=100)))
-    return (app_id, certificate, draw(U32), draw(U32), draw(U32), blob)
+def service_values(draw: st.DrawFn) -> list[tuple[int, Any, tuple[Any, ...]]]:
+    """What AccessToken2 hands the kernel: services sorted by type, sometimes with one odd value in them."""
+    chosen = sorted(draw(st.lists(services(), max_size=5)), key=lambda service: service.kServiceType)
+    values = [service._wire() for service in chosen]
+    if values and draw(st.booleans()):
+        index = draw(st.integers(0, len(values) - 1))
+        kind, privileges, fields = values[index]
+        odd = draw(ODD_VALUES)
+        where = draw(st.sampled_from(["type", "privilege key", "privilege value", "field"]))
+        if where == "type":
+            kind = odd
+        elif where == "privilege key":
+            privileges = {**privileges, odd: 1} if _hashable(odd) else privileges
+        elif where == "privilege value":
+            privileges = {**privileges, 1: odd}
+        elif fields:
+            fields = (odd, *fields[1:])
+        values[index] = (kind, privileges, fields)
+    return values
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+@st.composite
+def build_args(draw: st.DrawFn) -> tuple[Any, ...]:
+    """Arguments of ``build007``: hex ids (or not), any u32 times and salt, real (or odd) service values."""
+    app_id = draw(st.one_of(hex32, hex32.map(Markup)))
+    certificate = draw(st.one_of(hex32, hex32, st.text(max_size=40)))
+    return (app_id, certificate, draw(U32), draw(U32), draw(U32), draw(service_values()))

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import load_vectors
+from vector_data import load_vectors
 
 import accesstoken2
 from accesstoken2 import (
@@ -29,6 +29,9 @@ from accesstoken2 import (
     ServiceRtm2,
     SttTokenBuilder,
 )
+
+# every test here touches a kernel: it runs once per kernel
+pytestmark = pytest.mark.usefixtures("implementation")
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"

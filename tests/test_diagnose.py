@@ -10,6 +10,7 @@ import zlib
 from typing import Any
 
 import pytest
+from wire_helpers import unknown_service_token
 
 from accesstoken2 import (
     AccessToken2,
@@ -22,12 +23,14 @@ from accesstoken2 import (
     ServiceRtc,
     ServiceRtm,
     Severity,
-    _kernel,
     diagnose,
 )
 from accesstoken2.diagnosis import CODES
 from accesstoken2.legacy import RtcTokenBuilder as RtcTokenBuilder006
 from accesstoken2.legacy import RtmTokenBuilder as RtmTokenBuilder006
+
+# every test here touches a kernel: it runs once per kernel
+pytestmark = pytest.mark.usefixtures("implementation")
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
@@ -301,8 +304,7 @@ def test_no_privileges_and_unknown_privilege() -> None:
 def test_unknown_service_type() -> None:
     known = ServiceRtc("room", 7)
     known.add_privilege(1, 0)
-    blob = struct.pack("<H", 2) + known.pack() + struct.pack("<HH", 77, 0)
-    token = str(_kernel.build007(APP_ID.encode(), CERT.encode(), T0, 600, 1, blob))
+    token = unknown_service_token(APP_ID, CERT, known, 77, T0)
     findings = run(token, app_certificate=CERT)
     assert find(findings, "unknown-service-type").detail == {"type": 77}
     assert "signature-ok" in codes(findings)

@@ -25,6 +25,9 @@ from accesstoken2 import (
     build_tokens,
 )
 
+# every test here touches a kernel: it runs once per kernel
+pytestmark = pytest.mark.usefixtures("implementation")
+
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 

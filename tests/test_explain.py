@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import struct
 import zlib
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from conftest import load_vectors
+from vector_data import load_vectors
+from wire_helpers import unknown_service_token
 
 from accesstoken2 import (
     MalformedTokenError,
@@ -19,12 +19,14 @@ from accesstoken2 import (
     ServiceRtc,
     ServiceRtm2,
     TokenInfo,
-    _kernel,
     inspect,
 )
 from accesstoken2.errors import LegacyTokenError
 from accesstoken2.legacy import RtcTokenBuilder as RtcTokenBuilder006
 from accesstoken2.legacy import RtmTokenBuilder as RtmTokenBuilder006
+
+# every test here touches a kernel: it runs once per kernel
+pytestmark = pytest.mark.usefixtures("implementation")
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
@@ -127,8 +129,7 @@ def test_rtm2_permissions_are_named() -> None:
 def test_unknown_service_type_and_privilege() -> None:
     known = ServiceRtc("chan", 7)
     known.add_privilege(9, 600)
-    blob = struct.pack("<H", 2) + known.pack() + struct.pack("<HH", 77, 0)
-    token = str(_kernel.build007(APP_ID.encode(), CERT.encode(), T0, 600, 1, blob))
+    token = unknown_service_token(APP_ID, CERT, known, 77, T0)
     info = inspect(token)
     assert info.unknown_service_type == 77
     assert info.to_dict()["unknown_service_type"] == 77

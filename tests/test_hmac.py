@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-import c_kernel_fixtures
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as crypto_hmac
@@ -24,9 +23,7 @@ SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[Heal
 # lengths around the SHA-256 block (64) and the padding boundary (55/56) matter most
 LENGTHS = [0, 1, 4, 31, 32, 55, 56, 63, 64, 65, 119, 120, 127, 128, 129, 200, 1000]
 
-# run each test once, on the compiled kernel (skipped without it)
-implementation = c_kernel_fixtures.implementation
-speedups = c_kernel_fixtures.speedups
+# every test takes the ``speedups`` fixture: it runs once, on the compiled kernel (skipped without it)
 
 
 def cryptography_hmac(key: bytes, message: bytes) -> bytes:
@@ -61,7 +58,7 @@ def test_portable_code_path_agrees() -> None:
     cases = [(os.urandom(k), os.urandom(m)) for k in LENGTHS for m in (0, 55, 56, 64, 65, 300)]
     script = (
         "import json, sys\n"
-        "from accesstoken2 import _speedups\n"
+        "from accesstoken2._wire import _speedups\n"
         "cases = json.load(sys.stdin)\n"
         "print(json.dumps([_speedups.hmac_sha256(bytes.fromhex(k), bytes.fromhex(m)).hex() for k, m in cases]))\n"
     )

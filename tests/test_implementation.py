@@ -15,12 +15,6 @@ import accesstoken2
 PACKAGE_ROOT = str(Path(accesstoken2.__file__).parents[1])
 
 
-@pytest.fixture(autouse=True)
-def implementation() -> str:
-    """Overrides conftest's parametrized fixture: these tests look at the installation, once."""
-    return "installed"
-
-
 def implementation_in_subprocess(**env: str) -> str:
     environment = {key: value for key, value in os.environ.items() if key != "ACCESSTOKEN2_NO_EXTENSIONS"}
     environment.update(env, PYTHONPATH=PACKAGE_ROOT)
@@ -37,7 +31,7 @@ def implementation_in_subprocess(**env: str) -> str:
 def test_c_core_present_when_required() -> None:
     if os.environ.get("ACCESSTOKEN2_REQUIRE_C") != "1":
         pytest.skip("set ACCESSTOKEN2_REQUIRE_C=1 to require the compiled C core")
-    module = importlib.import_module("accesstoken2._speedups")
+    module = importlib.import_module("accesstoken2._wire._speedups")
     assert accesstoken2.IMPLEMENTATION == "c", "ACCESSTOKEN2_REQUIRE_C=1 but the pure-Python kernel is live"
     assert implementation_in_subprocess() == "c"
     assert module.build007 is not None
@@ -49,7 +43,7 @@ def test_no_extensions_forces_python() -> None:
 
 def test_no_extensions_zero_means_default() -> None:
     try:
-        importlib.import_module("accesstoken2._speedups")
+        importlib.import_module("accesstoken2._wire._speedups")
         compiled = True
     except ImportError:
         compiled = False
@@ -57,7 +51,14 @@ def test_no_extensions_zero_means_default() -> None:
 
 
 def test_implementation_names_the_live_kernel() -> None:
-    from accesstoken2 import _kernel
+    from accesstoken2._wire import kernel
 
-    expected = "c" if _kernel.kernel.__name__ == "accesstoken2._speedups" else "python"
-    assert accesstoken2.IMPLEMENTATION == expected
+    expected = "c" if kernel.active.__name__ == "accesstoken2._wire._speedups" else "python"  # type: ignore[attr-defined]
+    assert accesstoken2.IMPLEMENTATION == expected == kernel.IMPLEMENTATION
+
+
+def test_implementation_follows_the_selector(implementation: str) -> None:
+    # the fixture switches the selector; the package, the selector and the kernel all say which one is live
+    from accesstoken2._wire import kernel
+
+    assert accesstoken2.IMPLEMENTATION == kernel.IMPLEMENTATION == kernel.active.IMPLEMENTATION == implementation

@@ -1,7 +1,7 @@
-"""The compiled kernel and the pure-Python kernel agree byte for byte, and parsing never crashes.
+"""The compiled kernel and the pure-Python kernel agree byte for byte, error for error, and never crash.
 
-Each test compares the two kernels directly, so this module replaces the autouse ``implementation``
-fixture of conftest with one that runs each test once, and skips it when the C core is not compiled.
+Each test compares the two kernels directly (the ``speedups`` and ``pure_kernel`` fixtures), so it runs
+once, and is skipped when the C core is not compiled.
 """
 
 from __future__ import annotations
@@ -11,39 +11,40 @@ import random
 import struct
 import zlib
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
-import c_kernel_fixtures
 import pytest
-from conftest import load_vectors
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kernel_strategies import U32, build_args, hex32
+from kernel_strategies import U32, Markup, build_args, hex32
+from vector_data import load_vectors
 
-from accesstoken2 import _native
-from accesstoken2._layout import MAX_CONTENT
-from accesstoken2.errors import MalformedTokenError
+from accesstoken2._validate import HEX32
+from accesstoken2._wire import pure
+from accesstoken2._wire.kernel import Kernel
+from accesstoken2._wire.limits import MAX_CONTENT
+from accesstoken2.errors import InvalidParameterError, MalformedTokenError
 
 SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )
 
-# run each test once, on the compiled kernel (skipped without it)
-implementation = c_kernel_fixtures.implementation
-speedups = c_kernel_fixtures.speedups
 
+def outcome(function: Callable[..., Any], *args: Any) -> tuple[Any, ...]:
+    """("ok", result), ("malformed", message, stage, field) or ("invalid", class, message, parameter).
 
-def outcome(function: Callable[..., Any], *args: Any) -> tuple[str, Any]:
-    """("ok", result) or ("malformed", message); any other exception propagates and fails the test."""
+    Any other exception propagates and fails the test.
+    """
     try:
         return ("ok", function(*args))
     except MalformedTokenError as error:
-        return ("malformed", str(error))
+        return ("malformed", str(error), error.stage, error.field)
+    except InvalidParameterError as error:
+        return ("invalid", type(error).__name__, str(error), error.parameter)
 
 
-def assert_same_parse(speedups: ModuleType, token: str) -> tuple[str, Any]:
-    expected = outcome(_native.parse007, token)
+def assert_same_parse(speedups: Kernel, pure: Kernel, token: str) -> tuple[Any, ...]:
+    expected = outcome(pure.parse007, token)
     assert outcome(speedups.parse007, token) == expected
     return expected
 
@@ -54,32 +55,36 @@ def token_of(raw: bytes) -> str:
 
 @SETTINGS
 @given(args=build_args())
-def test_build007_agrees(speedups: ModuleType, args: tuple[bytes, bytes, int, int, int, bytes]) -> None:
-    token = speedups.build007(*args)
-    assert token == _native.build007(*args)
-    assert token.startswith("007")
+def test_build007_agrees(speedups: Kernel, pure_kernel: Kernel, args: tuple[Any, ...]) -> None:
+    result = outcome(speedups.build007, *args)
+    assert result == outcome(pure_kernel.build007, *args)
+    if result[0] == "ok":
+        assert result[1].startswith("007")
 
 
 @SETTINGS
 @given(args=build_args())
-def test_built_tokens_parse_and_verify_alike(
-    speedups: ModuleType, args: tuple[bytes, bytes, int, int, int, bytes]
-) -> None:
-    token = _native.build007(*args)
-    kind, parsed = assert_same_parse(speedups, token)
-    if kind == "ok":
-        signature, signing_info, _app_id, issue_ts, _expire, salt, _services, _unknown = parsed
-        for certificate in (args[1], b"0" * 32):
-            expected = _native.verify007(signature, signing_info, certificate, issue_ts, salt)
-            assert speedups.verify007(signature, signing_info, certificate, issue_ts, salt) is expected
-        assert speedups.verify007(signature, signing_info, args[1], issue_ts, salt) is True
+def test_built_tokens_parse_and_verify_alike(speedups: Kernel, pure_kernel: Kernel, args: tuple[Any, ...]) -> None:
+    built = outcome(pure_kernel.build007, *args)
+    if built[0] != "ok":
+        return
+    kind, *rest = assert_same_parse(speedups, pure_kernel, built[1])
+    assert kind == "ok"
+    signature, signing_info, _app_id, issue_ts, _expire, salt, _services, _unknown = rest[0]
+    for certificate in (args[1].encode(), b"0" * 32):
+        expected = pure_kernel.verify007(signature, signing_info, certificate, issue_ts, salt)
+        assert speedups.verify007(signature, signing_info, certificate, issue_ts, salt) is expected
+    assert speedups.verify007(signature, signing_info, args[1].encode(), issue_ts, salt) is True
 
 
 @st.composite
 def mutated_tokens(draw: st.DrawFn) -> str:
     """A built token damaged at one of its layers: the text, the zlib stream or the content."""
-    args = draw(build_args())
-    token = _native.build007(*args)
+    args = draw(build_args().filter(lambda args: HEX32.fullmatch(args[1]) is not None))
+    try:
+        token = pure.build007(*args)
+    except InvalidParameterError:  # an odd value in the services: a token without them
+        token = pure.build007(args[0], args[1], 1, 2, 3, [])
     content = zlib.decompress(base64.b64decode(token[3:]))
     layer = draw(st.sampled_from(["text", "stream", "content", "content-tail"]))
     if layer == "text":
@@ -100,8 +105,9 @@ def mutated_tokens(draw: st.DrawFn) -> str:
 
 @SETTINGS
 @given(token=mutated_tokens())
-def test_mutated_tokens_parse_alike(speedups: ModuleType, token: str) -> None:
-    assert_same_parse(speedups, token)
+def test_mutated_tokens_parse_alike(speedups: Kernel, pure_kernel: Kernel, token: str) -> None:
+    assert_same_parse(speedups, pure_kernel, token)
+    assert_same_parse(speedups, pure_kernel, Markup(token))
 
 
 @SETTINGS
@@ -113,8 +119,8 @@ def test_mutated_tokens_parse_alike(speedups: ModuleType, token: str) -> None:
         st.binary(max_size=80).map(lambda raw: token_of(zlib.compress(raw))),
     )
 )
-def test_garbage_never_crashes_either_kernel(speedups: ModuleType, token: str) -> None:
-    assert_same_parse(speedups, token)
+def test_garbage_never_crashes_either_kernel(speedups: Kernel, pure_kernel: Kernel, token: str) -> None:
+    assert_same_parse(speedups, pure_kernel, token)
 
 
 def wire_text(text: bytes) -> bytes:
@@ -157,13 +163,20 @@ CRAFTED = {
 
 
 @pytest.mark.parametrize("name", sorted(CRAFTED))
-def test_crafted_tokens_parse_alike(speedups: ModuleType, name: str) -> None:
-    assert_same_parse(speedups, CRAFTED[name])
+def test_crafted_tokens_parse_alike(speedups: Kernel, pure_kernel: Kernel, name: str) -> None:
+    assert_same_parse(speedups, pure_kernel, CRAFTED[name])
 
 
-def test_crafted_tokens_cover_every_error() -> None:
-    outcomes = [outcome(_native.parse007, token) for token in CRAFTED.values()]
-    messages = {str(message) for kind, message in outcomes if kind == "malformed"}
+def test_crafted_tokens_cover_every_error(pure_kernel: Kernel) -> None:
+    outcomes = [outcome(pure_kernel.parse007, token) for token in CRAFTED.values()]
+    messages = {str(result[1]) for result in outcomes if result[0] == "malformed"}
+    assert {result[2] for result in outcomes if result[0] == "malformed"} == {
+        "length",
+        "prefix",
+        "base64",
+        "zlib",
+        "content",
+    }
     assert any("exceeds" in str(message) for message in messages)
     assert any("after the end of its zlib stream" in str(message) for message in messages)
     assert any("not a complete zlib stream" in str(message) for message in messages)
@@ -172,24 +185,46 @@ def test_crafted_tokens_cover_every_error() -> None:
 
 
 @pytest.mark.parametrize("vector", load_vectors("parse007"), ids=lambda vector: vector["id"])
-def test_parse_vectors_agree(speedups: ModuleType, vector: dict[str, Any]) -> None:
-    assert_same_parse(speedups, vector["token"])
+def test_parse_vectors_agree(speedups: Kernel, pure_kernel: Kernel, vector: dict[str, Any]) -> None:
+    assert_same_parse(speedups, pure_kernel, vector["token"])
 
 
 @SETTINGS
 @given(
-    app_id=hex32.map(str.encode),
-    certificate=st.binary(max_size=80),
+    app_id=st.one_of(hex32, st.text(max_size=33)),
+    certificate=st.one_of(hex32, st.text(max_size=40)),
     channel=st.binary(max_size=70),
     uid=st.binary(max_size=12),
-    message=st.binary(max_size=120),
+    salt=st.one_of(U32, st.sampled_from([-1, 1 << 33, True, None])),
+    ts=U32,
+    privileges=st.dictionaries(st.integers(0, 0xFFFF), U32, max_size=5),
 )
-def test_build006_agrees(
-    speedups: ModuleType, app_id: bytes, certificate: bytes, channel: bytes, uid: bytes, message: bytes
+def test_build006_parse006_verify006_agree(
+    speedups: Kernel,
+    pure_kernel: Kernel,
+    app_id: str,
+    certificate: str,
+    channel: bytes,
+    uid: bytes,
+    salt: Any,
+    ts: int,
+    privileges: dict[int, int],
 ) -> None:
-    assert speedups.build006(app_id, certificate, channel, uid, message) == _native.build006(
-        app_id, certificate, channel, uid, message
-    )
+    args = (app_id, certificate, channel, uid, salt, ts, privileges)
+    built = outcome(pure_kernel.build006, *args)
+    assert outcome(speedups.build006, *args) == built
+    if built[0] != "ok":
+        return
+    token = built[1]
+    parsed = outcome(pure_kernel.parse006, token)
+    assert outcome(speedups.parse006, token) == parsed
+    assert parsed[0] == "ok"
+    _app, signature, _crc_channel, _crc_uid, message, *_ = parsed[1]
+    for key in (certificate.encode(), b"0" * 32):
+        verify_args = (signature, app_id.encode(), key, channel, uid, message)
+        assert speedups.verify006(*verify_args) is pure_kernel.verify006(*verify_args)
+    for cut in (1, 5, len(token) // 2):
+        assert outcome(speedups.parse006, token[:-cut]) == outcome(pure_kernel.parse006, token[:-cut])
 
 
 @SETTINGS
@@ -202,18 +237,16 @@ def test_build006_agrees(
         ),
     )
 )
-def test_crc32_agrees(speedups: ModuleType, data: bytes) -> None:
-    assert speedups.crc32(data) == _native.crc32(data) == zlib.crc32(data)
+def test_crc32_agrees(speedups: Kernel, pure_kernel: Kernel, data: bytes) -> None:
+    assert speedups.crc32(data) == pure_kernel.crc32(data) == zlib.crc32(data)
 
 
 @SETTINGS
 @given(jobs=st.lists(build_args(), max_size=8), threads=st.integers(1, 4))
-def test_build_many_agrees(
-    speedups: ModuleType, jobs: list[tuple[bytes, bytes, int, int, int, bytes]], threads: int
-) -> None:
-    expected = [_native.build007(*job) for job in jobs]
-    assert speedups.build_many(jobs, threads) == expected
-    assert _native.build_many(jobs, threads) == expected
+def test_build_many_agrees(speedups: Kernel, pure_kernel: Kernel, jobs: list[tuple[Any, ...]], threads: int) -> None:
+    expected = outcome(lambda: [pure_kernel.build007(*job) for job in jobs])
+    assert outcome(speedups.build_many, jobs, threads) == expected
+    assert outcome(pure_kernel.build_many, jobs, threads) == expected
 
 
 @SETTINGS
@@ -225,29 +258,29 @@ def test_build_many_agrees(
     salt=U32,
 )
 def test_verify007_agrees_on_random_signatures(
-    speedups: ModuleType, signature: bytes, info: bytes, certificate: bytes, ts: int, salt: int
+    speedups: Kernel, pure_kernel: Kernel, signature: bytes, info: bytes, certificate: bytes, ts: int, salt: int
 ) -> None:
-    assert speedups.verify007(signature, info, certificate, ts, salt) is _native.verify007(
+    assert speedups.verify007(signature, info, certificate, ts, salt) is pure_kernel.verify007(
         signature, info, certificate, ts, salt
     )
 
 
-def test_content_at_the_limit_parses_past_decompression(speedups: ModuleType) -> None:
+def test_content_at_the_limit_parses_past_decompression(speedups: Kernel, pure_kernel: Kernel) -> None:
     # at exactly MAX_CONTENT bytes decompression succeeds and field parsing runs (and finds no valid token)
-    kind, message = assert_same_parse(speedups, CRAFTED["content at the limit"])
-    assert kind == "malformed" and "exceeds" not in message
+    kind, message, stage, _field = assert_same_parse(speedups, pure_kernel, CRAFTED["content at the limit"])
+    assert kind == "malformed" and "exceeds" not in message and stage == "content"
 
 
 @pytest.mark.parametrize("size", [4000, 9000, MAX_CONTENT - 6000, MAX_CONTENT + 10])
 @pytest.mark.parametrize("damage", ["none", "trailing", "truncated"])
-def test_long_bodies_agree(speedups: ModuleType, size: int, damage: str) -> None:
+def test_long_bodies_agree(speedups: Kernel, pure_kernel: Kernel, size: int, damage: str) -> None:
     # incompressible content: the base64 body spans several of the C decoder's 4096-character steps
     raw = zlib.compress(random.Random(size).randbytes(size))
     if damage == "trailing":
         raw += b"\x00" * 5000
     elif damage == "truncated":
         raw = raw[:-1000]
-    kind, message = assert_same_parse(speedups, token_of(raw))
+    kind, message, _stage, _field = assert_same_parse(speedups, pure_kernel, token_of(raw))
     assert kind == "malformed"
     if damage == "trailing" and size < MAX_CONTENT:
         assert "after the end of its zlib stream" in message

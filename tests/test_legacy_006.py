@@ -11,9 +11,9 @@ import zlib
 from typing import Any
 
 import pytest
-from conftest import load_vectors
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from vector_data import load_vectors
 
 from accesstoken2.errors import InvalidParameterError, MalformedTokenError, ParameterTypeError, TokenError
 from accesstoken2.legacy import (
@@ -32,6 +32,9 @@ from accesstoken2.legacy import (
     kPublishVideoStream,
     kRtmLogin,
 )
+
+# every test here touches a kernel: it runs once per kernel
+pytestmark = pytest.mark.usefixtures("implementation")
 
 VECTORS = load_vectors("token006")
 APP_ID = "970CA35de60c44645bbae8a215061b33"

@@ -7,9 +7,9 @@ import struct
 from typing import Any, Callable
 
 import pytest
-from conftest import load_vectors
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from vector_data import load_vectors
 
 from accesstoken2 import legacy
 from accesstoken2.errors import InvalidParameterError, ParameterTypeError

@@ -13,13 +13,16 @@ from accesstoken2 import (
     AccessToken2,
     ChatTokenBuilder,
     InvalidParameterError,
+    ParameterTypeError,
     Role_Publisher,
     RtcTokenBuilder,
     ServiceChat,
     ServiceRtc,
-    _native,
     build_tokens,
 )
+
+# every test here touches a kernel: it runs once per kernel
+pytestmark = pytest.mark.usefixtures("implementation")
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERTIFICATE = "5CFd2fd1755d40ecb72977518be15d3b"
@@ -66,11 +69,11 @@ def test_many_threads_build_and_verify() -> None:
     assert failures == []
 
 
-def test_threads_give_the_bytes_of_the_pure_kernel() -> None:
+def test_threads_give_the_bytes_of_the_pure_kernel(pure_kernel: ModuleType) -> None:
     def job(index: int) -> tuple[str, str]:
         token = AccessToken2(APP_ID, CERTIFICATE, 1_700_000_000, 600, salt=index + 1)
         token.add_service(ServiceRtc(f"channel-{index}", index))
-        return token.build(), _native.build007(*token._kernel_job())
+        return token.build(), pure_kernel.build007(*token._kernel_job())
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         for built, expected in pool.map(job, range(600)):
@@ -124,15 +127,17 @@ def test_build_tokens_invalid_token_midway(threads: int) -> None:
     assert build_tokens(tokens[:1000], threads=threads) == [token.build() for token in tokens[:1000]]
 
 
-def test_build_many_takes_any_iterable_and_stops_on_its_error(kernel: ModuleType) -> None:
+def test_build_many_takes_any_iterable_and_stops_on_its_error(kernel: ModuleType, pure_kernel: ModuleType) -> None:
     jobs = [token._kernel_job() for token in make_tokens(700)]
 
     def failing() -> Iterator[tuple[bytes, bytes, int, int, int, bytes]]:
         yield from jobs[:600]
         raise RuntimeError("producer failed")
 
-    assert kernel.build_many(iter(jobs), 2) == [_native.build007(*job) for job in jobs]
+    assert kernel.build_many(iter(jobs), 2) == [pure_kernel.build007(*job) for job in jobs]
     with pytest.raises(RuntimeError, match="producer failed"):
         kernel.build_many(failing(), 2)
-    with pytest.raises((TypeError, ValueError)):
-        kernel.build_many([(*jobs[0][:5], "not bytes")], 2)
+    with pytest.raises(ParameterTypeError, match="fields"):
+        kernel.build_many([*jobs[:300], (*jobs[0][:5], [(1, {}, "not a tuple of fields")])], 2)
+    with pytest.raises(ParameterTypeError, match="app_certificate"):
+        kernel.build_many([*jobs[:300], (jobs[0][0], b"not a str", *jobs[0][2:])], 2)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import os
-import struct
 import time
 import zlib
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from wire_helpers import unknown_service_token
 
 from accesstoken2 import (
     AccessToken,
@@ -26,10 +26,12 @@ from accesstoken2 import (
     ServiceRtm2,
     ServiceStreaming,
     ServiceStt,
-    _kernel,
 )
 from accesstoken2.services import Service
 from accesstoken2.token2 import random_salt
+
+# every test here touches a kernel: it runs once per kernel
+pytestmark = pytest.mark.usefixtures("implementation")
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
@@ -137,8 +139,7 @@ def test_defaults_now_and_random_salt() -> None:
 def _unknown_type_token(unknown: int) -> str:
     known = ServiceRtc("chan", 7)
     known.add_privilege(1, 600)
-    blob = struct.pack("<H", 3) + known.pack() + struct.pack("<HH", unknown, 0) + b"\x01\x02tail"
-    return str(_kernel.build007(APP_ID.encode(), CERT.encode(), 1111111, 600, 1, blob))
+    return unknown_service_token(APP_ID, CERT, known, unknown, 1111111, tail="\x01\x02tail")
 
 
 @pytest.mark.parametrize("unknown", [0, 11, 999, 65535])

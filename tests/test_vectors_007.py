@@ -7,10 +7,13 @@ import zlib
 from typing import Any
 
 import pytest
-from conftest import load_vectors
+from vector_data import load_vectors
 
 from accesstoken2 import AccessToken2, MalformedTokenError, Service
 from accesstoken2.services import SERVICE_CLASSES, ServiceRtm2
+
+# every test here touches a kernel: it runs once per kernel
+pytestmark = pytest.mark.usefixtures("implementation")
 
 BUILD = load_vectors("token007")
 PARSE = load_vectors("parse007")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hmac
 from typing import Any, NamedTuple
 
-from .._layout import U32_MAX
 from .._validate import check_hex32, check_int, check_text, check_u32
+from .._wire.limits import U32_MAX
 
 I32_MIN = -0x80000000
 

@@ -12,19 +12,16 @@ CRC-32 of its channel name and uid, so :meth:`AccessToken.verify` needs both of 
 
 from __future__ import annotations
 
-import hmac
-import struct
 import time
 from collections.abc import Mapping
 from enum import IntEnum
 from types import MappingProxyType
 from typing import Any
 
-from .. import _kernel
-from .._layout import U16_MAX, VERSION_006
-from .._native import _Reader, canonical_base64
-from .._validate import check_hex32, check_text, check_u16, check_u32, is_hex32, uid_text
-from ..errors import InvalidParameterError, MalformedTokenError, ParameterTypeError, TokenError
+from .._validate import check_text, check_u16, check_u32, is_hex32, uid_text
+from .._wire import kernel as _kernel
+from .._wire.limits import MAX_PRIVILEGES_006
+from ..errors import InvalidParameterError, ParameterTypeError, TokenError
 from ..token2 import random_salt
 
 __all__ = [
@@ -85,14 +82,8 @@ kRtmLogin = Privileges.kRtmLogin
 #: ``ts`` defaults to now plus this many seconds, as in the reference.
 DEFAULT_LIFETIME = 24 * 3600
 
-_MESSAGE_HEAD = struct.Struct("<IIH")
-_PRIVILEGE = struct.Struct("<HI")
-_APP_ID_END = len(VERSION_006) + 32
-_SIGNATURE_SIZE = 32
 # m carries a u16 length, so it holds at most this many privileges.
-MAX_PRIVILEGES = (U16_MAX - _MESSAGE_HEAD.size) // _PRIVILEGE.size
-_MAX_CONTENT = 2 + _SIGNATURE_SIZE + 4 + 4 + 2 + U16_MAX
-_MAX_TOKEN_CHARS = _APP_ID_END + 4 * -(-_MAX_CONTENT // 3)
+MAX_PRIVILEGES = MAX_PRIVILEGES_006
 
 # signature, crc32(channel_name), crc32(uid), m
 _Signed = tuple[bytes, int, int, bytes]
@@ -100,63 +91,10 @@ _Signed = tuple[bytes, int, int, bytes]
 _Decoded = tuple[str, _Signed, int, int, dict[int, int]]
 
 
-def _pack_message(salt: int, ts: int, privileges: Mapping[int, int]) -> bytes:
-    parts = [_MESSAGE_HEAD.pack(salt, ts, len(privileges))]
-    parts.extend(_PRIVILEGE.pack(key, privileges[key]) for key in sorted(privileges))
-    return b"".join(parts)
-
-
-def _base64_body(body: str) -> bytes:
-    content = canonical_base64(body)
-    if content is None:
-        raise MalformedTokenError("token body after the app id is not canonical standard base64 with padding")
-    return content
-
-
-def _read_message(message: bytes) -> tuple[int, int, dict[int, int]]:
-    reader = _Reader(message)
-    reader.what = "the message salt"
-    salt = reader.u32()
-    reader.what = "the message timestamp"
-    ts = reader.u32()
-    reader.what = "the privilege map"
-    privileges = reader.privileges()
-    if (reader.pos - _MESSAGE_HEAD.size) // _PRIVILEGE.size != len(privileges):
-        raise MalformedTokenError("token message lists a privilege id more than once")
-    extra = len(message) - reader.pos
-    if extra:
-        raise MalformedTokenError(f"token message has {extra} unexpected bytes after its privilege map")
-    return salt, ts, privileges
-
-
 def _decode(token: Any) -> _Decoded:
     if not isinstance(token, str):
         raise ParameterTypeError("token", f"token must be a str, not {type(token).__name__}")
-    if len(token) > _MAX_TOKEN_CHARS:
-        raise MalformedTokenError(f"token is {len(token)} characters long; at most {_MAX_TOKEN_CHARS} are allowed")
-    if not token.startswith(VERSION_006):
-        raise MalformedTokenError("token does not start with the version prefix '006'")
-    app_id = token[len(VERSION_006) : _APP_ID_END]
-    if not is_hex32(app_id):
-        raise MalformedTokenError("token does not have 32 hexadecimal characters of app id after '006'")
-    content = _base64_body(token[_APP_ID_END:])
-    reader = _Reader(content)
-    reader.what = "the signature"
-    signature = reader.raw()
-    if len(signature) != _SIGNATURE_SIZE:
-        raise MalformedTokenError(
-            f"token signature is {len(signature)} bytes long; a 006 signature is {_SIGNATURE_SIZE} bytes"
-        )
-    reader.what = "the channel name CRC"
-    crc_channel_name = reader.u32()
-    reader.what = "the uid CRC"
-    crc_uid = reader.u32()
-    reader.what = "the message"
-    message = reader.raw()
-    extra = len(content) - reader.pos
-    if extra:
-        raise MalformedTokenError(f"token content has {extra} unexpected bytes after its message")
-    salt, ts, privileges = _read_message(message)
+    app_id, signature, crc_channel_name, crc_uid, message, salt, ts, privileges = _kernel.active.parse006(token)
     return app_id, (signature, crc_channel_name, crc_uid, message), salt, ts, privileges
 
 
@@ -206,8 +144,8 @@ class AccessToken:
         uid_bytes = check_text("uid", uid_text("uid", uid))
         self._channel_name: bytes | None = channel
         self._uid: bytes | None = uid_bytes
-        self._crc_channel_name: int = _kernel.crc32(channel)
-        self._crc_uid: int = _kernel.crc32(uid_bytes)
+        self._crc_channel_name: int = _kernel.active.crc32(channel)
+        self._crc_uid: int = _kernel.active.crc32(uid_bytes)
         self._ts = int(time.time()) + DEFAULT_LIFETIME if ts is None else check_u32("ts", ts)
         self._salt = random_salt() if salt is None else check_u32("salt", salt)
         self._privileges: dict[int, int] = {}
@@ -287,10 +225,9 @@ class AccessToken:
                 "a parsed 006 token holds only CRCs of its channel name and uid, so it cannot be rebuilt; "
                 "create a new AccessToken with them",
             )
-        app_id = check_hex32("app_id", self._app_id)
-        certificate = check_hex32("app_certificate", self._app_certificate)
-        message = _pack_message(self._salt, self._ts, self._privileges)
-        token: str = _kernel.build006(app_id, certificate, self._channel_name, self._uid, message)
+        token: str = _kernel.active.build006(
+            self._app_id, self._app_certificate, self._channel_name, self._uid, self._salt, self._ts, self._privileges
+        )
         self._built = token
         self._signed = None
         return token
@@ -350,11 +287,12 @@ class AccessToken:
         if signed is None or not is_hex32(app_certificate) or not is_hex32(self._app_id):
             return False
         signature, crc_channel_name, crc_uid, message = signed
-        expected = _kernel.hmac_sha256(
-            app_certificate.encode("ascii"), self._app_id.encode("ascii") + channel + uid_bytes + message
+        kernel = _kernel.active
+        same = kernel.verify006(
+            signature, self._app_id.encode("ascii"), app_certificate.encode("ascii"), channel, uid_bytes, message
         )
-        crcs_match = crc_channel_name == _kernel.crc32(channel) and crc_uid == _kernel.crc32(uid_bytes)
-        return hmac.compare_digest(expected, signature) and crcs_match
+        crcs_match = crc_channel_name == kernel.crc32(channel) and crc_uid == kernel.crc32(uid_bytes)
+        return same and crcs_match
 
     def __repr__(self) -> str:
         if self._channel_name is None or self._uid is None:

@@ -23,8 +23,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from .. import __version__
-from .._kernel import IMPLEMENTATION
-from .._layout import MAX_TOKEN_CHARS
+from .._wire import kernel as _kernel
+from .._wire.limits import MAX_TOKEN_CHARS
 from ..errors import TokenError
 from .config import Settings
 from .inspection import inspect_token
@@ -215,7 +215,7 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
         """Health check for load balancers and orchestrators."""
-        return {"status": "ok", "version": __version__, "implementation": IMPLEMENTATION}
+        return {"status": "ok", "version": __version__, "implementation": _kernel.active.IMPLEMENTATION}
 
     @app.post("/getToken", response_model=TokenResponse, dependencies=auth, responses=errors, tags=["tokens"])
     async def get_token(request: TokenRequest) -> dict[str, str]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from typing import Callable, Protocol
 
-from .._layout import U32_MAX
 from .._validate import check_int
+from .._wire.limits import U32_MAX
 from ..builders import ChatTokenBuilder, Role_Publisher, Role_Subscriber, RtcTokenBuilder, RtmTokenBuilder
 from ..errors import InvalidParameterError
 from .chat_cache import AppTokenCache, CachedToken

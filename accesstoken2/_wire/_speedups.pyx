@@ -1,0 +1,955 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, embedsignature=True
+"""The compiled kernel: byte-for-byte twin of ``accesstoken2._wire.pure`` (contract: ``kernel.Kernel``).
+
+This glue packs a token's content from plain Python values, following the spec table
+(``specs.LAYOUTS``), with the GIL held; the C core (``src_c/``) then signs, compresses and encodes
+it with the GIL released.  Each fast path restates one rule of ``_validate``; a value it refuses
+goes to that check, which raises the documented error (or hands back the value normalised).
+Each thread keeps its own zlib streams, so the kernel is thread-safe.
+"""
+
+from cpython.dict cimport PyDict_Next
+from cpython.object cimport PyObject
+from libc.stdint cimport int16_t, uint8_t, uint16_t, uint32_t
+from libc.stdlib cimport free, malloc, qsort, realloc
+from libc.string cimport memcpy
+
+from accesstoken2._threads import MAX_THREADS
+from accesstoken2._validate import (
+    check_count,
+    check_hex32,
+    check_i16,
+    check_text,
+    check_u32,
+    content_too_large,
+    normal_permissions,
+    normal_privileges,
+    refuse_service,
+    require_str,
+    too_many_privileges_006,
+)
+from accesstoken2._wire.limits import (
+    APP_ID_END_006,
+    MAX_CONTENT,
+    MAX_TOKEN_CHARS,
+    MAX_TOKEN_CHARS_006,
+    SIGNATURE_SIZE,
+    VERSION_006,
+    VERSION_007,
+)
+from accesstoken2._wire.packing import _field_name
+from accesstoken2._wire.specs import LAYOUTS
+from accesstoken2._wire.stages import PARTS_007, malformed, service_part
+
+IMPLEMENTATION = "c"
+
+
+cdef extern from "Python.h":
+    object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
+    void *PyUnicode_DATA(object text)
+    bint PyUnicode_IS_ASCII(object text)
+    bint PyUnicode_Check(object text)
+    Py_ssize_t PyUnicode_GET_LENGTH(object text)
+    const char *PyUnicode_AsUTF8AndSize(object text, Py_ssize_t *size) except NULL
+    object PyUnicode_DecodeUTF8(const char *data, Py_ssize_t size, const char *errors)
+    object PyBytes_FromStringAndSize(const char *data, Py_ssize_t size)
+    char *PyBytes_AS_STRING(object data)
+    Py_ssize_t PyBytes_GET_SIZE(object data)
+    long long PyLong_AsLongLongAndOverflow(object value, int *overflow) except? -1
+
+
+cdef extern from "token_core.h" nogil:
+    enum:
+        AT2_OK
+        AT2_NO_MEMORY
+        AT2_BAD_BASE64
+        AT2_INCOMPLETE_ZLIB
+        AT2_CONTENT_TOO_LARGE
+        AT2_TRAILING_DATA
+        AT2_SIGNATURE_HEAD
+    ctypedef struct at2_codec:
+        uint8_t *content
+    int at2_thread_key_init()
+    at2_codec *at2_thread_codec()
+    size_t at2_token007_bound(size_t content_size)
+    int at2_seal007(at2_codec *codec, uint8_t *content, size_t content_size, const uint8_t *certificate,
+                    size_t certificate_size, uint32_t issue_ts, uint32_t salt, char *out, size_t *out_size)
+    int at2_decode007(at2_codec *codec, const char *body, size_t body_size, size_t max_content,
+                      size_t *content_size)
+    int at2_verify007(const uint8_t *signature, size_t signature_size, const uint8_t *signing_info,
+                      size_t signing_info_size, const uint8_t *certificate, size_t certificate_size,
+                      uint32_t issue_ts, uint32_t salt)
+    size_t at2_body006_size(size_t message_size)
+    int at2_body006(const uint8_t *app_id, size_t app_id_size, const uint8_t *certificate, size_t certificate_size,
+                    const uint8_t *channel, size_t channel_size, const uint8_t *uid, size_t uid_size,
+                    const uint8_t *message, size_t message_size, char *out, size_t *out_size)
+    int at2_verify006(const uint8_t *signature, size_t signature_size, const uint8_t *app_id, size_t app_id_size,
+                      const uint8_t *certificate, size_t certificate_size, const uint8_t *channel,
+                      size_t channel_size, const uint8_t *uid, size_t uid_size, const uint8_t *message,
+                      size_t message_size)
+    uint32_t at2_crc32(const uint8_t *data, size_t size)
+
+
+cdef extern from "base64.h" nogil:
+    int at2_base64_decode(const char *text, size_t size, uint8_t *out, size_t *out_size)
+
+
+cdef extern from "sha256.h" nogil:
+    void at2_hmac_sha256(const uint8_t *key, size_t key_size, const uint8_t *msg, size_t msg_size, uint8_t *mac)
+
+
+cdef extern from "batch.h" nogil:
+    enum:
+        AT2_CHUNK_JOBS
+    ctypedef struct at2_job:
+        const uint8_t *certificate
+        size_t certificate_size
+        uint32_t issue_ts
+        uint32_t salt
+        size_t content_offset
+        size_t content_size
+        size_t token_offset
+        size_t token_size
+    ctypedef struct at2_chunk:
+        at2_job jobs[1]
+        size_t count
+        uint8_t *contents
+        char *tokens
+    ctypedef struct at2_pipeline:
+        at2_chunk **chunks
+        size_t chunk_count
+    int at2_pipeline_init(at2_pipeline *pipeline, unsigned max_threads)
+    int at2_pipeline_publish(at2_pipeline *pipeline, at2_chunk *chunk)
+    int at2_pipeline_finish(at2_pipeline *pipeline, at2_codec *caller_codec, int cancel)
+    void at2_pipeline_release(at2_pipeline *pipeline)
+
+
+cdef enum:
+    STACK_BUFFER = 2048
+    # crc32 releases the GIL only for inputs worth the switch
+    CRC_NOGIL_SIZE = 16384
+    U16_MAX = 0xFFFF
+    # privilege maps up to this size are sorted on the stack
+    SMALL_MAP = 16
+
+cdef size_t _MAX_CONTENT = MAX_CONTENT
+cdef Py_ssize_t _MAX_TOKEN_CHARS = MAX_TOKEN_CHARS
+cdef Py_ssize_t _MAX_TOKEN_CHARS_006 = MAX_TOKEN_CHARS_006
+cdef Py_ssize_t _APP_ID_END_006 = APP_ID_END_006
+cdef Py_ssize_t _MAX_THREADS = MAX_THREADS
+cdef dict _LAYOUTS = LAYOUTS
+
+if at2_thread_key_init() != AT2_OK:
+    raise ImportError("accesstoken2._wire._speedups could not create its thread-local storage key")
+
+
+cdef int _raise_status(int status) except -1:
+    if status == AT2_NO_MEMORY:
+        raise MemoryError()
+    raise RuntimeError(f"accesstoken2._wire._speedups: the C core failed (status {status})")
+
+
+cdef at2_codec *_codec() except NULL:
+    cdef at2_codec *codec = at2_thread_codec()
+    if codec == NULL:
+        raise MemoryError()
+    return codec
+
+
+cdef inline const uint8_t *_data(bytes value):
+    return <const uint8_t *>PyBytes_AS_STRING(value)
+
+
+cdef inline str _ascii(const char *text, size_t size):
+    result = PyUnicode_New(<Py_ssize_t>size, 127)
+    memcpy(PyUnicode_DATA(result), text, size)
+    return <str>result
+
+
+def hmac_sha256(bytes key not None, bytes msg not None) -> bytes:
+    cdef uint8_t mac[32]
+    cdef const uint8_t *key_data = _data(key)
+    cdef const uint8_t *msg_data = _data(msg)
+    cdef size_t key_size = PyBytes_GET_SIZE(key), msg_size = PyBytes_GET_SIZE(msg)
+    with nogil:
+        at2_hmac_sha256(key_data, key_size, msg_data, msg_size, mac)
+    return PyBytes_FromStringAndSize(<const char *>mac, 32)
+
+
+def crc32(bytes data not None) -> int:
+    cdef const uint8_t *raw = _data(data)
+    cdef size_t size = PyBytes_GET_SIZE(data)
+    cdef uint32_t result
+    if size < CRC_NOGIL_SIZE:
+        result = at2_crc32(raw, size)
+    else:
+        with nogil:
+            result = at2_crc32(raw, size)
+    return result
+
+
+# --- packing --------------------------------------------------------------------------------------
+
+# A growable byte buffer: starts in caller-provided (stack) memory, moves to the heap when it outgrows it.
+cdef struct Buffer:
+    uint8_t *data
+    size_t size
+    size_t cap
+    bint heap
+
+
+cdef inline void _buffer_init(Buffer *buffer, uint8_t *stack, size_t cap):
+    buffer.data = stack
+    buffer.size = 0
+    buffer.cap = cap
+    buffer.heap = False
+
+
+cdef inline void _buffer_free(Buffer *buffer):
+    if buffer.heap:
+        free(buffer.data)
+    buffer.data = NULL
+    buffer.heap = False
+
+
+cdef int _grow(Buffer *buffer, size_t more) except -1:
+    cdef size_t cap = buffer.cap * 2 if buffer.cap else 256
+    cdef uint8_t *data
+    while cap < buffer.size + more:
+        cap *= 2
+    if buffer.heap:
+        data = <uint8_t *>realloc(buffer.data, cap)
+    else:
+        data = <uint8_t *>malloc(cap)
+        if data != NULL and buffer.size:
+            memcpy(data, buffer.data, buffer.size)
+    if data == NULL:
+        raise MemoryError()
+    buffer.data = data
+    buffer.cap = cap
+    buffer.heap = True
+    return 0
+
+
+cdef inline uint8_t *_reserve(Buffer *buffer, size_t more) except NULL:
+    cdef uint8_t *at
+    if buffer.size + more > buffer.cap:
+        _grow(buffer, more)
+    at = buffer.data + buffer.size
+    buffer.size += more
+    return at
+
+
+cdef inline void _put_u16(uint8_t *at, uint32_t value):
+    at[0] = <uint8_t>value
+    at[1] = <uint8_t>(value >> 8)
+
+
+cdef inline void _put_u32(uint8_t *at, uint32_t value):
+    at[0] = <uint8_t>value
+    at[1] = <uint8_t>(value >> 8)
+    at[2] = <uint8_t>(value >> 16)
+    at[3] = <uint8_t>(value >> 24)
+
+
+cdef inline bint _int_in(object value, long long low, long long high, long long *out):
+    """True (and the value in out) for an exact int in low..high: the fast path of check_int."""
+    cdef int overflow = 0
+    cdef long long number = 0
+    if type(value) is not int:
+        return False
+    number = PyLong_AsLongLongAndOverflow(value, &overflow)
+    if overflow or number < low or number > high:
+        return False
+    out[0] = number
+    return True
+
+
+cdef uint32_t _u32_arg(str name, object value) except? 0xFFFFFFFF:
+    cdef long long number = 0
+    if not _int_in(value, 0, 0xFFFFFFFF, &number):
+        value = check_u32(name, value)
+        number = value
+    return <uint32_t>number
+
+
+cdef const char *_hex32(str name, object value) except NULL:
+    """The ASCII characters of an app id or certificate (the str's own memory; the caller keeps it alive)."""
+    cdef const char *text
+    cdef Py_ssize_t i
+    cdef char c
+    # fast path: a str (subclasses included) of 32 hexadecimal ASCII characters, as check_hex32 demands
+    if PyUnicode_Check(value) and PyUnicode_IS_ASCII(value) and PyUnicode_GET_LENGTH(value) == 32:
+        text = <const char *>PyUnicode_DATA(value)
+        for i in range(32):
+            c = text[i]
+            if not (b"0" <= c <= b"9" or b"a" <= c <= b"f" or b"A" <= c <= b"F"):
+                break
+        else:
+            return text
+    check_hex32(name, value)
+    raise SystemError(f"{name} passed check_hex32 but not the kernel's check")
+
+
+cdef int _put_text(Buffer *buffer, object value, object service_type, Py_ssize_t index, str name) except -1:
+    """str(x): u16 length and UTF-8 bytes (name, or the spec's field name, for errors)."""
+    cdef Py_ssize_t size = 0
+    cdef const char *text = NULL
+    cdef bytes data
+    cdef uint8_t *at
+    # fast path: a str (subclasses included) that encodes to at most 65,535 bytes, as check_text demands
+    if PyUnicode_Check(value):
+        try:
+            text = PyUnicode_AsUTF8AndSize(value, &size)
+        except UnicodeEncodeError:
+            text = NULL
+    if text == NULL or size > U16_MAX:
+        data = check_text(name if name is not None else _field_name(service_type, index), value)
+        text = PyBytes_AS_STRING(data)
+        size = PyBytes_GET_SIZE(data)
+    at = _reserve(buffer, 2 + size)
+    _put_u16(at, <uint32_t>size)
+    memcpy(at + 2, text, size)
+    return 0
+
+
+cdef struct Entry:
+    uint32_t key
+    uint32_t value
+
+
+cdef int _compare_entries(const void *a, const void *b) noexcept nogil:
+    return <int>(<const Entry *>a).key - <int>(<const Entry *>b).key
+
+
+cdef bint _plain_map(object privileges):
+    """True for a dict of exact ints, u16 -> u32: the fast path of normal_privileges."""
+    cdef Py_ssize_t position = 0
+    cdef PyObject *key
+    cdef PyObject *value
+    cdef long long number = 0
+    if type(privileges) is not dict or len(privileges) > U16_MAX:
+        return False
+    while PyDict_Next(privileges, &position, &key, &value):
+        if not (_int_in(<object>key, 0, U16_MAX, &number) and _int_in(<object>value, 0, 0xFFFFFFFF, &number)):
+            return False
+    return True
+
+
+cdef int _put_privileges(Buffer *buffer, object privileges) except -1:
+    """map32: u16 count, then u16 key and u32 value per entry, keys ascending."""
+    cdef Entry small[SMALL_MAP]
+    cdef Entry *entries = small
+    cdef Py_ssize_t count, position = 0, filled = 0, i, j
+    cdef PyObject *key
+    cdef PyObject *value
+    cdef Entry entry
+    cdef uint8_t *at
+    if not _plain_map(privileges):
+        privileges = normal_privileges(privileges)
+    count = len(privileges)
+    if count > SMALL_MAP:
+        entries = <Entry *>malloc(count * sizeof(Entry))
+        if entries == NULL:
+            raise MemoryError()
+    try:
+        while PyDict_Next(privileges, &position, &key, &value) and filled < count:
+            entries[filled].key = <uint32_t>(<object>key)
+            entries[filled].value = <uint32_t>(<object>value)
+            filled += 1
+        if filled <= SMALL_MAP:
+            for i in range(1, filled):
+                entry = entries[i]
+                j = i
+                while j > 0 and entries[j - 1].key > entry.key:
+                    entries[j] = entries[j - 1]
+                    j -= 1
+                entries[j] = entry
+        else:
+            qsort(entries, filled, sizeof(Entry), _compare_entries)
+        at = _reserve(buffer, 2 + 6 * filled)
+        _put_u16(at, <uint32_t>filled)
+        at += 2
+        for i in range(filled):
+            _put_u16(at, entries[i].key)
+            _put_u32(at + 2, entries[i].value)
+            at += 6
+    finally:
+        if entries != small:
+            free(entries)
+    return 0
+
+
+cdef bint _plain_tree(object tree):
+    """True for a dict of u16 -> dict of u16 -> list or tuple: the fast path of normal_permissions."""
+    cdef long long number = 0
+    if type(tree) is not dict or len(tree) > U16_MAX:
+        return False
+    for resource_type, by_permission in (<dict>tree).items():
+        if not _int_in(resource_type, 0, U16_MAX, &number):
+            return False
+        if type(by_permission) is not dict or len(by_permission) > U16_MAX:
+            return False
+        for permission_type, names in (<dict>by_permission).items():
+            if not _int_in(permission_type, 0, U16_MAX, &number):
+                return False
+            if (type(names) is not list and type(names) is not tuple) or len(names) > U16_MAX:
+                return False
+    return True
+
+
+cdef int _put_permissions(Buffer *buffer, object tree) except -1:
+    """The RTM2 permission tree: the one packer of the compiled kernel."""
+    cdef uint8_t *at
+    if not _plain_tree(tree):
+        tree = normal_permissions(tree)
+    _put_u16(_reserve(buffer, 2), <uint32_t>len(tree))
+    for resource_type in sorted(tree):
+        by_permission = tree[resource_type]
+        at = _reserve(buffer, 4)
+        _put_u16(at, <uint32_t>resource_type)
+        _put_u16(at + 2, <uint32_t>len(by_permission))
+        for permission_type in sorted(by_permission):
+            names = by_permission[permission_type]
+            at = _reserve(buffer, 4)
+            _put_u16(at, <uint32_t>permission_type)
+            _put_u16(at + 2, <uint32_t>len(names))
+            for name in names:
+                _put_text(buffer, name, None, 0, "resources")
+    return 0
+
+
+cdef int _put_service(Buffer *buffer, object service) except -1:
+    """u16 type, the privilege map, then the fields as the spec table lays them out."""
+    cdef long long number = 0
+    cdef bytes layout
+    cdef const char *codes
+    cdef Py_ssize_t index, count
+    service_type, privileges, fields = service
+    layout = _LAYOUTS.get(service_type) if type(service_type) is int else None
+    if layout is None or len(fields) != PyBytes_GET_SIZE(layout):
+        refuse_service(service_type, fields, layout)
+    codes = PyBytes_AS_STRING(layout)
+    count = PyBytes_GET_SIZE(layout)
+    _put_u16(_reserve(buffer, 2), <uint32_t>service_type)
+    _put_privileges(buffer, privileges)
+    for index in range(count):
+        value = fields[index]
+        if codes[index] == b"s":
+            _put_text(buffer, value, service_type, index, None)
+        elif codes[index] == b"h":
+            # fast path: an exact int in -32768..32767, as check_i16 demands
+            if not _int_in(value, -0x8000, 0x7FFF, &number):
+                number = check_i16(_field_name(service_type, index), value)
+            _put_u16(_reserve(buffer, 2), <uint32_t><uint16_t><int16_t>number)
+        else:
+            _put_permissions(buffer, value)
+    return 0
+
+
+cdef struct Sealing:
+    const uint8_t *certificate
+    size_t certificate_size
+    uint32_t issue_ts
+    uint32_t salt
+    size_t content_offset
+    size_t content_size
+
+
+cdef int _pack007(Buffer *buffer, object app_id, object app_certificate, object issue_ts, object expire, object salt,
+                  object services, Sealing *sealing) except -1:
+    """Appends a 007 content (room for the signature, then signing_info) to buffer; checks as the pure kernel."""
+    cdef const char *app = _hex32("app_id", app_id)
+    cdef const char *certificate = _hex32("app_certificate", app_certificate)
+    cdef uint32_t ts = _u32_arg("issue_ts", issue_ts)
+    cdef uint32_t lifetime = _u32_arg("expire", expire)
+    cdef uint32_t salt_value = _u32_arg("salt", salt)
+    cdef Py_ssize_t count = len(services)
+    cdef size_t start = buffer.size
+    cdef uint8_t *at
+    if count > U16_MAX:
+        check_count("services", count)
+    at = _reserve(buffer, AT2_SIGNATURE_HEAD + 2 + 32 + 14)
+    at += AT2_SIGNATURE_HEAD
+    _put_u16(at, 32)
+    memcpy(at + 2, app, 32)
+    _put_u32(at + 34, ts)
+    _put_u32(at + 38, lifetime)
+    _put_u32(at + 42, salt_value)
+    _put_u16(at + 46, <uint32_t>count)
+    for service in services:
+        _put_service(buffer, service)
+    if buffer.size - start > _MAX_CONTENT:
+        raise content_too_large(buffer.size - start)
+    sealing.certificate = <const uint8_t *>certificate
+    sealing.certificate_size = 32
+    sealing.issue_ts = ts
+    sealing.salt = salt_value
+    sealing.content_offset = start
+    sealing.content_size = buffer.size - start
+    return 0
+
+
+def build007(object app_id, object app_certificate, object issue_ts, object expire, object salt,
+             object services) -> str:
+    cdef uint8_t stack[STACK_BUFFER]
+    cdef char token_stack[STACK_BUFFER * 2]
+    cdef char *out = token_stack
+    cdef Buffer buffer
+    cdef Sealing sealing
+    cdef size_t bound, out_size = 0
+    cdef at2_codec *codec = _codec()
+    cdef int status
+    _buffer_init(&buffer, stack, STACK_BUFFER)
+    try:
+        _pack007(&buffer, app_id, app_certificate, issue_ts, expire, salt, services, &sealing)
+        bound = at2_token007_bound(sealing.content_size)
+        if bound > sizeof(token_stack):
+            out = <char *>malloc(bound)
+            if out == NULL:
+                raise MemoryError()
+        with nogil:
+            status = at2_seal007(codec, buffer.data, sealing.content_size, sealing.certificate,
+                                 sealing.certificate_size, sealing.issue_ts, sealing.salt, out, &out_size)
+        if status != AT2_OK:
+            _raise_status(status)
+        return _ascii(out, out_size)
+    finally:
+        _buffer_free(&buffer)
+        if out != token_stack:
+            free(out)
+
+
+cdef int _publish(at2_pipeline *pipeline, at2_chunk *chunk, Buffer *contents, size_t tokens_size) except -1:
+    """Hands a chunk to the workers: its packed contents move into it, its tokens buffer is allocated."""
+    chunk.contents = contents.data
+    contents.data = NULL
+    contents.heap = False
+    contents.size = contents.cap = 0
+    chunk.tokens = <char *>malloc(tokens_size if tokens_size else 1)
+    if chunk.tokens == NULL:
+        free(chunk.contents)
+        free(chunk)
+        raise MemoryError()
+    # the pipeline owns the chunk from here, even when publishing fails
+    if at2_pipeline_publish(pipeline, chunk) != AT2_OK:
+        raise MemoryError()
+    return 0
+
+
+cdef int _produce(object jobs, at2_pipeline *pipeline, list held) except -1:
+    """Packs jobs into chunks for the workers, with the GIL, while published chunks are being sealed."""
+    cdef at2_chunk *chunk = NULL
+    cdef Buffer contents
+    cdef Sealing sealing
+    cdef at2_job *job
+    cdef size_t tokens_size = 0
+    _buffer_init(&contents, NULL, 0)
+    try:
+        for args in jobs:
+            if chunk == NULL:
+                chunk = <at2_chunk *>malloc(sizeof(at2_chunk))
+                if chunk == NULL:
+                    raise MemoryError()
+                chunk.count = 0
+                chunk.contents = NULL
+                chunk.tokens = NULL
+                tokens_size = 0
+                if contents.data == NULL:
+                    _grow(&contents, 4096)
+            # the job tuple keeps the certificate's characters alive for the workers
+            if type(args) is not tuple:
+                args = tuple(args)
+            if len(args) != 6:
+                raise TypeError(f"build_many() jobs must be build007 argument tuples of 6 items, not {len(args)}")
+            held.append(args)
+            _pack007(&contents, args[0], args[1], args[2], args[3], args[4], args[5], &sealing)
+            job = &chunk.jobs[chunk.count]
+            job.certificate = sealing.certificate
+            job.certificate_size = sealing.certificate_size
+            job.issue_ts = sealing.issue_ts
+            job.salt = sealing.salt
+            job.content_offset = sealing.content_offset
+            job.content_size = sealing.content_size
+            job.token_offset = tokens_size
+            tokens_size += at2_token007_bound(sealing.content_size)
+            chunk.count += 1
+            if chunk.count == AT2_CHUNK_JOBS:
+                _publish(pipeline, chunk, &contents, tokens_size)
+                chunk = NULL
+        if chunk != NULL:
+            _publish(pipeline, chunk, &contents, tokens_size)
+            chunk = NULL
+    finally:
+        if chunk != NULL:
+            free(chunk)
+        _buffer_free(&contents)
+    return 0
+
+
+def build_many(object jobs, Py_ssize_t threads) -> list:
+    cdef at2_pipeline pipeline
+    cdef at2_codec *codec = _codec()
+    cdef unsigned limit = <unsigned>max(1, min(threads, _MAX_THREADS))
+    cdef list held = []
+    cdef list result
+    cdef at2_chunk *chunk
+    cdef size_t index, position
+    cdef int status
+    if at2_pipeline_init(&pipeline, limit) != AT2_OK:
+        raise MemoryError()
+    try:
+        _produce(jobs, &pipeline, held)
+    except BaseException:
+        with nogil:
+            at2_pipeline_finish(&pipeline, codec, 1)
+        at2_pipeline_release(&pipeline)
+        raise
+    with nogil:
+        status = at2_pipeline_finish(&pipeline, codec, 0)
+    try:
+        if status != AT2_OK:
+            _raise_status(status)
+        result = []
+        for index in range(pipeline.chunk_count):
+            chunk = pipeline.chunks[index]
+            for position in range(chunk.count):
+                result.append(_ascii(chunk.tokens + chunk.jobs[position].token_offset,
+                                     chunk.jobs[position].token_size))
+        return result
+    finally:
+        at2_pipeline_release(&pipeline)
+
+
+def verify007(bytes signature not None, bytes signing_info not None, bytes app_certificate not None,
+              uint32_t issue_ts, uint32_t salt) -> bool:
+    cdef const uint8_t *signature_data = _data(signature)
+    cdef const uint8_t *info_data = _data(signing_info)
+    cdef const uint8_t *certificate_data = _data(app_certificate)
+    cdef size_t signature_size = PyBytes_GET_SIZE(signature)
+    cdef size_t info_size = PyBytes_GET_SIZE(signing_info)
+    cdef size_t certificate_size = PyBytes_GET_SIZE(app_certificate)
+    cdef int same
+    with nogil:
+        same = at2_verify007(signature_data, signature_size, info_data, info_size, certificate_data,
+                             certificate_size, issue_ts, salt)
+    return same != 0
+
+
+# --- parsing ---------------------------------------------------------------------------------------
+
+# what a reader is reading when the content ends: the parts of stages.PARTS_007, then services
+cdef enum Part:
+    PART_SIGNATURE
+    PART_APP_ID
+    PART_ISSUE_TIME
+    PART_EXPIRY
+    PART_SALT
+    PART_SERVICE_COUNT
+    PART_SERVICE
+    PART_NAMED  # 006: the name is in Reader.name
+
+cdef struct Reader:
+    const uint8_t *data
+    Py_ssize_t size
+    Py_ssize_t pos
+    Part part
+    Py_ssize_t index
+    Py_ssize_t count
+    PyObject *name
+
+
+cdef str _what(Reader *reader):
+    if reader.part == PART_SERVICE:
+        return service_part(reader.index, reader.count)
+    if reader.part == PART_NAMED:
+        return <object>reader.name
+    return PARTS_007[<int>reader.part]
+
+
+cdef inline Py_ssize_t _take(Reader *reader, Py_ssize_t size) except -1:
+    cdef Py_ssize_t start = reader.pos
+    if size > reader.size - start:
+        raise malformed("ends_inside", _what(reader))
+    reader.pos = start + size
+    return start
+
+
+cdef inline unsigned _u16(Reader *reader) except? 0xFFFFFFFF:
+    cdef const uint8_t *at = reader.data + _take(reader, 2)
+    return at[0] | (<unsigned>at[1] << 8)
+
+
+cdef inline uint32_t _u32_at(const uint8_t *at):
+    return at[0] | (<uint32_t>at[1] << 8) | (<uint32_t>at[2] << 16) | (<uint32_t>at[3] << 24)
+
+
+cdef inline uint32_t _u32(Reader *reader) except? 0xFFFFFFFF:
+    return _u32_at(reader.data + _take(reader, 4))
+
+
+cdef inline int _i16(Reader *reader) except? -0x10000:
+    cdef unsigned value = _u16(reader)
+    return <int16_t>value
+
+
+cdef inline bytes _raw(Reader *reader):
+    cdef Py_ssize_t size = _u16(reader)
+    cdef Py_ssize_t start = _take(reader, size)
+    return PyBytes_FromStringAndSize(<const char *>reader.data + start, size)
+
+
+cdef str _text(Reader *reader):
+    cdef Py_ssize_t size = _u16(reader)
+    cdef Py_ssize_t start = _take(reader, size)
+    try:
+        return PyUnicode_DecodeUTF8(<const char *>reader.data + start, size, NULL)
+    except UnicodeDecodeError:
+        raise malformed("utf8", _what(reader)) from None
+
+
+cdef dict _privileges(Reader *reader):
+    """A privilege map; the only place a map is read, for 007 services and 006 messages alike."""
+    cdef dict result = {}
+    cdef unsigned count = _u16(reader), i
+    cdef const uint8_t *at
+    for i in range(count):
+        at = reader.data + _take(reader, 6)
+        result[at[0] | (<unsigned>at[1] << 8)] = _u32_at(at + 2)
+    return result
+
+
+cdef dict _permissions(Reader *reader):
+    """The RTM2 permission tree: the one parser of the compiled kernel."""
+    cdef dict tree = {}
+    cdef dict by_permission
+    cdef unsigned resource_count = _u16(reader), permission_count, name_count, i, j, k
+    cdef unsigned resource_type, permission
+    cdef list names
+    for i in range(resource_count):
+        resource_type = _u16(reader)
+        by_permission = tree.setdefault(resource_type, {})
+        permission_count = _u16(reader)
+        for j in range(permission_count):
+            permission = _u16(reader)
+            name_count = _u16(reader)
+            names = [_text(reader) for k in range(name_count)]
+            by_permission[permission] = names
+    return tree
+
+
+cdef Py_ssize_t _check_head(object token, Py_ssize_t limit, str version) except -1:
+    """The checks before the body, in the pure kernel's order: a str, not too long, the prefix; its length."""
+    cdef Py_ssize_t length
+    if not PyUnicode_Check(token):
+        require_str("token", token)
+    length = PyUnicode_GET_LENGTH(token)
+    if length > limit:
+        raise malformed("too_long", length=length, limit=limit)
+    if not token.startswith(version):
+        raise malformed("prefix", version=version)
+    return length
+
+
+cdef bytes _decode007(object token):
+    cdef Py_ssize_t body_size = 0
+    cdef const char *text
+    cdef size_t content_size = 0
+    cdef at2_codec *codec
+    cdef int status
+    _check_head(token, _MAX_TOKEN_CHARS, VERSION_007)
+    if not PyUnicode_IS_ASCII(token):
+        raise malformed("base64")
+    text = PyUnicode_AsUTF8AndSize(token, &body_size)
+    codec = _codec()
+    with nogil:
+        status = at2_decode007(codec, text + 3, body_size - 3, _MAX_CONTENT, &content_size)
+    if status == AT2_OK:
+        # a private copy: nothing below may reuse the thread's buffer under our feet
+        return PyBytes_FromStringAndSize(<const char *>codec.content, content_size)
+    if status == AT2_BAD_BASE64:
+        raise malformed("base64")
+    if status == AT2_INCOMPLETE_ZLIB:
+        raise malformed("zlib_incomplete")
+    if status == AT2_CONTENT_TOO_LARGE:
+        raise malformed("zlib_too_large", limit=MAX_CONTENT)
+    if status == AT2_TRAILING_DATA:
+        raise malformed("zlib_trailing")
+    _raise_status(status)
+
+
+def parse007(object token) -> tuple:
+    cdef bytes content = _decode007(token)
+    cdef Reader reader
+    cdef Py_ssize_t info_start, index, count, extra
+    cdef unsigned service_type
+    cdef bytes layout
+    cdef const char *codes
+    cdef Py_ssize_t code_index
+    cdef list services = []
+    cdef list fields
+    cdef int unknown = -1
+    reader.data = <const uint8_t *>PyBytes_AS_STRING(content)
+    reader.size = PyBytes_GET_SIZE(content)
+    reader.pos = 0
+    reader.part = PART_SIGNATURE
+    signature = _raw(&reader)
+    info_start = reader.pos
+    reader.part = PART_APP_ID
+    app_id = _text(&reader)
+    reader.part = PART_ISSUE_TIME
+    issue_ts = _u32(&reader)
+    reader.part = PART_EXPIRY
+    expire = _u32(&reader)
+    reader.part = PART_SALT
+    salt = _u32(&reader)
+    reader.part = PART_SERVICE_COUNT
+    count = _u16(&reader)
+    reader.part = PART_SERVICE
+    reader.count = count
+    for index in range(count):
+        reader.index = index
+        service_type = _u16(&reader)
+        layout = _LAYOUTS.get(service_type)
+        if layout is None:
+            unknown = service_type
+            break
+        privileges = _privileges(&reader)
+        fields = []
+        codes = PyBytes_AS_STRING(layout)
+        for code_index in range(PyBytes_GET_SIZE(layout)):
+            if codes[code_index] == b"s":
+                fields.append(_text(&reader))
+            elif codes[code_index] == b"h":
+                fields.append(_i16(&reader))
+            else:
+                fields.append(_permissions(&reader))
+        services.append((service_type, privileges, tuple(fields)))
+    else:
+        extra = reader.size - reader.pos
+        if extra:
+            raise malformed("after_services", extra=extra)
+    signing_info = PyBytes_FromStringAndSize(<const char *>reader.data + info_start, reader.size - info_start)
+    return (signature, signing_info, app_id, issue_ts, expire, salt, services, unknown)
+
+
+# --- 006 -------------------------------------------------------------------------------------------
+
+
+def build006(object app_id, object app_certificate, bytes channel_name not None, bytes uid not None,
+             object salt, object ts, object privileges) -> str:
+    cdef uint8_t stack[STACK_BUFFER]
+    cdef Buffer message
+    cdef const char *app = _hex32("app_id", app_id)
+    cdef const char *certificate = _hex32("app_certificate", app_certificate)
+    cdef uint32_t salt_value = _u32_arg("salt", salt)
+    cdef uint32_t ts_value = _u32_arg("ts", ts)
+    cdef size_t body_size = 0, channel_size, uid_size
+    cdef const uint8_t *channel_data
+    cdef const uint8_t *uid_data
+    cdef uint8_t *at
+    cdef char *out
+    cdef int status
+    _buffer_init(&message, stack, STACK_BUFFER)
+    try:
+        at = _reserve(&message, 8)
+        _put_u32(at, salt_value)
+        _put_u32(at + 4, ts_value)
+        _put_privileges(&message, privileges)
+        if message.size > U16_MAX:
+            raise too_many_privileges_006()
+        result = PyUnicode_New(3 + 32 + <Py_ssize_t>at2_body006_size(message.size), 127)
+        out = <char *>PyUnicode_DATA(result)
+        memcpy(out, b"006", 3)
+        memcpy(out + 3, app, 32)
+        channel_data = _data(channel_name)
+        channel_size = PyBytes_GET_SIZE(channel_name)
+        uid_data = _data(uid)
+        uid_size = PyBytes_GET_SIZE(uid)
+        with nogil:
+            status = at2_body006(<const uint8_t *>app, 32, <const uint8_t *>certificate, 32, channel_data,
+                                 channel_size, uid_data, uid_size, message.data, message.size, out + 35, &body_size)
+        if status != AT2_OK:
+            _raise_status(status)
+        return <str>result
+    finally:
+        _buffer_free(&message)
+
+
+cdef inline bint _is_hex(Py_UCS4 c):
+    return (u"0" <= c <= u"9") or (u"a" <= c <= u"f") or (u"A" <= c <= u"F")
+
+
+def parse006(object token) -> tuple:
+    cdef Py_ssize_t length, i, body_size = 0, extra
+    cdef const char *text
+    cdef uint8_t *content
+    cdef size_t content_size = 0
+    cdef Reader reader
+    cdef Py_ssize_t before
+    length = _check_head(token, _MAX_TOKEN_CHARS_006, VERSION_006)
+    if length < _APP_ID_END_006:
+        raise malformed("app_id_006")
+    for i in range(3, _APP_ID_END_006):
+        if not _is_hex(token[i]):
+            raise malformed("app_id_006")
+    app_id = token[3:_APP_ID_END_006]
+    if not PyUnicode_IS_ASCII(token):
+        raise malformed("base64_006")
+    text = PyUnicode_AsUTF8AndSize(token, &body_size)
+    body_size -= _APP_ID_END_006
+    content = <uint8_t *>malloc(body_size // 4 * 3 + 1)
+    if content == NULL:
+        raise MemoryError()
+    try:
+        if at2_base64_decode(text + _APP_ID_END_006, body_size, content, &content_size) != 0:
+            raise malformed("base64_006")
+        reader.data = content
+        reader.size = content_size
+        reader.pos = 0
+        reader.part = PART_NAMED
+        reader.name = <PyObject *>"the signature"
+        signature = _raw(&reader)
+        if PyBytes_GET_SIZE(signature) != SIGNATURE_SIZE:
+            raise malformed("signature_006", size=PyBytes_GET_SIZE(signature), expected=SIGNATURE_SIZE)
+        reader.name = <PyObject *>"the channel name CRC"
+        crc_channel_name = _u32(&reader)
+        reader.name = <PyObject *>"the uid CRC"
+        crc_uid = _u32(&reader)
+        reader.name = <PyObject *>"the message"
+        message = _raw(&reader)
+        extra = reader.size - reader.pos
+        if extra:
+            raise malformed("after_message", extra=extra)
+    finally:
+        free(content)
+    reader.data = _data(message)
+    reader.size = PyBytes_GET_SIZE(message)
+    reader.pos = 0
+    reader.name = <PyObject *>"the message salt"
+    salt = _u32(&reader)
+    reader.name = <PyObject *>"the message timestamp"
+    ts = _u32(&reader)
+    reader.name = <PyObject *>"the privilege map"
+    before = reader.pos
+    privileges = _privileges(&reader)
+    if (reader.pos - before - 2) // 6 != len(privileges):
+        raise malformed("duplicate_privilege")
+    extra = reader.size - reader.pos
+    if extra:
+        raise malformed("after_privileges", extra=extra)
+    return (app_id, signature, crc_channel_name, crc_uid, message, salt, ts, privileges)
+
+
+def verify006(bytes signature not None, bytes app_id not None, bytes app_certificate not None,
+              bytes channel_name not None, bytes uid not None, bytes message not None) -> bool:
+    cdef const uint8_t *pointers[6]
+    cdef size_t sizes[6]
+    cdef int same, i
+    for i, value in enumerate((signature, app_id, app_certificate, channel_name, uid, message)):
+        pointers[i] = _data(value)
+        sizes[i] = PyBytes_GET_SIZE(value)
+    with nogil:
+        same = at2_verify006(pointers[0], sizes[0], pointers[1], sizes[1], pointers[2], sizes[2], pointers[3],
+                             sizes[3], pointers[4], sizes[4], pointers[5], sizes[5])
+    return same != 0

@@ -1,0 +1,142 @@
+"""The kernel contract and the one variable that selects the kernel.
+
+A kernel takes and returns plain values (str, bytes, int, dicts of int, the RTM2 permission tree):
+the object model validates what only it knows, a kernel checks, packs, signs, compresses and encodes.
+Both kernels raise the same errors from the same tables (``_validate`` for parameters,
+:mod:`.stages` for malformed tokens).
+
+``active`` is the kernel in use: the compiled ``_speedups`` when it is importable, else :mod:`.pure`;
+``ACCESSTOKEN2_NO_EXTENSIONS=1`` (any non-empty value other than ``0``) forces the pure kernel.
+:func:`use` switches it (the test fixture does).  ``IMPLEMENTATION`` (here and on the package) always
+names ``active``: ``"c"`` or ``"python"``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from . import pure
+
+#: (service type, {privilege: expire}, field values in the order of the spec table)
+ServiceValues = tuple[int, Mapping[int, int], Sequence[Any]]
+#: the arguments of build007: app id, certificate, issue_ts, expire, salt, services (written in this order)
+Build007Args = tuple[str, str, int, int, int, Sequence[ServiceValues]]
+#: parse007: signature, signing_info, app id, issue_ts, expire, salt, [(type, privileges, fields)], unknown type or -1
+Parsed007 = tuple[Any, ...]
+#: parse006: app id, signature, crc(channel), crc(uid), message, salt, ts, privileges
+Parsed006 = tuple[Any, ...]
+
+
+class Kernel(Protocol):
+    """What both kernels provide (``mypy --strict`` checks each module against it)."""
+
+    IMPLEMENTATION: str
+
+    def hmac_sha256(self, key: bytes, msg: bytes, /) -> bytes:
+        """HMAC-SHA256."""
+
+    def crc32(self, data: bytes, /) -> int:
+        """zlib's CRC-32."""
+
+    def build007(
+        self,
+        app_id: str,
+        app_certificate: str,
+        issue_ts: int,
+        expire: int,
+        salt: int,
+        services: Sequence[ServiceValues],
+        /,
+    ) -> str:
+        """Check, pack, sign, compress and encode a 007 token; services are written in the order given."""
+
+    def build_many(self, jobs: Iterable[Build007Args], threads: int, /) -> list[str]:
+        """build007 over many argument tuples, on up to ``threads`` threads, results in order."""
+
+    def parse007(self, token: str, /) -> Parsed007:
+        """Decode a 007 token (MalformedTokenError with a stage for anything else)."""
+
+    def verify007(
+        self, signature: bytes, signing_info: bytes, app_certificate: bytes, issue_ts: int, salt: int, /
+    ) -> bool:
+        """Recompute the signature over signing_info as received; compare in constant time."""
+
+    def build006(
+        self,
+        app_id: str,
+        app_certificate: str,
+        channel_name: bytes,
+        uid: bytes,
+        salt: int,
+        ts: int,
+        privileges: Mapping[int, int],
+        /,
+    ) -> str:
+        """Check, pack, sign and encode a 006 token."""
+
+    def parse006(self, token: str, /) -> Parsed006:
+        """Decode a 006 token (MalformedTokenError with a stage for anything else)."""
+
+    def verify006(
+        self,
+        signature: bytes,
+        app_id: bytes,
+        app_certificate: bytes,
+        channel_name: bytes,
+        uid: bytes,
+        message: bytes,
+        /,
+    ) -> bool:
+        """Recompute the 006 signature; compare in constant time."""
+
+
+def extensions_disabled() -> bool:
+    """True when ``ACCESSTOKEN2_NO_EXTENSIONS`` asks for the pure-Python kernel."""
+    return os.environ.get("ACCESSTOKEN2_NO_EXTENSIONS", "") not in ("", "0")
+
+
+def compiled() -> Kernel | None:
+    """The compiled kernel, or None when it is not built (or disabled)."""
+    if extensions_disabled():
+        return None
+    try:
+        module: Kernel = importlib.import_module("accesstoken2._wire._speedups")
+    except ImportError:
+        return None
+    return module
+
+
+def kernels() -> dict[str, Kernel]:
+    """Every kernel available here, by IMPLEMENTATION name."""
+    found: dict[str, Kernel] = {"python": pure}
+    c = compiled()
+    if c is not None:
+        found["c"] = c
+    return found
+
+
+if TYPE_CHECKING:
+    # mypy --strict checks both twins against the contract
+    from . import _speedups
+
+    _PURE: Kernel = pure
+    _COMPILED: Kernel = _speedups
+
+#: THE selector: the kernel every caller uses (``kernel.active.build007(...)``)
+active: Kernel = compiled() or pure
+
+
+def use(name: str) -> None:
+    """Make the kernel named ``name`` (``"c"`` or ``"python"``) the active one."""
+    global active
+    active = kernels()[name]
+
+
+def __getattr__(name: str) -> str:
+    # IMPLEMENTATION is read from the active kernel, so it can never disagree with it
+    if name == "IMPLEMENTATION":
+        return active.IMPLEMENTATION
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
