@@ -6,9 +6,10 @@ import os
 import secrets
 import threading
 import time
+from array import array
 from typing import Any
 
-from ._validate import TEN_YEARS, check_hex32, check_int, check_u32, is_hex32, warn_if_timestamp
+from ._validate import TEN_YEARS, check_hex32, check_int, check_u32, warn_if_timestamp
 from ._wire import kernel as _kernel
 from ._wire.kernel import Build007Args
 from ._wire.limits import SALT_MAX, SALT_MIN, U16_MAX, U32_MAX
@@ -19,12 +20,15 @@ from .services import Service, service_class
 __all__ = ["AccessToken2", "KernelJob"]
 
 _SALT_BITS = (1 << 27) - 1  # 2**27 is the first power of two above SALT_MAX
+# an array type code of 32-bit words
+_WORD = "I" if array("I").itemsize == 4 else "L"
 KernelJob = Build007Args
 
 
 class _SaltSource:
-    """Random bytes from :mod:`secrets`, drawn 4 KiB at a time (one system call instead of one per token).
+    """Salts from :mod:`secrets`: 4 KiB of random bytes at a time become a list of ready salts.
 
+    Taking one is a ``list.pop()``, which is atomic, so the common path takes no lock; refilling does.
     A forked child drops what it inherited, so two processes never hand out the same salts.
     """
 
@@ -32,27 +36,27 @@ class _SaltSource:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pool = b""
-        self._offset = 0
+        self._ready: list[int] = []
 
     def forget(self) -> None:
-        """In a forked child: drop the parent's bytes (and a lock another thread may have held)."""
+        """In a forked child: drop the parent's salts (and a lock another thread may have held)."""
         self._lock = threading.Lock()
-        self._pool = b""
-        self._offset = 0
+        self._ready = []
 
     def salt(self) -> int:
-        """Uniform in 1..99,999,999: 27 random bits, rejection sampled."""
+        """Uniform in 1..99,999,999."""
+        while True:
+            try:
+                return self._ready.pop()
+            except IndexError:
+                self._refill()
+
+    def _refill(self) -> None:
+        # 27 random bits per 32-bit word, rejection sampled (2**27 is the first power of two above SALT_MAX)
         with self._lock:
-            while True:
-                if self._offset >= len(self._pool):
-                    self._pool = secrets.token_bytes(self._SIZE)
-                    self._offset = 0
-                offset = self._offset
-                candidate = int.from_bytes(self._pool[offset : offset + 4], "little") & _SALT_BITS
-                self._offset = offset + 4
-                if candidate < SALT_MAX:
-                    return SALT_MIN + candidate
+            if not self._ready:
+                words = array(_WORD, secrets.token_bytes(self._SIZE))
+                self._ready = [SALT_MIN + bits for bits in (word & _SALT_BITS for word in words) if bits < SALT_MAX]
 
 
 _salts = _SaltSource()
@@ -270,13 +274,13 @@ class AccessToken2:
             raise ParameterTypeError(
                 "app_certificate", f"app_certificate must be a str, not {type(app_certificate).__name__}"
             )
-        self._read_built()
-        if self._signing_info is None or self._signature is None or not is_hex32(app_certificate):
-            return False
-        return bool(
-            _kernel.active.verify007(
-                self._signature, self._signing_info, app_certificate.encode("ascii"), self._issue_ts, self._salt
-            )
+        if self._signature is None:
+            self._read_built()
+            if self._signature is None:
+                return False
+        assert self._signing_info is not None
+        return _kernel.active.verify007(
+            self._signature, self._signing_info, app_certificate, self._issue_ts, self._salt
         )
 
     verify_signature = verify

@@ -71,10 +71,10 @@ def test_built_tokens_parse_and_verify_alike(speedups: Kernel, pure_kernel: Kern
     kind, *rest = assert_same_parse(speedups, pure_kernel, built[1])
     assert kind == "ok"
     signature, signing_info, _app_id, issue_ts, _expire, salt, _services, _unknown = rest[0]
-    for certificate in (args[1].encode(), b"0" * 32):
+    for certificate in (args[1], Markup(args[1]), "0" * 32, "not hexadecimal", args[1] + "0"):
         expected = pure_kernel.verify007(signature, signing_info, certificate, issue_ts, salt)
         assert speedups.verify007(signature, signing_info, certificate, issue_ts, salt) is expected
-    assert speedups.verify007(signature, signing_info, args[1].encode(), issue_ts, salt) is True
+    assert speedups.verify007(signature, signing_info, args[1], issue_ts, salt) is True
 
 
 @st.composite
@@ -253,12 +253,12 @@ def test_build_many_agrees(speedups: Kernel, pure_kernel: Kernel, jobs: list[tup
 @given(
     signature=st.binary(max_size=40),
     info=st.binary(max_size=100),
-    certificate=hex32.map(str.encode),
+    certificate=st.one_of(hex32, st.text(max_size=33)),
     ts=U32,
     salt=U32,
 )
 def test_verify007_agrees_on_random_signatures(
-    speedups: Kernel, pure_kernel: Kernel, signature: bytes, info: bytes, certificate: bytes, ts: int, salt: int
+    speedups: Kernel, pure_kernel: Kernel, signature: bytes, info: bytes, certificate: str, ts: int, salt: int
 ) -> None:
     assert speedups.verify007(signature, info, certificate, ts, salt) is pure_kernel.verify007(
         signature, info, certificate, ts, salt

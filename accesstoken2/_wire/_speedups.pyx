@@ -273,20 +273,27 @@ cdef uint32_t _u32_arg(str name, object value) except? 0xFFFFFFFF:
     return <uint32_t>number
 
 
-cdef const char *_hex32(str name, object value) except NULL:
-    """The ASCII characters of an app id or certificate (the str's own memory; the caller keeps it alive)."""
+cdef const char *_hex32_or_null(object value):
+    """The ASCII characters of a str (subclasses included) of 32 hexadecimal characters (the str's own memory;
+    the caller keeps it alive), else NULL: the rule of _validate.is_hex32."""
     cdef const char *text
     cdef Py_ssize_t i
     cdef char c
-    # fast path: a str (subclasses included) of 32 hexadecimal ASCII characters, as check_hex32 demands
-    if PyUnicode_Check(value) and PyUnicode_IS_ASCII(value) and PyUnicode_GET_LENGTH(value) == 32:
-        text = <const char *>PyUnicode_DATA(value)
-        for i in range(32):
-            c = text[i]
-            if not (b"0" <= c <= b"9" or b"a" <= c <= b"f" or b"A" <= c <= b"F"):
-                break
-        else:
-            return text
+    if not (PyUnicode_Check(value) and PyUnicode_IS_ASCII(value) and PyUnicode_GET_LENGTH(value) == 32):
+        return NULL
+    text = <const char *>PyUnicode_DATA(value)
+    for i in range(32):
+        c = text[i]
+        if not (b"0" <= c <= b"9" or b"a" <= c <= b"f" or b"A" <= c <= b"F"):
+            return NULL
+    return text
+
+
+cdef const char *_hex32(str name, object value) except NULL:
+    """The ASCII characters of an app id or certificate, or check_hex32's error."""
+    cdef const char *text = _hex32_or_null(value)
+    if text != NULL:
+        return text
     check_hex32(name, value)
     raise SystemError(f"{name} passed check_hex32 but not the kernel's check")
 
@@ -621,18 +628,19 @@ def build_many(object jobs, Py_ssize_t threads) -> list:
         at2_pipeline_release(&pipeline)
 
 
-def verify007(bytes signature not None, bytes signing_info not None, bytes app_certificate not None,
-              uint32_t issue_ts, uint32_t salt) -> bool:
+def verify007(bytes signature not None, bytes signing_info not None, object app_certificate, uint32_t issue_ts,
+              uint32_t salt) -> bool:
     cdef const uint8_t *signature_data = _data(signature)
     cdef const uint8_t *info_data = _data(signing_info)
-    cdef const uint8_t *certificate_data = _data(app_certificate)
+    cdef const char *certificate = _hex32_or_null(app_certificate)
     cdef size_t signature_size = PyBytes_GET_SIZE(signature)
     cdef size_t info_size = PyBytes_GET_SIZE(signing_info)
-    cdef size_t certificate_size = PyBytes_GET_SIZE(app_certificate)
     cdef int same
+    if certificate == NULL:
+        return False
     with nogil:
-        same = at2_verify007(signature_data, signature_size, info_data, info_size, certificate_data,
-                             certificate_size, issue_ts, salt)
+        same = at2_verify007(signature_data, signature_size, info_data, info_size, <const uint8_t *>certificate, 32,
+                             issue_ts, salt)
     return same != 0
 
 

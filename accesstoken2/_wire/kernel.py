@@ -60,9 +60,11 @@ class Kernel(Protocol):
         """Decode a 007 token (MalformedTokenError with a stage for anything else)."""
 
     def verify007(
-        self, signature: bytes, signing_info: bytes, app_certificate: bytes, issue_ts: int, salt: int, /
+        self, signature: bytes, signing_info: bytes, app_certificate: str, issue_ts: int, salt: int, /
     ) -> bool:
-        """Recompute the signature over signing_info as received; compare in constant time."""
+        """Recompute the signature over signing_info as received; compare in constant time.
+
+        A certificate that is not a str of 32 hexadecimal characters gives False."""
 
     def build006(
         self,

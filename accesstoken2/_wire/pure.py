@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from hashlib import sha256
 from typing import Any
 
-from .._validate import require_str
+from .._validate import is_hex32, require_str
 from . import packing
 from .limits import (
     APP_ID_END_006,
@@ -73,8 +73,10 @@ def build_many(jobs: Iterable[tuple[Any, ...]], threads: int) -> list[str]:
     return [build007(*job) for job in jobs]
 
 
-def verify007(signature: bytes, signing_info: bytes, app_certificate: bytes, issue_ts: int, salt: int) -> bool:
-    expected = _signature(app_certificate, issue_ts, salt, signing_info)
+def verify007(signature: bytes, signing_info: bytes, app_certificate: str, issue_ts: int, salt: int) -> bool:
+    if not is_hex32(app_certificate):
+        return False
+    expected = _signature(app_certificate.encode("ascii"), issue_ts, salt, signing_info)
     return hmac.compare_digest(expected, signature)
 
 
