@@ -11,7 +11,7 @@ from typing import Any
 
 from ._validate import TEN_YEARS, check_hex32, check_int, check_u32, warn_if_timestamp
 from ._wire import kernel as _kernel
-from ._wire.kernel import Build007Args
+from ._wire.kernel import Build007Args, ServicesAt
 from ._wire.limits import SALT_MAX, SALT_MIN, U16_MAX, U32_MAX
 from ._wire.specs import LAYOUTS
 from .errors import EmptyTokenError, InvalidParameterError, ParameterTypeError
@@ -120,7 +120,7 @@ class AccessToken2:
         self._expire = expire
         self._salt = random_salt() if salt is None else check_int("salt", salt, 0, U32_MAX)
         self._services: list[Service] = []
-        self._parsed_services: list[tuple[int, dict[int, int], tuple[Any, ...]]] | None = None
+        self._parsed_services: ServicesAt | None = None
         self._signature: bytes | None = None
         self._signing_info: bytes | None = None
         self._unknown_service_type: int | None = None
@@ -151,8 +151,10 @@ class AccessToken2:
 
     def _service_list(self) -> list[Service]:
         # a parsed token makes its Service objects on first use: parse + verify pays for none
-        parsed = self._parsed_services
-        if parsed is not None:
+        where = self._parsed_services
+        if where is not None:
+            assert self._signing_info is not None
+            parsed = _kernel.active.services007(self._signing_info, where)
             self._services = [service_class(kind)._from_wire(privileges, fields) for kind, privileges, fields in parsed]
             self._parsed_services = None
         return self._services

@@ -254,6 +254,44 @@ int at2_verify007(const uint8_t *signature, size_t signature_size, const uint8_t
     return difference == 0;
 }
 
+/* Unicode's table of well-formed byte sequences: the lead byte fixes the length and the second byte's range. */
+int at2_utf8_valid(const uint8_t *text, size_t size)
+{
+    size_t i = 0, k, need;
+
+    while (i < size) {
+        uint8_t lead = text[i], low = 0x80, high = 0xBF;
+
+        if (lead < 0x80) {
+            i++;
+            continue;
+        }
+        if (lead >= 0xC2 && lead <= 0xDF)
+            need = 1;
+        else if (lead >= 0xE0 && lead <= 0xEF) {
+            need = 2;
+            if (lead == 0xE0)
+                low = 0xA0;
+            else if (lead == 0xED)
+                high = 0x9F; /* no surrogates */
+        } else if (lead >= 0xF0 && lead <= 0xF4) {
+            need = 3;
+            if (lead == 0xF0)
+                low = 0x90;
+            else if (lead == 0xF4)
+                high = 0x8F; /* nothing above U+10FFFF */
+        } else
+            return 0;
+        if (size - i - 1 < need || text[i + 1] < low || text[i + 1] > high)
+            return 0;
+        for (k = 2; k <= need; k++)
+            if ((text[i + k] & 0xC0) != 0x80)
+                return 0;
+        i += need + 1;
+    }
+    return 1;
+}
+
 uint32_t at2_crc32(const uint8_t *data, size_t size)
 {
     uLong crc = crc32(0L, Z_NULL, 0);

@@ -77,6 +77,9 @@ int at2_verify006(const uint8_t *signature, size_t signature_size, const uint8_t
                   const uint8_t *certificate, size_t certificate_size, const uint8_t *channel, size_t channel_size,
                   const uint8_t *uid, size_t uid_size, const uint8_t *message, size_t message_size);
 
+/* 1 when the bytes are well-formed UTF-8 (what Python's strict decoder accepts: no surrogates or overlongs), else 0. */
+int at2_utf8_valid(const uint8_t *text, size_t size);
+
 /* zlib's CRC-32 of any size. */
 uint32_t at2_crc32(const uint8_t *data, size_t size);
 

@@ -102,7 +102,7 @@ def _check(token: str, kernel: ModuleType) -> None:
     api_kind, parsed = _outcome(AccessToken2.parse, token)
     if kind == "ok":
         assert isinstance(value, tuple) and len(value) == 8
-        assert len(parsed.services) == len(value[6])  # the lazily made Service objects
+        assert len(parsed.services) == value[6][1]  # the Service objects, made on demand
         # The object model may still refuse a field the kernel accepted, but only as MalformedTokenError.
     else:
         assert api_kind == "malformed"

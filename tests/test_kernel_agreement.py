@@ -46,6 +46,12 @@ def outcome(function: Callable[..., Any], *args: Any) -> tuple[Any, ...]:
 def assert_same_parse(speedups: Kernel, pure: Kernel, token: str) -> tuple[Any, ...]:
     expected = outcome(pure.parse007, token)
     assert outcome(speedups.parse007, token) == expected
+    if expected[0] == "ok":
+        # the services, made on demand from what parse007 checked
+        signing_info, where = expected[1][1], expected[1][6]
+        services = pure.services007(signing_info, where)
+        assert speedups.services007(signing_info, where) == services
+        assert len(services) == where[1]
     return expected
 
 
@@ -284,3 +290,35 @@ def test_long_bodies_agree(speedups: Kernel, pure_kernel: Kernel, size: int, dam
     assert kind == "malformed"
     if damage == "trailing" and size < MAX_CONTENT:
         assert "after the end of its zlib stream" in message
+
+
+UTF8_EDGES = [
+    b"plain",
+    "\u00e9\u4e2d\U0001f600".encode(),
+    b"\xed\xa0\x80",  # a surrogate
+    b"\xed\x9f\xbf",  # the last code point before the surrogates
+    b"\xc0\xaf",  # overlong
+    b"\xc2\x80",
+    b"\xe0\x80\x80",  # overlong
+    b"\xe0\xa0\x80",
+    b"\xf0\x8f\xbf\xbf",  # overlong
+    b"\xf4\x8f\xbf\xbf",  # U+10FFFF
+    b"\xf4\x90\x80\x80",  # above U+10FFFF
+    b"\xf5\x80\x80\x80",
+    b"\xe2\x82",  # cut short
+    b"\x80",
+    b"a\xffb",
+]
+
+
+@pytest.mark.parametrize("text", UTF8_EDGES, ids=lambda text: text.hex())
+def test_service_text_is_checked_as_python_decodes_it(speedups: Kernel, pure_kernel: Kernel, text: bytes) -> None:
+    # parse007 checks the services' text without decoding it; the verdict must be Python's
+    token = token_of(zlib.compress(content_of(RTC_HEAD + wire_text(text) + wire_text(b""))))
+    result = assert_same_parse(speedups, pure_kernel, token)
+    try:
+        text.decode("utf-8")
+        decodes = True
+    except UnicodeDecodeError:
+        decodes = False
+    assert (result[0] == "ok") is decodes

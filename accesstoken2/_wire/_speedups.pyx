@@ -87,6 +87,7 @@ cdef extern from "token_core.h" nogil:
                       const uint8_t *certificate, size_t certificate_size, const uint8_t *channel,
                       size_t channel_size, const uint8_t *uid, size_t uid_size, const uint8_t *message,
                       size_t message_size)
+    int at2_utf8_valid(const uint8_t *text, size_t size)
     uint32_t at2_crc32(const uint8_t *data, size_t size)
 
 
@@ -786,17 +787,73 @@ cdef bytes _decode007(object token):
     _raise_status(status)
 
 
+cdef int _skip_text(Reader *reader) except -1:
+    """A text field checked as _text would decode it, without making the str."""
+    cdef Py_ssize_t size = _u16(reader)
+    cdef Py_ssize_t start = _take(reader, size)
+    if not at2_utf8_valid(reader.data + start, size):
+        raise malformed("utf8", _what(reader))
+    return 0
+
+
+cdef int _skip_permissions(Reader *reader) except -1:
+    """The RTM2 permission tree checked as _permissions reads it, without making objects."""
+    cdef unsigned resource_count = _u16(reader), permission_count, name_count, i, j, k
+    for i in range(resource_count):
+        _u16(reader)
+        permission_count = _u16(reader)
+        for j in range(permission_count):
+            _u16(reader)
+            name_count = _u16(reader)
+            for k in range(name_count):
+                _skip_text(reader)
+    return 0
+
+
+cdef int _read_services(Reader *reader, Py_ssize_t limit, list out) except -2:
+    """Reads services reader.index.. (at most limit) as the table lays them out; appends them to out, or, when
+    out is None, only checks them.  Returns the first unknown type, or -1."""
+    cdef Py_ssize_t index, code_index
+    cdef unsigned service_type, count
+    cdef bytes layout
+    cdef const char *codes
+    cdef list fields
+    for index in range(limit):
+        reader.index = index
+        service_type = _u16(reader)
+        layout = _LAYOUTS.get(service_type)
+        if layout is None:
+            return service_type
+        codes = PyBytes_AS_STRING(layout)
+        if out is None:
+            count = _u16(reader)
+            _take(reader, 6 * count)
+            for code_index in range(PyBytes_GET_SIZE(layout)):
+                if codes[code_index] == b"s":
+                    _skip_text(reader)
+                elif codes[code_index] == b"h":
+                    _take(reader, 2)
+                else:
+                    _skip_permissions(reader)
+            continue
+        privileges = _privileges(reader)
+        fields = []
+        for code_index in range(PyBytes_GET_SIZE(layout)):
+            if codes[code_index] == b"s":
+                fields.append(_text(reader))
+            elif codes[code_index] == b"h":
+                fields.append(_i16(reader))
+            else:
+                fields.append(_permissions(reader))
+        out.append((service_type, privileges, tuple(fields)))
+    return -1
+
+
 def parse007(object token) -> tuple:
     cdef bytes content = _decode007(token)
     cdef Reader reader
-    cdef Py_ssize_t info_start, index, count, extra
-    cdef unsigned service_type
-    cdef bytes layout
-    cdef const char *codes
-    cdef Py_ssize_t code_index
-    cdef list services = []
-    cdef list fields
-    cdef int unknown = -1
+    cdef Py_ssize_t info_start, services_start, count, extra
+    cdef int unknown
     reader.data = <const uint8_t *>PyBytes_AS_STRING(content)
     reader.size = PyBytes_GET_SIZE(content)
     reader.pos = 0
@@ -815,30 +872,32 @@ def parse007(object token) -> tuple:
     count = _u16(&reader)
     reader.part = PART_SERVICE
     reader.count = count
-    for index in range(count):
-        reader.index = index
-        service_type = _u16(&reader)
-        layout = _LAYOUTS.get(service_type)
-        if layout is None:
-            unknown = service_type
-            break
-        privileges = _privileges(&reader)
-        fields = []
-        codes = PyBytes_AS_STRING(layout)
-        for code_index in range(PyBytes_GET_SIZE(layout)):
-            if codes[code_index] == b"s":
-                fields.append(_text(&reader))
-            elif codes[code_index] == b"h":
-                fields.append(_i16(&reader))
-            else:
-                fields.append(_permissions(&reader))
-        services.append((service_type, privileges, tuple(fields)))
-    else:
+    reader.index = 0
+    services_start = reader.pos
+    # the services are checked here and made only when someone reads them (services007)
+    unknown = _read_services(&reader, count, None)
+    if unknown < 0:
         extra = reader.size - reader.pos
         if extra:
             raise malformed("after_services", extra=extra)
     signing_info = PyBytes_FromStringAndSize(<const char *>reader.data + info_start, reader.size - info_start)
-    return (signature, signing_info, app_id, issue_ts, expire, salt, services, unknown)
+    # every service was read, or those before the unknown one
+    known = count if unknown < 0 else reader.index
+    return (signature, signing_info, app_id, issue_ts, expire, salt, (services_start - info_start, known, count),
+            unknown)
+
+
+def services007(bytes signing_info not None, tuple where not None) -> list:
+    cdef Reader reader
+    cdef list services = []
+    offset, known, count = where
+    reader.data = _data(signing_info)
+    reader.size = PyBytes_GET_SIZE(signing_info)
+    reader.pos = offset
+    reader.part = PART_SERVICE
+    reader.count = count
+    _read_services(&reader, known, services)
+    return services
 
 
 # --- 006 -------------------------------------------------------------------------------------------

@@ -24,8 +24,13 @@ from . import pure
 ServiceValues = tuple[int, Mapping[int, int], Sequence[Any]]
 #: the arguments of build007: app id, certificate, issue_ts, expire, salt, services (written in this order)
 Build007Args = tuple[str, str, int, int, int, Sequence[ServiceValues]]
-#: parse007: signature, signing_info, app id, issue_ts, expire, salt, [(type, privileges, fields)], unknown type or -1
+#: parse007: signature, signing_info, app id, issue_ts, expire, salt, where the services are (ServicesAt),
+#: the unknown service type where reading stopped or -1
 Parsed007 = tuple[Any, ...]
+#: (offset of the first service in signing_info, services of known types, the service count written)
+ServicesAt = tuple[int, int, int]
+#: (service type, {privilege: value}, field values in the order of the spec table)
+ParsedService = tuple[int, dict[int, int], tuple[Any, ...]]
 #: parse006: app id, signature, crc(channel), crc(uid), message, salt, ts, privileges
 Parsed006 = tuple[Any, ...]
 
@@ -57,7 +62,12 @@ class Kernel(Protocol):
         """build007 over many argument tuples, on up to ``threads`` threads, results in order."""
 
     def parse007(self, token: str, /) -> Parsed007:
-        """Decode a 007 token (MalformedTokenError with a stage for anything else)."""
+        """Decode and check a 007 token (MalformedTokenError with a stage for anything else).
+
+        The services are checked but not made: :meth:`services007` makes them when they are read."""
+
+    def services007(self, signing_info: bytes, where: ServicesAt, /) -> list[ParsedService]:
+        """The services of a token parse007 accepted."""
 
     def verify007(
         self, signature: bytes, signing_info: bytes, app_certificate: str, issue_ts: int, salt: int, /

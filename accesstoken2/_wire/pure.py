@@ -108,6 +108,29 @@ def _decode007(token: str) -> bytes:
     return content
 
 
+def _read_services(
+    reader: Reader, limit: int, count: int, out: list[tuple[int, dict[int, int], tuple[Any, ...]]]
+) -> int:
+    """Reads up to ``limit`` services as the table lays them out into ``out``; the first unknown type, or -1."""
+    for index in range(limit):
+        reader.what = service_part(index, count)
+        service_type = reader.u16()
+        layout = LAYOUTS.get(service_type)
+        if layout is None:
+            return service_type
+        privileges = reader.privileges()
+        fields: list[Any] = []
+        for code in layout:
+            if code == 0x73:  # "s"
+                fields.append(reader.text())
+            elif code == 0x68:  # "h"
+                fields.append(reader.i16())
+            else:
+                fields.append(reader.permissions())
+        out.append((service_type, privileges, tuple(fields)))
+    return -1
+
+
 def parse007(token: str) -> tuple[Any, ...]:
     content = _decode007(token)
     reader = Reader(content)
@@ -124,30 +147,25 @@ def parse007(token: str) -> tuple[Any, ...]:
     salt = reader.u32()
     reader.what = PARTS_007[5]
     count = reader.u16()
+    services_start = reader.pos
+    # the services are checked here and made again only when someone reads them (services007)
     services: list[tuple[int, dict[int, int], tuple[Any, ...]]] = []
-    unknown = -1
-    for index in range(count):
-        reader.what = service_part(index, count)
-        service_type = reader.u16()
-        layout = LAYOUTS.get(service_type)
-        if layout is None:
-            unknown = service_type
-            break
-        privileges = reader.privileges()
-        fields: list[Any] = []
-        for code in layout:
-            if code == 0x73:  # "s"
-                fields.append(reader.text())
-            elif code == 0x68:  # "h"
-                fields.append(reader.i16())
-            else:
-                fields.append(reader.permissions())
-        services.append((service_type, privileges, tuple(fields)))
-    else:
+    unknown = _read_services(reader, count, count, services)
+    if unknown < 0:
         extra = len(content) - reader.pos
         if extra:
             raise malformed("after_services", extra=extra)
-    return (signature, content[info_start:], app_id, issue_ts, expire, salt, services, unknown)
+    where = (services_start - info_start, len(services), count)
+    return (signature, content[info_start:], app_id, issue_ts, expire, salt, where, unknown)
+
+
+def services007(signing_info: bytes, where: tuple[int, int, int]) -> list[tuple[int, dict[int, int], tuple[Any, ...]]]:
+    offset, known, count = where
+    reader = Reader(signing_info)
+    reader.pos = offset
+    services: list[tuple[int, dict[int, int], tuple[Any, ...]]] = []
+    _read_services(reader, known, count, services)
+    return services
 
 
 # --- 006 -----------------------------------------------------------------------------------------
