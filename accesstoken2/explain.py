@@ -295,7 +295,7 @@ def _service007(service: Service, issue_ts: int, expire_ts: int) -> ServiceInfo:
     permissions = fields.get("permissions")
     if permissions is not None:
         fields["permissions"] = _permission_names(permissions.details)
-    return ServiceInfo(service.kServiceType, service.name, fields, privileges)
+    return ServiceInfo(service.TYPE, service.name, fields, privileges)
 
 
 def _name_or_number(enum: type[IntEnum], value: int) -> str:

@@ -69,6 +69,9 @@ class Service:
     Privilege values are seconds counted from the token's issue time (0: as long as the token).
     """
 
+    #: the wire type of the service (a row of the spec table)
+    TYPE: ClassVar[int] = 0
+    #: reference name of :attr:`TYPE` (an alias)
     kServiceType: ClassVar[int] = 0
     #: names of the fields written after the privilege map, in wire order (from the spec table)
     FIELDS: ClassVar[tuple[str, ...]] = ()
@@ -79,7 +82,8 @@ class Service:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        spec = SPECS.get(cls.kServiceType)
+        cls.kServiceType = cls.TYPE = int(cls.TYPE)
+        spec = SPECS.get(cls.TYPE)
         if spec is not None:
             cls.FIELDS = tuple(field.name for field in spec.fields)
             cls.Privilege = spec.privileges
@@ -91,7 +95,7 @@ class Service:
     @property
     def name(self) -> str:
         """The service's name (``"RTC"``, ``"Chat"``, ...)."""
-        return SPECS[self.kServiceType].name
+        return SPECS[self.TYPE].name
 
     @property
     def privileges(self) -> Mapping[int, int]:
@@ -100,7 +104,7 @@ class Service:
 
     def service_type(self) -> int:
         """The wire type of this service (reference API)."""
-        return self.kServiceType
+        return self.TYPE
 
     def add_privilege(self, privilege: int, expire: int) -> None:
         """Grant ``privilege`` for ``expire`` seconds from the issue time (0: as long as the token)."""
@@ -119,7 +123,7 @@ class Service:
 
     def _wire(self) -> tuple[int, dict[int, int], tuple[Any, ...]]:
         """What the kernel packs: type, privilege map, field values in spec order."""
-        return (self.kServiceType, self._privileges, self._values)
+        return (self.TYPE, self._privileges, self._values)
 
     def pack(self) -> bytes:
         """The service's wire bytes: type, sorted privilege map, fields."""
@@ -137,7 +141,7 @@ class Service:
         if not isinstance(other, Service):
             return NotImplemented
         return (
-            self.kServiceType == other.kServiceType
+            self.TYPE == other.TYPE
             and self._privileges == other._privileges
             and self.fields() == other.fields()
         )
@@ -184,11 +188,11 @@ class ServiceRtc(_ChannelAccountService):
     user account string; the string ``"0"`` stays ``"0"``.
     """
 
-    kServiceType = ServiceType.RTC.value
-    kPrivilegeJoinChannel = 1
-    kPrivilegePublishAudioStream = 2
-    kPrivilegePublishVideoStream = 3
-    kPrivilegePublishDataStream = 4
+    TYPE = ServiceType.RTC
+    kPrivilegeJoinChannel = RtcPrivilege.JOIN_CHANNEL.value
+    kPrivilegePublishAudioStream = RtcPrivilege.PUBLISH_AUDIO_STREAM.value
+    kPrivilegePublishVideoStream = RtcPrivilege.PUBLISH_VIDEO_STREAM.value
+    kPrivilegePublishDataStream = RtcPrivilege.PUBLISH_DATA_STREAM.value
     _ACCOUNT_PARAMETER = "uid"
     __slots__ = ()
 
@@ -214,18 +218,18 @@ class _AccountMixin:
 class ServiceStreaming(_AccountMixin, _ChannelAccountService):
     """Streaming (type 3): publish mix and raw streams."""
 
-    kServiceType = ServiceType.STREAMING.value
-    kPrivilegePublishMixStream = 1
-    kPrivilegePublishRawStream = 2
+    TYPE = ServiceType.STREAMING
+    kPrivilegePublishMixStream = StreamingPrivilege.PUBLISH_MIX_STREAM.value
+    kPrivilegePublishRawStream = StreamingPrivilege.PUBLISH_RAW_STREAM.value
     __slots__ = ()
 
 
 class ServiceFCdn(_AccountMixin, _ChannelAccountService):
     """FCDN (type 6): publish and play."""
 
-    kServiceType = ServiceType.FCDN.value
-    kPrivilegePublish = 1
-    kPrivilegePlay = 2
+    TYPE = ServiceType.FCDN
+    kPrivilegePublish = FcdnPrivilege.PUBLISH.value
+    kPrivilegePlay = FcdnPrivilege.PLAY.value
     __slots__ = ()
 
 
@@ -244,17 +248,17 @@ class _UserService(Service):
 class ServiceRtm(_UserService):
     """RTM (type 2): log in as ``user_id``."""
 
-    kServiceType = ServiceType.RTM.value
-    kPrivilegeLogin = 1
+    TYPE = ServiceType.RTM
+    kPrivilegeLogin = RtmPrivilege.LOGIN.value
     __slots__ = ()
 
 
 class ServiceChat(_UserService):
     """Chat (type 5): a user token (``user_id`` set, privilege 1) or the app token (privilege 2)."""
 
-    kServiceType = ServiceType.CHAT.value
-    kPrivilegeUser = 1
-    kPrivilegeApp = 2
+    TYPE = ServiceType.CHAT
+    kPrivilegeUser = ChatPrivilege.USER.value
+    kPrivilegeApp = ChatPrivilege.APP.value
     __slots__ = ()
 
 
@@ -269,32 +273,32 @@ class _EmptyService(Service):
 class ServiceFpa(_EmptyService):
     """FPA (type 4): log in to Fusion Path Acceleration."""
 
-    kServiceType = ServiceType.FPA.value
-    kPrivilegeLogin = 1
+    TYPE = ServiceType.FPA
+    kPrivilegeLogin = FpaPrivilege.LOGIN.value
     __slots__ = ()
 
 
 class ServiceConvoAI(_EmptyService):
     """Conversational AI (type 9): no privileges are defined; the builder adds an empty map."""
 
-    kServiceType = ServiceType.CONVOAI.value
+    TYPE = ServiceType.CONVOAI
     __slots__ = ()
 
 
 class ServiceStt(_EmptyService):
     """Speech-to-text (type 10): no privileges are defined; the builder adds an empty map."""
 
-    kServiceType = ServiceType.STT.value
+    TYPE = ServiceType.STT
     __slots__ = ()
 
 
 class ServiceApaas(Service):
     """APaaS / Flexible Classroom (type 7): a room, a user and a role (-1 when not given)."""
 
-    kServiceType = ServiceType.APAAS.value
-    kPrivilegeRoomUser = 1
-    kPrivilegeUser = 2
-    kPrivilegeApp = 3
+    TYPE = ServiceType.APAAS
+    kPrivilegeRoomUser = ApaasPrivilege.ROOM_USER.value
+    kPrivilegeUser = ApaasPrivilege.USER.value
+    kPrivilegeApp = ApaasPrivilege.APP.value
     __slots__ = ()
 
     def __init__(self, room_uuid: str = "", user_uuid: str = "", role: int = -1) -> None:
@@ -324,13 +328,14 @@ ServiceEducation = ServiceApaas
 class Rtm2Permissions:
     """RTM2 resource permissions: resource type -> permission type -> resource names."""
 
-    kMessageChannels = 0
-    kStreamChannels = 1
-    kGroupChannels = 2
-    kServerGroups = 3
-    kUsers = 4
-    kRead = 0
-    kWrite = 1
+    # reference names (aliases of Rtm2ResourceType and Rtm2PermissionType)
+    kMessageChannels = Rtm2ResourceType.MESSAGE_CHANNELS.value
+    kStreamChannels = Rtm2ResourceType.STREAM_CHANNELS.value
+    kGroupChannels = Rtm2ResourceType.GROUP_CHANNELS.value
+    kServerGroups = Rtm2ResourceType.SERVER_GROUPS.value
+    kUsers = Rtm2ResourceType.USERS.value
+    kRead = Rtm2PermissionType.READ.value
+    kWrite = Rtm2PermissionType.WRITE.value
 
     __slots__ = ("details",)
 
@@ -370,8 +375,8 @@ class Rtm2Permissions:
 class ServiceRtm2(Service):
     """RTM2 (type 8): log in as ``user_id`` with resource-level ``permissions``."""
 
-    kServiceType = ServiceType.RTM2.value
-    kPrivilegeLogin = 1
+    TYPE = ServiceType.RTM2
+    kPrivilegeLogin = Rtm2Privilege.LOGIN.value
     Permissions = Rtm2Permissions
     __slots__ = ()
 
@@ -396,7 +401,7 @@ class ServiceRtm2(Service):
         return super()._from_wire(privileges, (user_id, permissions))
 
     def _wire(self) -> tuple[int, dict[int, int], tuple[Any, ...]]:
-        return (self.kServiceType, self._privileges, (self._values[0], self._values[1].details))
+        return (self.TYPE, self._privileges, (self._values[0], self._values[1].details))
 
     @property
     def user_id(self) -> str:
@@ -434,7 +439,7 @@ def permissions_from_tree(tree: Mapping[int, Mapping[int, Iterable[str]]]) -> Rt
 
 
 SERVICE_CLASSES: dict[int, type[Service]] = {
-    cls.kServiceType: cls
+    cls.TYPE: cls
     for cls in (
         ServiceRtc,
         ServiceRtm,
@@ -473,7 +478,7 @@ def service_class(service_type: int) -> type[Service]:
     spec = SPECS[service_type]
     made = _TABLE_CLASSES.get(service_type)
     if made is None or made.FIELDS != tuple(field.name for field in spec.fields):
-        made = type(f"Service{spec.name}", (_TableService,), {"kServiceType": spec.type, "__slots__": ()})
+        made = type(f"Service{spec.name}", (_TableService,), {"TYPE": spec.type, "__slots__": ()})
         _TABLE_CLASSES[service_type] = made
     return made
 

@@ -180,17 +180,17 @@ class AccessToken2:
         """Add a service.  Services of one type may repeat; they keep the order of addition."""
         if not isinstance(service, Service):
             raise ParameterTypeError("service", f"service must be a Service instance, not {type(service).__name__}")
-        if service.kServiceType not in LAYOUTS:
+        if service.TYPE not in LAYOUTS:
             raise InvalidParameterError(
                 "service",
                 f"service must be of a known service type (ServiceRtc, ServiceChat, ...), "
-                f"not type {service.kServiceType}",
+                f"not type {service.TYPE}",
             )
         self._service_list().append(service)
 
     def get_services(self, service_type: int) -> list[Service]:
         """All services of ``service_type``, in order."""
-        return [service for service in self._service_list() if service.kServiceType == service_type]
+        return [service for service in self._service_list() if service.TYPE == service_type]
 
     def _kernel_job(self) -> KernelJob:
         """The arguments of the kernel's build007: the kernel checks the ids and packs the services."""
@@ -295,7 +295,7 @@ class AccessToken2:
             "expire": self._expire,
             "salt": self._salt,
             "services": [
-                {"type": service.kServiceType, **_plain_fields(service), "privileges": dict(service.privileges)}
+                {"type": service.TYPE, **_plain_fields(service), "privileges": dict(service.privileges)}
                 for service in self._service_list()
             ],
         }
@@ -309,7 +309,7 @@ class AccessToken2:
 
 
 def _service_type(service: Service) -> int:
-    return service.kServiceType
+    return service.TYPE
 
 
 def _plain_fields(service: Service) -> dict[str, Any]:

@@ -19,8 +19,11 @@ typedef struct {
  * the portable code), else 0. */
 int at2_sha256_accelerated(void);
 
+/* Starts a SHA-256 hash. */
 void at2_sha256_init(at2_sha256 *ctx);
+/* Feeds size bytes to the hash. */
 void at2_sha256_update(at2_sha256 *ctx, const uint8_t *data, size_t size);
+/* Writes the digest (the context is spent). */
 void at2_sha256_final(at2_sha256 *ctx, uint8_t digest[AT2_SHA256_DIGEST]);
 
 /* HMAC keyed once, then fed in pieces: inner holds H(K ^ ipad || ...), outer H(K ^ opad). */
@@ -29,10 +32,14 @@ typedef struct {
     at2_sha256 outer;
 } at2_hmac;
 
+/* Starts an HMAC-SHA256 with this key (any size). */
 void at2_hmac_init(at2_hmac *ctx, const uint8_t *key, size_t key_size);
+/* Feeds size bytes of the message. */
 void at2_hmac_update(at2_hmac *ctx, const uint8_t *data, size_t size);
+/* Writes the MAC (the context is spent). */
 void at2_hmac_final(at2_hmac *ctx, uint8_t mac[AT2_SHA256_DIGEST]);
 
+/* HMAC-SHA256 of msg under key, in one call. */
 void at2_hmac_sha256(const uint8_t *key, size_t key_size, const uint8_t *msg, size_t msg_size,
                      uint8_t mac[AT2_SHA256_DIGEST]);
 

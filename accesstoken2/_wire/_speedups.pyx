@@ -708,9 +708,14 @@ cdef inline bytes _raw(Reader *reader):
     return PyBytes_FromStringAndSize(<const char *>reader.data + start, size)
 
 
-cdef str _text(Reader *reader):
+cdef object _text(Reader *reader, bint build=True):
+    """A text field: the str, or (build false) None once the bytes are checked to be what the str would decode."""
     cdef Py_ssize_t size = _u16(reader)
     cdef Py_ssize_t start = _take(reader, size)
+    if not build:
+        if not at2_utf8_valid(reader.data + start, size):
+            raise malformed("utf8", _what(reader))
+        return None
     try:
         return PyUnicode_DecodeUTF8(<const char *>reader.data + start, size, NULL)
     except UnicodeDecodeError:
@@ -728,23 +733,26 @@ cdef dict _privileges(Reader *reader):
     return result
 
 
-cdef dict _permissions(Reader *reader):
-    """The RTM2 permission tree: the one parser of the compiled kernel."""
+cdef object _permissions(Reader *reader, bint build):
+    """The RTM2 permission tree: the one parser of the compiled kernel (build false: checked, no objects)."""
     cdef dict tree = {}
-    cdef dict by_permission
+    cdef dict by_permission = None
     cdef unsigned resource_count = _u16(reader), permission_count, name_count, i, j, k
     cdef unsigned resource_type, permission
-    cdef list names
     for i in range(resource_count):
         resource_type = _u16(reader)
-        by_permission = tree.setdefault(resource_type, {})
+        if build:
+            by_permission = tree.setdefault(resource_type, {})
         permission_count = _u16(reader)
         for j in range(permission_count):
             permission = _u16(reader)
             name_count = _u16(reader)
-            names = [_text(reader) for k in range(name_count)]
-            by_permission[permission] = names
-    return tree
+            if build:
+                by_permission[permission] = [_text(reader) for k in range(name_count)]
+            else:
+                for k in range(name_count):
+                    _text(reader, False)
+    return tree if build else None
 
 
 cdef Py_ssize_t _check_head(object token, Py_ssize_t limit, str version) except -1:
@@ -787,29 +795,6 @@ cdef bytes _decode007(object token):
     _raise_status(status)
 
 
-cdef int _skip_text(Reader *reader) except -1:
-    """A text field checked as _text would decode it, without making the str."""
-    cdef Py_ssize_t size = _u16(reader)
-    cdef Py_ssize_t start = _take(reader, size)
-    if not at2_utf8_valid(reader.data + start, size):
-        raise malformed("utf8", _what(reader))
-    return 0
-
-
-cdef int _skip_permissions(Reader *reader) except -1:
-    """The RTM2 permission tree checked as _permissions reads it, without making objects."""
-    cdef unsigned resource_count = _u16(reader), permission_count, name_count, i, j, k
-    for i in range(resource_count):
-        _u16(reader)
-        permission_count = _u16(reader)
-        for j in range(permission_count):
-            _u16(reader)
-            name_count = _u16(reader)
-            for k in range(name_count):
-                _skip_text(reader)
-    return 0
-
-
 cdef int _read_services(Reader *reader, Py_ssize_t limit, list out) except -2:
     """Reads services reader.index.. (at most limit) as the table lays them out; appends them to out, or, when
     out is None, only checks them.  Returns the first unknown type, or -1."""
@@ -830,11 +815,11 @@ cdef int _read_services(Reader *reader, Py_ssize_t limit, list out) except -2:
             _take(reader, 6 * count)
             for code_index in range(PyBytes_GET_SIZE(layout)):
                 if codes[code_index] == b"s":
-                    _skip_text(reader)
+                    _text(reader, False)
                 elif codes[code_index] == b"h":
                     _take(reader, 2)
                 else:
-                    _skip_permissions(reader)
+                    _permissions(reader, False)
             continue
         privileges = _privileges(reader)
         fields = []
@@ -844,7 +829,7 @@ cdef int _read_services(Reader *reader, Py_ssize_t limit, list out) except -2:
             elif codes[code_index] == b"h":
                 fields.append(_i16(reader))
             else:
-                fields.append(_permissions(reader))
+                fields.append(_permissions(reader, True))
         out.append((service_type, privileges, tuple(fields)))
     return -1
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 from . import dynamic_key, dynamic_key2, dynamic_key3, dynamic_key4, dynamic_key5, signaling_token
 from .access_token import (
     AccessToken,
+    Privilege,
     Privileges,
     kAdministrateChannel,
     kInvitePublishAudioStream,
@@ -55,6 +56,7 @@ from .signaling_token import generate_signaling_token, generateSignalingToken
 
 __all__ = [
     "AccessToken",
+    "Privilege",
     "Privileges",
     "Role_Admin",
     "Role_Attendee",

@@ -27,6 +27,7 @@ from ..token2 import random_salt
 __all__ = [
     "DEFAULT_LIFETIME",
     "AccessToken",
+    "Privilege",
     "Privileges",
     "kAdministrateChannel",
     "kInvitePublishAudioStream",
@@ -45,23 +46,42 @@ __all__ = [
 ]
 
 
-class Privileges(IntEnum):
-    """Privilege ids of the 006 token, named as in Agora's reference ``AccessToken.py``."""
+class Privilege(IntEnum):
+    """Privilege ids of the 006 token."""
 
-    kJoinChannel = 1
-    kPublishAudioStream = 2
-    kPublishVideoStream = 3
-    kPublishDataStream = 4
-    kPublishAudiocdn = 5
-    kPublishVideoCdn = 6
-    kRequestPublishAudioStream = 7
-    kRequestPublishVideoStream = 8
-    kRequestPublishDataStream = 9
-    kInvitePublishAudioStream = 10
-    kInvitePublishVideoStream = 11
-    kInvitePublishDataStream = 12
-    kAdministrateChannel = 101
-    kRtmLogin = 1000
+    JOIN_CHANNEL = 1
+    PUBLISH_AUDIO_STREAM = 2
+    PUBLISH_VIDEO_STREAM = 3
+    PUBLISH_DATA_STREAM = 4
+    PUBLISH_AUDIO_CDN = 5
+    PUBLISH_VIDEO_CDN = 6
+    REQUEST_PUBLISH_AUDIO_STREAM = 7
+    REQUEST_PUBLISH_VIDEO_STREAM = 8
+    REQUEST_PUBLISH_DATA_STREAM = 9
+    INVITE_PUBLISH_AUDIO_STREAM = 10
+    INVITE_PUBLISH_VIDEO_STREAM = 11
+    INVITE_PUBLISH_DATA_STREAM = 12
+    ADMINISTRATE_CHANNEL = 101
+    RTM_LOGIN = 1000
+
+
+class Privileges(IntEnum):
+    """The same ids with the names of Agora's reference ``AccessToken.py`` (reference aliases of :class:`Privilege`)."""
+
+    kJoinChannel = Privilege.JOIN_CHANNEL.value
+    kPublishAudioStream = Privilege.PUBLISH_AUDIO_STREAM.value
+    kPublishVideoStream = Privilege.PUBLISH_VIDEO_STREAM.value
+    kPublishDataStream = Privilege.PUBLISH_DATA_STREAM.value
+    kPublishAudiocdn = Privilege.PUBLISH_AUDIO_CDN.value
+    kPublishVideoCdn = Privilege.PUBLISH_VIDEO_CDN.value
+    kRequestPublishAudioStream = Privilege.REQUEST_PUBLISH_AUDIO_STREAM.value
+    kRequestPublishVideoStream = Privilege.REQUEST_PUBLISH_VIDEO_STREAM.value
+    kRequestPublishDataStream = Privilege.REQUEST_PUBLISH_DATA_STREAM.value
+    kInvitePublishAudioStream = Privilege.INVITE_PUBLISH_AUDIO_STREAM.value
+    kInvitePublishVideoStream = Privilege.INVITE_PUBLISH_VIDEO_STREAM.value
+    kInvitePublishDataStream = Privilege.INVITE_PUBLISH_DATA_STREAM.value
+    kAdministrateChannel = Privilege.ADMINISTRATE_CHANNEL.value
+    kRtmLogin = Privilege.RTM_LOGIN.value
 
 
 kJoinChannel = Privileges.kJoinChannel

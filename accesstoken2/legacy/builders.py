@@ -10,14 +10,7 @@ from __future__ import annotations
 
 from .._validate import check_text, check_u32
 from ..errors import InvalidParameterError
-from .access_token import (
-    AccessToken,
-    kJoinChannel,
-    kPublishAudioStream,
-    kPublishDataStream,
-    kPublishVideoStream,
-    kRtmLogin,
-)
+from .access_token import AccessToken, Privilege
 
 __all__ = [
     "Role_Admin",
@@ -37,7 +30,12 @@ Role_Admin = 101  # deprecated: same as Role_Publisher
 Role_Rtm_User = 1
 
 _PUBLISHING_ROLES = (Role_Attendee, Role_Publisher, Role_Admin)
-_RTC_PRIVILEGES = (kJoinChannel, kPublishAudioStream, kPublishVideoStream, kPublishDataStream)
+_RTC_PRIVILEGES = (
+    Privilege.JOIN_CHANNEL,
+    Privilege.PUBLISH_AUDIO_STREAM,
+    Privilege.PUBLISH_VIDEO_STREAM,
+    Privilege.PUBLISH_DATA_STREAM,
+)
 
 
 def _is_publisher(role: int) -> bool:
@@ -69,7 +67,7 @@ class RtcTokenBuilder:
     """006 RTC tokens: join a channel and, for publishers, publish audio, video and data."""
 
     @staticmethod
-    def buildTokenWithUid(
+    def build_token_with_uid(
         appId: str,
         appCertificate: str,
         channelName: str,
@@ -81,12 +79,12 @@ class RtcTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """Token for a numeric ``uid`` (0: any uid) valid until ``privilegeExpiredTs``."""
-        return RtcTokenBuilder.buildTokenWithAccount(
+        return RtcTokenBuilder.build_token_with_account(
             appId, appCertificate, channelName, uid, role, privilegeExpiredTs, ts=ts, salt=salt
         )
 
     @staticmethod
-    def buildTokenWithAccount(
+    def build_token_with_account(
         appId: str,
         appCertificate: str,
         channelName: str,
@@ -105,7 +103,7 @@ class RtcTokenBuilder:
         return _rtc_token(appId, appCertificate, channelName, account, expiries, ts, salt)
 
     @staticmethod
-    def buildTokenWithUidAndPrivilege(
+    def build_token_with_uid_and_privilege(
         appId: str,
         appCertificate: str,
         channelName: str,
@@ -119,7 +117,7 @@ class RtcTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """Token for a numeric ``uid`` with a separate expiry time for each of privileges 1-4."""
-        return RtcTokenBuilder.buildTokenWithUserAccountAndPrivilege(
+        return RtcTokenBuilder.build_token_with_user_account_and_privilege(
             appId,
             appCertificate,
             channelName,
@@ -133,7 +131,7 @@ class RtcTokenBuilder:
         )
 
     @staticmethod
-    def buildTokenWithUserAccountAndPrivilege(
+    def build_token_with_user_account_and_privilege(
         appId: str,
         appCertificate: str,
         channelName: str,
@@ -155,17 +153,19 @@ class RtcTokenBuilder:
         )
         return _rtc_token(appId, appCertificate, channelName, account, expiries, ts, salt)
 
-    build_token_with_uid = buildTokenWithUid
-    build_token_with_account = buildTokenWithAccount
-    build_token_with_uid_and_privilege = buildTokenWithUidAndPrivilege
-    build_token_with_user_account_and_privilege = buildTokenWithUserAccountAndPrivilege
+
+    # the reference's names (aliases)
+    buildTokenWithUid = build_token_with_uid
+    buildTokenWithAccount = build_token_with_account
+    buildTokenWithUidAndPrivilege = build_token_with_uid_and_privilege
+    buildTokenWithUserAccountAndPrivilege = build_token_with_user_account_and_privilege
 
 
 class RtmTokenBuilder:
     """006 RTM tokens: the user account goes in the channel-name slot, the uid is empty."""
 
     @staticmethod
-    def buildToken(
+    def build_token(
         appId: str,
         appCertificate: str,
         userAccount: str,
@@ -181,7 +181,8 @@ class RtmTokenBuilder:
             raise InvalidParameterError("role", f"role must be Role_Rtm_User (1) (got {role!r})")
         expire = check_u32("privilegeExpiredTs", privilegeExpiredTs)
         token = AccessToken(appId, appCertificate, userAccount, "", ts=ts, salt=salt)
-        token.add_privilege(kRtmLogin, expire)
+        token.add_privilege(Privilege.RTM_LOGIN, expire)
         return token.build()
 
-    build_token = buildToken
+    # the reference's name (an alias)
+    buildToken = build_token
