@@ -7,8 +7,11 @@ message names the parameter, the problem and the allowed range.
 
 from __future__ import annotations
 
+import operator
 import re
+import sys
 import warnings
+from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from ._wire.limits import MAX_CONTENT, MAX_PRIVILEGES_006, MAX_TEXT, U16_MAX, U32_MAX
@@ -18,6 +21,8 @@ from .errors import InvalidParameterError, ParameterTypeError
 HEX32 = re.compile("[0-9a-fA-F]{32}")
 # 007 times are relative seconds: anything longer than ten years is almost surely a Unix time.
 TEN_YEARS = 10 * 365 * 24 * 3600
+#: the longest lifetime Agora accepts
+ONE_DAY = 86_400
 
 
 def _type_name(value: Any) -> str:
@@ -25,11 +30,39 @@ def _type_name(value: Any) -> str:
 
 
 def check_int(name: str, value: Any, low: int, high: int) -> int:
+    """An int (not a bool) from low to high, returned as a plain int."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ParameterTypeError(name, f"{name} must be an integer from {low} to {high}, not {_type_name(value)}")
-    if not low <= value <= high:
-        raise InvalidParameterError(name, f"{name} must be an integer from {low} to {high} (got {value})")
-    return int(value)
+    # an int subclass counts with the value operator.index gives, read once: never its own __int__ later
+    number = operator.index(value)
+    if not low <= number <= high:
+        raise InvalidParameterError(name, f"{name} must be an integer from {low} to {high} (got {number})")
+    return number
+
+
+def shown(value: Any) -> str:
+    """A value as a message may show it: an int as its number, anything else by its type only (so that a
+    certificate passed in the wrong place never appears)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(operator.index(value))
+    if isinstance(value, str):
+        return f"a str of {len(value)} characters"
+    return f"a {_type_name(value)}"
+
+
+def check_choice(name: str, value: Any, choices: Mapping[int, str]) -> int:
+    """An int (not a bool, float, Decimal, ...) that is one of ``choices`` (value -> reference name).
+
+    Messages show a wrong value only when it is an int: a certificate passed here is never echoed.
+    """
+    allowed = ", ".join(f"{label} ({number})" for number, label in choices.items())
+    allowed = " or ".join(allowed.rsplit(", ", 1))
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParameterTypeError(name, f"{name} must be {allowed}, not {_type_name(value)}")
+    number = operator.index(value)
+    if number not in choices:
+        raise InvalidParameterError(name, f"{name} must be {allowed} (got {number})")
+    return number
 
 
 def check_u16(name: str, value: Any) -> int:
@@ -70,8 +103,8 @@ def uid_text(name: str, value: Any) -> str:
         raise ParameterTypeError(
             name, f"{name} must be an integer from 0 to {U32_MAX} or a str, not {_type_name(value)}"
         )
-    check_u32(name, value)
-    return "" if value == 0 else str(int(value))
+    number = check_u32(name, value)
+    return "" if number == 0 else str(number)
 
 
 def check_hex32(name: str, value: Any) -> bytes:
@@ -87,18 +120,56 @@ def check_hex32(name: str, value: Any) -> bytes:
     )
 
 
+def same_ids() -> InvalidParameterError:
+    """The error for an app certificate equal to the app id (raise it; it shows neither)."""
+    return InvalidParameterError(
+        "app_certificate",
+        "app_certificate is the app id: pass the app certificate from the Agora console (32 hexadecimal "
+        "characters, different from the app id)",
+    )
+
+
+def check_ids(app_id: Any, app_certificate: Any) -> tuple[bytes, bytes]:
+    """An app id and certificate: 32 hexadecimal characters each, and not the same (in any letter case)."""
+    app = check_hex32("app_id", app_id)
+    certificate = check_hex32("app_certificate", app_certificate)
+    if app.lower() == certificate.lower():
+        raise same_ids()
+    return app, certificate
+
+
 def is_hex32(value: Any) -> bool:
     return isinstance(value, str) and HEX32.fullmatch(value) is not None
 
 
-def warn_if_timestamp(name: str, value: int) -> None:
-    if value > TEN_YEARS:
-        warnings.warn(
-            f"{name}={value} looks like an absolute Unix timestamp; AccessToken2 expects seconds "
-            "counted from the issue time (Agora accepts at most 86400)",
-            UserWarning,
-            stacklevel=3,
+def warn_lifetimes(*seconds: int) -> None:
+    """One warning for a call whose lifetimes (seconds from the issue time) Agora will not honour.
+
+    Over ten years looks like an absolute Unix time; over 24 hours is more than Agora accepts.  The
+    warning points at the first line outside accesstoken2 (the caller's), however deep the call.
+    """
+    longest = max(seconds)
+    if longest > TEN_YEARS:
+        message = (
+            f"expire={longest} looks like an absolute Unix timestamp; AccessToken2 expects seconds "
+            f"counted from the issue time (Agora accepts at most {ONE_DAY})"
         )
+    elif longest > ONE_DAY:
+        message = f"a lifetime of {longest} seconds is over 24 hours; Agora accepts at most {ONE_DAY}"
+    else:
+        return
+    warnings.warn(message, UserWarning, stacklevel=_caller_level())
+
+
+def _caller_level() -> int:
+    """The stacklevel of the first frame outside this package, for a warnings.warn called right here."""
+    package = __name__.partition(".")[0]
+    frame = sys._getframe(2)  # the caller of warn_lifetimes: stacklevel 2 of its warnings.warn
+    level = 2
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == package:
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
 
 
 # --- the slow paths of both kernels' packers: they run only for a value the fast path refused -----------
@@ -151,9 +222,11 @@ def refuse_service(service_type: Any, fields: Any, layout: bytes | None) -> NoRe
     """Raise the error for a service a kernel cannot pack: unknown type or wrong number of fields."""
     if layout is None:
         raise InvalidParameterError(
-            "service_type", f"service type {service_type} is not a known service (see the service table)"
+            "service_type", f"service type {shown(service_type)} is not a known service (see the service table)"
         )
-    raise ParameterTypeError("fields", f"service type {service_type} takes {len(layout)} fields, not {len(fields)}")
+    raise ParameterTypeError(
+        "fields", f"service type {shown(service_type)} takes {len(layout)} fields, not {len(fields)}"
+    )
 
 
 def content_too_large(size: int) -> InvalidParameterError:

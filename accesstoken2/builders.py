@@ -9,13 +9,12 @@ import time
 from enum import IntEnum
 from typing import Any, ClassVar
 
-from ._validate import TEN_YEARS, check_int, check_text, check_u32, uid_text, warn_if_timestamp
+from ._validate import ONE_DAY, check_choice, check_int, check_text, check_u32, uid_text, warn_lifetimes
 from ._wire import kernel as _kernel
 from ._wire.kernel import ServiceValues
 from ._wire.limits import U32_MAX
 from ._wire.specs import ApaasPrivilege, ChatPrivilege, FpaPrivilege, RtcPrivilege, Rtm2Privilege, RtmPrivilege
 from ._wire.specs import ServiceType as _Type
-from .errors import InvalidParameterError
 from .services import Rtm2Permissions, ServiceRtm2
 from .token2 import random_salt
 
@@ -63,13 +62,27 @@ _CHAT_USER = ChatPrivilege.USER.value
 
 
 def _seconds(value: Any) -> int:
-    """A lifetime in seconds from the issue time (u32; a value over ten years warns: a Unix time?)."""
-    # fast path: an exact int up to ten years, as check_u32 demands (and too short to warn)
-    if type(value) is int and 0 <= value <= TEN_YEARS:
+    """A lifetime in seconds from the issue time (u32), checked; warning is the caller's (once per call)."""
+    # fast path: an exact int in range, as check_u32 demands
+    if type(value) is int and 0 <= value <= U32_MAX:
         return value
-    seconds = check_u32("expire", value)
-    warn_if_timestamp("expire", seconds)
+    return check_u32("expire", value)
+
+
+def _lifetimes(*values: Any) -> list[int]:
+    """The lifetimes of one builder call, checked, with at most one warning for them all."""
+    seconds = [_seconds(value) for value in values]
+    # fast path: nothing over 24 hours, as warn_lifetimes would decide
+    if max(seconds) > ONE_DAY:
+        warn_lifetimes(*seconds)
     return seconds
+
+
+def _lifetime(value: Any) -> int:
+    """The one lifetime of a builder call: an exact int up to 24 hours needs no check beyond this line."""
+    if type(value) is int and 0 <= value <= ONE_DAY:
+        return value
+    return _lifetimes(value)[0]
 
 
 def _issue_ts(value: Any) -> int:
@@ -98,9 +111,13 @@ def _token(
     return _kernel.active.build007(app_id, app_certificate, _issue_ts(issue_ts), expire, _salt(salt), services)
 
 
+_ROLES = {Role_Publisher: "Role_Publisher", Role_Subscriber: "Role_Subscriber"}
+
+
 def _is_publisher(role: Any, name: str = "role") -> bool:
-    if isinstance(role, bool) or role not in (Role_Publisher, Role_Subscriber):
-        raise InvalidParameterError(name, f"{name} must be Role_Publisher (1) or Role_Subscriber (2) (got {role!r})")
+    # fast path: an exact int 1 or 2, as check_choice demands
+    if type(role) is not int or role not in _ROLES:
+        role = check_choice(name, role, _ROLES)
     return bool(role == Role_Publisher)
 
 
@@ -127,8 +144,7 @@ def _rtc_token(
     issue_ts: int | None,
     salt: int | None,
 ) -> str:
-    expire = _seconds(token_expire)
-    e = _seconds(privilege_expire)
+    expire, e = _lifetimes(token_expire, privilege_expire)
     rtc = _rtc(channel_name, _uid(account), _is_publisher(role), e, e, e, e)
     return _token(app_id, app_certificate, expire, issue_ts, salt, [rtc])
 
@@ -218,16 +234,14 @@ class RtcTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """RTC token for an account with a separate lifetime for each privilege."""
-        expire = _seconds(token_expire)
-        rtc = _rtc(
-            channel_name,
-            _uid(account),
-            True,
-            _seconds(join_channel_privilege_expire),
-            _seconds(pub_audio_privilege_expire),
-            _seconds(pub_video_privilege_expire),
-            _seconds(pub_data_stream_privilege_expire),
+        expire, join, audio, video, data = _lifetimes(
+            token_expire,
+            join_channel_privilege_expire,
+            pub_audio_privilege_expire,
+            pub_video_privilege_expire,
+            pub_data_stream_privilege_expire,
         )
+        rtc = _rtc(channel_name, _uid(account), True, join, audio, video, data)
         return _token(app_id, app_certificate, expire, issue_ts, salt, [rtc])
 
     @staticmethod
@@ -244,8 +258,7 @@ class RtcTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """RTC token plus an RTM login for the same account (login lasts ``token_expire``)."""
-        expire = _seconds(token_expire)
-        e = _seconds(privilege_expire)
+        expire, e = _lifetimes(token_expire, privilege_expire)
         uid = _uid(account)
         rtc = _rtc(channel_name, uid, _is_publisher(role), e, e, e, e)
         rtm = (_RTM, {RtmPrivilege.LOGIN.value: expire}, (uid,))
@@ -306,12 +319,12 @@ def _rtc_rtm_token(
     issue_ts: int | None,
     salt: int | None,
 ) -> str:
-    expire = _seconds(rtc_token_expire)
-    publisher = _is_publisher(rtc_role, "rtc_role")
-    rtc = _rtc(
-        channel_name, _uid(rtc_account), publisher, _seconds(join), _seconds(audio), _seconds(video), _seconds(data)
+    expire, join, audio, video, data, rtm_expire = _lifetimes(
+        rtc_token_expire, join, audio, video, data, rtm_token_expire
     )
-    services = [rtc, (_RTM, {RtmPrivilege.LOGIN.value: _seconds(rtm_token_expire)}, (rtm_user_id,))]
+    publisher = _is_publisher(rtc_role, "rtc_role")
+    rtc = _rtc(channel_name, _uid(rtc_account), publisher, join, audio, video, data)
+    services = [rtc, (_RTM, {RtmPrivilege.LOGIN.value: rtm_expire}, (rtm_user_id,))]
     if extra is not None:
         services.append((extra, {}, ()))
     return _token(app_id, app_certificate, expire, issue_ts, salt, services)
@@ -331,7 +344,7 @@ class RtmTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """RTM login token for ``user_id``, valid ``expire`` seconds."""
-        seconds = _seconds(expire)
+        seconds = _lifetime(expire)
         rtm = (_RTM, {RtmPrivilege.LOGIN.value: seconds}, (user_id,))
         return _token(app_id, app_certificate, seconds, issue_ts, salt, [rtm])
 
@@ -347,7 +360,7 @@ class RtmTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """RTM2 token with resource-level ``permissions`` (a ``ServiceRtm2.Permissions``)."""
-        seconds = _seconds(expire)
+        seconds = _lifetime(expire)
         rtm2 = ServiceRtm2(user_id, permissions)  # checks and converts the permissions argument
         rtm2._privileges[Rtm2Privilege.LOGIN.value] = seconds
         return _token(app_id, app_certificate, seconds, issue_ts, salt, [rtm2._wire()])
@@ -367,7 +380,7 @@ class ChatTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """Chat user token for ``user_id`` (the Chat user's UUID), valid ``expire`` seconds."""
-        seconds = _seconds(expire)
+        seconds = _lifetime(expire)
         chat = (_CHAT, {_CHAT_USER: seconds}, (user_id,))
         return _token(app_id, app_certificate, seconds, issue_ts, salt, [chat])
 
@@ -381,7 +394,7 @@ class ChatTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """Chat app token (for the Chat REST API), valid ``expire`` seconds."""
-        seconds = _seconds(expire)
+        seconds = _lifetime(expire)
         chat = (_CHAT, {ChatPrivilege.APP.value: seconds}, ("",))
         return _token(app_id, app_certificate, seconds, issue_ts, salt, [chat])
 
@@ -428,7 +441,7 @@ class ApaasTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """A user in a room: APaaS room-user + RTM login + Chat user (the MD5 hex of ``user_uuid``)."""
-        seconds = _seconds(expire)
+        seconds = _lifetime(expire)
         chat_user = hashlib.md5(check_text("user_uuid", user_uuid)).hexdigest()
         services: list[ServiceValues] = [
             (_RTM, {RtmPrivilege.LOGIN.value: seconds}, (user_uuid,)),
@@ -448,7 +461,7 @@ class ApaasTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """A user outside any room."""
-        seconds = _seconds(expire)
+        seconds = _lifetime(expire)
         apaas = (_APAAS, {ApaasPrivilege.USER.value: seconds}, ("", user_uuid, -1))
         return _token(app_id, app_certificate, seconds, issue_ts, salt, [apaas])
 
@@ -462,7 +475,7 @@ class ApaasTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """The app itself (server-side calls)."""
-        seconds = _seconds(expire)
+        seconds = _lifetime(expire)
         apaas = (_APAAS, {ApaasPrivilege.APP.value: seconds}, ("", "", -1))
         return _token(app_id, app_certificate, seconds, issue_ts, salt, [apaas])
 

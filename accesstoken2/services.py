@@ -14,7 +14,7 @@ from enum import IntEnum
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from ._validate import TEN_YEARS, check_i16, check_text, check_u16, check_u32, uid_text, warn_if_timestamp
+from ._validate import ONE_DAY, check_i16, check_text, check_u16, check_u32, shown, uid_text, warn_lifetimes
 from ._wire import packing
 from ._wire.limits import U16_MAX, U32_MAX
 from ._wire.specs import (
@@ -108,13 +108,13 @@ class Service:
 
     def add_privilege(self, privilege: int, expire: int) -> None:
         """Grant ``privilege`` for ``expire`` seconds from the issue time (0: as long as the token)."""
-        # fast path: exact ints in range, as check_u16 and check_u32 demand (no timestamp warning below ten years)
-        if type(privilege) is int and type(expire) is int and 0 <= privilege <= U16_MAX and 0 <= expire <= TEN_YEARS:
+        # fast path: exact ints in range, as check_u16 and check_u32 demand, and no lifetime to warn about
+        if type(privilege) is int and type(expire) is int and 0 <= privilege <= U16_MAX and 0 <= expire <= ONE_DAY:
             self._privileges[privilege] = expire
             return
         key = check_u16("privilege", privilege)
         value = check_u32("expire", expire)
-        warn_if_timestamp("expire", value)
+        warn_lifetimes(value)
         self._privileges[key] = value
 
     def fields(self) -> dict[str, Any]:
@@ -140,11 +140,7 @@ class Service:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Service):
             return NotImplemented
-        return (
-            self.TYPE == other.TYPE
-            and self._privileges == other._privileges
-            and self.fields() == other.fields()
-        )
+        return self.TYPE == other.TYPE and self._privileges == other._privileges and self.fields() == other.fields()
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -430,7 +426,7 @@ def permissions_from_tree(tree: Mapping[int, Mapping[int, Iterable[str]]]) -> Rt
         if not isinstance(by_permission, Mapping):
             raise ParameterTypeError(
                 "permissions",
-                f"permissions[{resource_type!r}] must map permission types to resources, "
+                f"permissions[{shown(resource_type)}] must map permission types to resources, "
                 f"not {type(by_permission).__name__}",
             )
         for permission_type, names in by_permission.items():

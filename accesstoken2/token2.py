@@ -9,7 +9,7 @@ import time
 from array import array
 from typing import Any
 
-from ._validate import TEN_YEARS, check_hex32, check_int, check_u32, warn_if_timestamp
+from ._validate import ONE_DAY, check_ids, check_int, check_u32, warn_lifetimes
 from ._wire import kernel as _kernel
 from ._wire.kernel import Build007Args, ServicesAt
 from ._wire.limits import SALT_MAX, SALT_MIN, U16_MAX, U32_MAX
@@ -111,9 +111,10 @@ class AccessToken2:
             )
         if type(issue_ts) is not int or not 0 <= issue_ts <= U32_MAX:
             issue_ts = check_u32("issue_ts", issue_ts)
-        if type(expire) is not int or not 0 <= expire <= TEN_YEARS:
+        # fast path: an exact int up to 24 hours, as check_u32 and warn_lifetimes would let pass silently
+        if type(expire) is not int or not 0 <= expire <= ONE_DAY:
             expire = check_u32("expire", expire)
-            warn_if_timestamp("expire", expire)
+            warn_lifetimes(expire)
         self._app_id = app_id
         self._app_certificate = app_certificate
         self._issue_ts = issue_ts or int(time.time())
@@ -197,8 +198,7 @@ class AccessToken2:
         services = self._service_list()
         if not services or len(services) > U16_MAX:
             # the ids are checked first, as the kernel would
-            check_hex32("app_id", self._app_id)
-            check_hex32("app_certificate", self._app_certificate)
+            check_ids(self._app_id, self._app_certificate)
         if not services:
             raise EmptyTokenError("services", "the token has no service; add at least one with add_service()")
         if len(services) > U16_MAX:

@@ -11,7 +11,7 @@ import zlib
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from vector_data import load_vectors
 
@@ -329,6 +329,7 @@ u32 = st.integers(0, 2**32 - 1)
 def test_round_trip(
     app_id: str, cert: str, channel: str, uid: int | str, ts: int, salt: int, privileges: dict[int, int]
 ) -> None:
+    assume(app_id.lower() != cert.lower())  # the same id twice is refused by every builder
     token = AccessToken(app_id, cert, channel, uid, ts=ts, salt=salt)
     for key, value in privileges.items():
         token.add_privilege(key, value)

@@ -7,7 +7,7 @@ import struct
 from typing import Any, Callable
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from vector_data import load_vectors
 
@@ -169,6 +169,7 @@ u32 = st.integers(0, 2**32 - 1)
 @PROPERTY
 @given(app_id=hex32, cert=hex32, channel=st.text(max_size=20), numbers=st.tuples(u32, u32, u32, u32))
 def test_versions_share_their_parts(app_id: str, cert: str, channel: str, numbers: tuple[int, int, int, int]) -> None:
+    assume(app_id.lower() != cert.lower())  # the same id twice is refused by every builder
     unix_ts, random_int, uid, expired_ts = numbers
     args = (app_id, cert, channel, unix_ts, random_int, uid, expired_ts)
     v2 = dynamic_key2.generate(*args)

@@ -9,7 +9,7 @@ import time
 import zlib
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from wire_helpers import unknown_service_token
 
@@ -90,6 +90,7 @@ def services(draw: st.DrawFn) -> Service:
     items=st.lists(services(), min_size=1, max_size=5),
 )
 def test_round_trip(app_id: str, cert: str, issue_ts: int, expire: int, salt: int, items: list[Service]) -> None:
+    assume(app_id.lower() != cert.lower())  # the same id twice is refused by every builder
     token = AccessToken2(app_id, cert, issue_ts, expire, salt=salt)
     for service in items:
         token.add_service(service)

@@ -26,6 +26,7 @@ from accesstoken2._validate import (
     normal_privileges,
     refuse_service,
     require_str,
+    same_ids,
     too_many_privileges_006,
 )
 from accesstoken2._wire.limits import (
@@ -290,6 +291,15 @@ cdef const char *_hex32_or_null(object value):
     return text
 
 
+cdef int _check_distinct(const char *app_id, const char *certificate) except -1:
+    """Refuses a certificate equal to the app id in any letter case (as packing.ids)."""
+    cdef Py_ssize_t i
+    for i in range(32):
+        if (app_id[i] | 0x20) != (certificate[i] | 0x20):  # hexadecimal digits and letters: | 0x20 folds case
+            return 0
+    raise same_ids()
+
+
 cdef const char *_hex32(str name, object value) except NULL:
     """The ASCII characters of an app id or certificate, or check_hex32's error."""
     cdef const char *text = _hex32_or_null(value)
@@ -469,6 +479,7 @@ cdef int _pack007(Buffer *buffer, object app_id, object app_certificate, object 
     """Appends a 007 content (room for the signature, then signing_info) to buffer; checks as the pure kernel."""
     cdef const char *app = _hex32("app_id", app_id)
     cdef const char *certificate = _hex32("app_certificate", app_certificate)
+    _check_distinct(app, certificate)
     cdef uint32_t ts = _u32_arg("issue_ts", issue_ts)
     cdef uint32_t lifetime = _u32_arg("expire", expire)
     cdef uint32_t salt_value = _u32_arg("salt", salt)
@@ -894,14 +905,17 @@ def build006(object app_id, object app_certificate, bytes channel_name not None,
     cdef Buffer message
     cdef const char *app = _hex32("app_id", app_id)
     cdef const char *certificate = _hex32("app_certificate", app_certificate)
-    cdef uint32_t salt_value = _u32_arg("salt", salt)
-    cdef uint32_t ts_value = _u32_arg("ts", ts)
+    cdef uint32_t salt_value
+    cdef uint32_t ts_value
     cdef size_t body_size = 0, channel_size, uid_size
     cdef const uint8_t *channel_data
     cdef const uint8_t *uid_data
     cdef uint8_t *at
     cdef char *out
     cdef int status
+    _check_distinct(app, certificate)
+    salt_value = _u32_arg("salt", salt)
+    ts_value = _u32_arg("ts", ts)
     _buffer_init(&message, stack, STACK_BUFFER)
     try:
         at = _reserve(&message, 8)

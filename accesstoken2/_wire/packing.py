@@ -22,6 +22,7 @@ from .._validate import (
     normal_permissions,
     normal_privileges,
     refuse_service,
+    same_ids,
     too_many_privileges_006,
 )
 from .limits import I16_MAX, I16_MIN, MAX_CONTENT, MAX_TEXT, MESSAGE006_HEAD, U16_MAX, U32_MAX
@@ -44,6 +45,15 @@ def hex32(name: str, value: Any) -> bytes:
     if type(value) is str and HEX32.fullmatch(value):
         return value.encode("ascii")
     return check_hex32(name, value)
+
+
+def ids(app_id: Any, app_certificate: Any) -> tuple[bytes, bytes]:
+    """The app id and certificate as ASCII bytes: checked, and refused when they are the same."""
+    app = hex32("app_id", app_id)
+    certificate = hex32("app_certificate", app_certificate)
+    if app.lower() == certificate.lower():
+        raise same_ids()
+    return app, certificate
 
 
 def u32(name: str, value: Any) -> int:

@@ -58,8 +58,7 @@ def _signature(certificate: bytes, issue_ts: int, salt: int, signing_info: bytes
 
 
 def build007(app_id: str, app_certificate: str, issue_ts: int, expire: int, salt: int, services: Any) -> str:
-    app = packing.hex32("app_id", app_id)
-    certificate = packing.hex32("app_certificate", app_certificate)
+    app, certificate = packing.ids(app_id, app_certificate)
     issue_ts = packing.u32("issue_ts", issue_ts)
     expire = packing.u32("expire", expire)
     salt = packing.u32("salt", salt)
@@ -180,8 +179,7 @@ def build006(
     ts: int,
     privileges: Mapping[int, int],
 ) -> str:
-    app = packing.hex32("app_id", app_id)
-    certificate = packing.hex32("app_certificate", app_certificate)
+    app, certificate = packing.ids(app_id, app_certificate)
     message = packing.message006(packing.u32("salt", salt), packing.u32("ts", ts), privileges)
     signature = hmac_sha256(certificate, app + channel_name + uid + message)
     content = b"".join(

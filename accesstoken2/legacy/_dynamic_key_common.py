@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 from typing import Any, NamedTuple
 
-from .._validate import check_hex32, check_int, check_text, check_u32
+from .._validate import check_ids, check_int, check_text, check_u32
 from .._wire.limits import U32_MAX
 
 I32_MIN = -0x80000000
@@ -42,8 +42,7 @@ class TextKeyInputs(NamedTuple):
     def checked(
         cls, app_id: Any, app_certificate: Any, channel_name: Any, unix_ts: Any, random_int: Any
     ) -> TextKeyInputs:
-        check_hex32("app_id", app_id)
-        certificate = check_hex32("app_certificate", app_certificate)
+        certificate = check_ids(app_id, app_certificate)[1]
         check_text("channel_name", channel_name)
         return cls(
             app_id, certificate, channel_name, check_u32("unix_ts", unix_ts), u32_wrapped("random_int", random_int)

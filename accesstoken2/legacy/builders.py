@@ -8,8 +8,9 @@ times are absolute Unix seconds; 0 means no limit.
 
 from __future__ import annotations
 
-from .._validate import check_text, check_u32
-from ..errors import InvalidParameterError
+from typing import Any
+
+from .._validate import check_choice, check_text, check_u32
 from .access_token import AccessToken, Privilege
 
 __all__ = [
@@ -38,14 +39,16 @@ _RTC_PRIVILEGES = (
 )
 
 
-def _is_publisher(role: int) -> bool:
-    if isinstance(role, bool) or not isinstance(role, int) or role not in (*_PUBLISHING_ROLES, Role_Subscriber):
-        raise InvalidParameterError(
-            "role",
-            f"role must be Role_Attendee (0), Role_Publisher (1), Role_Subscriber (2) or Role_Admin (101) "
-            f"(got {role!r})",
-        )
-    return role in _PUBLISHING_ROLES
+_ROLES = {
+    Role_Attendee: "Role_Attendee",
+    Role_Publisher: "Role_Publisher",
+    Role_Subscriber: "Role_Subscriber",
+    Role_Admin: "Role_Admin",
+}
+
+
+def _is_publisher(role: Any) -> bool:
+    return check_choice("role", role, _ROLES) in _PUBLISHING_ROLES
 
 
 def _rtc_token(
@@ -153,7 +156,6 @@ class RtcTokenBuilder:
         )
         return _rtc_token(appId, appCertificate, channelName, account, expiries, ts, salt)
 
-
     # the reference's names (aliases)
     buildTokenWithUid = build_token_with_uid
     buildTokenWithAccount = build_token_with_account
@@ -177,8 +179,7 @@ class RtmTokenBuilder:
     ) -> str:
         """Token granting RTM login (privilege 1000) to ``userAccount`` until ``privilegeExpiredTs``."""
         check_text("userAccount", userAccount)
-        if isinstance(role, bool) or not isinstance(role, int) or role != Role_Rtm_User:
-            raise InvalidParameterError("role", f"role must be Role_Rtm_User (1) (got {role!r})")
+        check_choice("role", role, {Role_Rtm_User: "Role_Rtm_User"})
         expire = check_u32("privilegeExpiredTs", privilegeExpiredTs)
         token = AccessToken(appId, appCertificate, userAccount, "", ts=ts, salt=salt)
         token.add_privilege(Privilege.RTM_LOGIN, expire)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._validate import shown
 from ..errors import InvalidParameterError
 from ._dynamic_key_common import ts10
 from .dynamic_key2 import SIGNATURE_LENGTH, checked_inputs
@@ -41,7 +42,7 @@ _SERVICES = (PUBLIC_SHARING_SERVICE, RECORDING_SERVICE, MEDIA_CHANNEL_SERVICE)
 def _service(service_type: Any) -> str:
     if not isinstance(service_type, str) or service_type not in _SERVICES:
         raise InvalidParameterError(
-            "service_type", f"service_type must be 'APSS', 'ARS' or 'ACS' (got {service_type!r})"
+            "service_type", f"service_type must be 'APSS', 'ARS' or 'ACS' (got {shown(service_type)})"
         )
     return service_type
 

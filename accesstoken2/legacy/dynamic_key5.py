@@ -19,7 +19,7 @@ import struct
 from collections.abc import Mapping
 from typing import Any, Union
 
-from .._validate import check_hex32, check_int, check_text, check_u16, check_u32
+from .._validate import check_ids, check_int, check_text, check_u16, check_u32
 from .._wire.limits import MAX_TEXT
 from ..errors import InvalidParameterError, ParameterTypeError
 from ._dynamic_key_common import u32_wrapped
@@ -107,8 +107,9 @@ def _signed_parts(
 ) -> tuple[bytes, bytes, bytes, bytes, str]:
     """(u16 service, str(app id bytes), the u32 times, extra map, signature as hex)."""
     service = _U16.pack(check_int("service_type", service_type, MEDIA_CHANNEL_SERVICE, IN_CHANNEL_PERMISSION))
-    app_id_field = _string(binascii.unhexlify(check_hex32("app_id", app_id)))
-    certificate = binascii.unhexlify(check_hex32("app_certificate", app_certificate))
+    app_hex, certificate_hex = check_ids(app_id, app_certificate)
+    app_id_field = _string(binascii.unhexlify(app_hex))
+    certificate = binascii.unhexlify(certificate_hex)
     channel = _string(check_text("channel_name", channel_name))
     unix_ts = check_u32("unix_ts", unix_ts)
     random_int = u32_wrapped("random_int", random_int)
