@@ -144,9 +144,22 @@ def _rtc_token(
     issue_ts: int | None,
     salt: int | None,
 ) -> str:
-    expire, e = _lifetimes(token_expire, privilege_expire)
-    rtc = _rtc(channel_name, _uid(account), _is_publisher(role), e, e, e, e)
-    return _token(app_id, app_certificate, expire, issue_ts, salt, [rtc])
+    # fast path: exact ints up to 24 hours, as _lifetimes would pass them without a warning
+    if (
+        type(token_expire) is int
+        and type(privilege_expire) is int
+        and 0 <= token_expire <= ONE_DAY
+        and 0 <= privilege_expire <= ONE_DAY
+    ):
+        expire, e = token_expire, privilege_expire
+    else:
+        expire, e = _lifetimes(token_expire, privilege_expire)
+    uid = str(account) if type(account) is int and 0 < account <= U32_MAX else _uid(account)  # _uid's fast path
+    if role == Role_Publisher and type(role) is int:
+        privileges = {_JOIN: e, _AUDIO: e, _VIDEO: e, _DATA: e}
+    else:
+        privileges = {_JOIN: e} if not _is_publisher(role) else {_JOIN: e, _AUDIO: e, _VIDEO: e, _DATA: e}
+    return _token(app_id, app_certificate, expire, issue_ts, salt, [(_RTC, privileges, (channel_name, uid))])
 
 
 class RtcTokenBuilder:

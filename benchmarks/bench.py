@@ -214,9 +214,37 @@ def memory_check(builds: int) -> dict[str, Any]:
     return {"builds": builds, "before": before, "after": after}
 
 
+def kernel_share(repeats: int) -> dict[str, Any]:
+    """For the builder cases: the share of a builder call spent in the C kernel, measured as the time of the
+    same call with the kernel selector pointing at a stand-in that returns at once (what is left is Python)."""
+    from accesstoken2._wire import kernel
+
+    class StandIn:
+        IMPLEMENTATION = "stand-in"
+
+        @staticmethod
+        def build007(*args: Any) -> str:
+            return ""
+
+    shares = {}
+    for case in ("chat_user", "rtc_publisher"):
+        op = our_op(case)
+        real = median_us(op, repeats, 1, time.process_time)
+        compiled = kernel.active
+        kernel.active = StandIn  # type: ignore[assignment]
+        try:
+            python_only = median_us(op, repeats, 1, time.process_time)
+        finally:
+            kernel.active = compiled
+        shares[case] = {"us": real, "python_us": python_only}
+    return shares
+
+
 def worker(case: str, implementation: str, repeats: int, builds: int) -> dict[str, Any]:
     if case == "memory":
         return memory_check(builds)
+    if case == "share":
+        return kernel_share(repeats)
     try:
         op = reference_op(case) if implementation == "reference" else our_op(case)
     except Skip as reason:
@@ -355,6 +383,15 @@ def main() -> None:
             one, two = results["batch_1"][impl], results["batch_2"][impl]
             if "us" in one and "us" in two:
                 print(f"build_tokens throughput, 2 threads / 1 thread ({impl}): {one['us'] / two['us']:.2f}x")
+    share = run_worker("share", "c", args)
+    for case, times in share.items():
+        if isinstance(times, dict) and "us" in times:
+            kernel_us = times["us"] - times["python_us"]
+            print(
+                f"{CASES[case]} (C): {times['us']:.2f} us per call, of which {kernel_us:.2f} us "
+                f"({kernel_us / times['us']:.0%}) in the kernel (pack, sign, deflate, base64) and "
+                f"{times['python_us']:.2f} us in Python (checks, salt, time)"
+            )
     bare = bare_reference_us(args.steady_heap)
     if bare is not None:
         print(f"reference Chat user token in a bare interpreter (python -c, nothing else imported): {bare:.2f} us")

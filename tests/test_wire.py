@@ -104,3 +104,22 @@ def test_006_errors_carry_stage_and_field() -> None:
 
 def test_implementation_names_the_selected_kernel(implementation: str) -> None:
     assert accesstoken2.IMPLEMENTATION == selector.IMPLEMENTATION == implementation
+
+
+def test_healthz_names_the_selected_kernel(implementation: str) -> None:
+    pytest.importorskip("fastapi")
+    import asyncio
+
+    import httpx
+
+    from accesstoken2.server import Settings, create_app
+
+    app = create_app(Settings(app_id=APP_ID, app_certificate=CERT))
+
+    async def health() -> dict[str, str]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            answer: dict[str, str] = (await client.get("/healthz")).json()
+            return answer
+
+    assert asyncio.run(health())["implementation"] == implementation

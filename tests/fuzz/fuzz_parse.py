@@ -4,7 +4,7 @@ Each input is turned into a token in one of four ways, so that libFuzzer can rea
 the raw text, a zlib stream wrapped in base64, decompressed content that gets compressed and
 wrapped, and the same content behind a valid signature header.  Every parser must either
 return or raise :class:`MalformedTokenError`; anything else is a crash that libFuzzer saves.
-``diagnose()`` must never raise at all.  The kernel is the one ``accesstoken2._kernel``
+``diagnose()`` must never raise at all.  The kernel is the one ``accesstoken2._wire.kernel.active``
 selects: set ``ACCESSTOKEN2_NO_EXTENSIONS=1`` to fuzz the pure-Python one.
 """
 
@@ -18,7 +18,8 @@ import zlib
 import atheris
 
 with atheris.instrument_imports():
-    from accesstoken2 import AccessToken2, MalformedTokenError, _kernel, diagnose, inspect
+    from accesstoken2 import AccessToken2, MalformedTokenError, diagnose, inspect
+    from accesstoken2._wire import kernel as _kernel
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
@@ -39,7 +40,7 @@ def _token(data: bytes) -> str:
 
 def test_one_input(data: bytes) -> None:
     token = _token(data)
-    for parse in (_kernel.parse007, AccessToken2.parse, inspect):
+    for parse in (_kernel.active.parse007, AccessToken2.parse, inspect):
         try:
             parse(token)
         except MalformedTokenError as error:
