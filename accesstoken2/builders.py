@@ -155,11 +155,8 @@ def _rtc_token(
     else:
         expire, e = _lifetimes(token_expire, privilege_expire)
     uid = str(account) if type(account) is int and 0 < account <= U32_MAX else _uid(account)  # _uid's fast path
-    if role == Role_Publisher and type(role) is int:
-        privileges = {_JOIN: e, _AUDIO: e, _VIDEO: e, _DATA: e}
-    else:
-        privileges = {_JOIN: e} if not _is_publisher(role) else {_JOIN: e, _AUDIO: e, _VIDEO: e, _DATA: e}
-    return _token(app_id, app_certificate, expire, issue_ts, salt, [(_RTC, privileges, (channel_name, uid))])
+    rtc = _rtc(channel_name, uid, _is_publisher(role), e, e, e, e)
+    return _token(app_id, app_certificate, expire, issue_ts, salt, [rtc])
 
 
 class RtcTokenBuilder:
