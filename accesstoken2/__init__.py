@@ -11,6 +11,7 @@ Drop-in names of Agora's reference Python builders::
 from __future__ import annotations
 
 from collections.abc import Iterable
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from . import _kernel
@@ -88,6 +89,17 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    # the public names (the lazy ones included, even before first use) and the package's submodules,
+    # not the typing helpers this module imports for itself
+    own = {
+        name
+        for name, value in globals().items()
+        if name.startswith("__") or (isinstance(value, ModuleType) and not name.startswith("_"))
+    }
+    return sorted(own.union(__all__, ["__version__"]))
 
 __version__ = "0.1.0"
 
