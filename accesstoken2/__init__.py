@@ -67,11 +67,14 @@ from .services import (
 from .token2 import AccessToken2
 
 if TYPE_CHECKING:
+    from .cache import ChatAppTokenCache, TokenCache
     from .diagnosis import Finding, Severity, diagnose
     from .explain import TokenInfo, inspect
 
-# inspect/diagnose load on first use: an application that only builds tokens does not pay for them
+# inspect/diagnose and the caches load on first use: an application that only builds tokens does not pay for them
 _LAZY = {
+    "ChatAppTokenCache": "cache",
+    "TokenCache": "cache",
     "Finding": "diagnosis",
     "Severity": "diagnosis",
     "diagnose": "diagnosis",
@@ -131,6 +134,7 @@ __all__ = [
     "AccessToken2",
     "ApaasPrivilege",
     "ApaasTokenBuilder",
+    "ChatAppTokenCache",
     "ChatPrivilege",
     "ChatTokenBuilder",
     "ConvoAITokenBuilder",
@@ -170,6 +174,7 @@ __all__ = [
     "Severity",
     "StreamingPrivilege",
     "SttTokenBuilder",
+    "TokenCache",
     "TokenError",
     "TokenInfo",
     "build_app_token",
