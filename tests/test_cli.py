@@ -96,7 +96,20 @@ BUILDS: list[tuple[list[str], Callable[[], str]]] = [
         ),
     ),
     (
-        ["rtc-rtm", "--channel", "room", "--uid", "5", "--rtm-user-id", "bob", "--rtm-expire", "60", *FIXED],
+        [
+            "rtc-rtm",
+            "--channel",
+            "room",
+            "--uid",
+            "5",
+            "--role",
+            "publisher",
+            "--rtm-user-id",
+            "bob",
+            "--rtm-expire",
+            "60",
+            *FIXED,
+        ],
         lambda: RtcTokenBuilder.build_token_with_rtm2(
             APP_ID, CERT, "room", 5, 1, 3600, 0, 0, 0, 0, "bob", 60, issue_ts=T0, salt=7
         ),
@@ -117,7 +130,7 @@ BUILDS: list[tuple[list[str], Callable[[], str]]] = [
         ),
     ),
     (
-        ["rtc006", "--channel", "room", "--uid", "42", "--ts", str(T0 + 86400), *FIXED],
+        ["rtc006", "--channel", "room", "--uid", "42", "--role", "publisher", "--ts", str(T0 + 86400), *FIXED],
         lambda: RtcTokenBuilder006.buildTokenWithUid(APP_ID, CERT, "room", 42, 1, T0 + 3600, ts=T0 + 86400, salt=7),
     ),
 ]
