@@ -209,7 +209,7 @@ def render(info: TokenInfo) -> str:
     if info.crc_channel_name is not None and info.crc_uid is not None:
         rows.append(("channel CRC", f"{info.crc_channel_name:#010x}"))
         rows.append(("uid CRC", f"{info.crc_uid:#010x}"))
-    rows.append(("services", str(len(info.services))))
+    rows.append(("services", f"{len(info.services) + sum(info.omitted_services.values()):,}"))
     lines = [f"{name:<12} {value}" for name, value in rows]
     for index, service in enumerate(info.services, 1):
         lines.extend(_render_service(index, service, info))

@@ -306,7 +306,7 @@ def _decode(report: _Report, token: str, moment: int) -> TokenInfo | None:
     if repaired is not None:
         return repaired
     where = malformed_stage(str(first_error))
-    if _cut_short(token):
+    if _cut_short(token.strip()):  # a cut token may still carry the newline of the line it was cut from
         report.add(
             Severity.ERROR,
             "truncated",

@@ -282,7 +282,8 @@ def inspect(token: str, *, now: Moment | None = None) -> TokenInfo:
 
     Raises :class:`~accesstoken2.errors.MalformedTokenError` for anything that is not such a
     token (:class:`~accesstoken2.errors.LegacyTokenError` for the older DynamicKey formats).
-    No certificate is needed and the signature is not checked: see :func:`diagnose`.
+    No certificate is needed and the signature is not checked: see :func:`diagnose`.  At most
+    :data:`MAX_LISTED` services, and privileges per service, are listed; the rest are counted.
     """
     if not isinstance(token, str):
         raise ParameterTypeError("token", f"token must be a str, not {type(token).__name__}")

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import accesstoken2
-from accesstoken2 import RtcTokenBuilder, inspect
+from accesstoken2 import AccessToken2, RtcTokenBuilder, ServiceFpa, inspect
 from accesstoken2.cli import KINDS, main, terminal_safe
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
@@ -90,6 +90,15 @@ def test_control_characters_are_escaped(impl_env: dict[str, str], tmp_path: Path
         if command[0] == "inspect":
             assert data["app_id"] == HOSTILE_APP_ID
             assert data["services"][0]["fields"]["channel_name"] == HOSTILE_CHANNEL
+
+
+def test_inspect_lists_a_bounded_table(impl_env: dict[str, str], tmp_path: Path) -> None:
+    token = AccessToken2(APP_ID, CERT, T0, 3600, salt=1)
+    for _ in range(1000):
+        token.add_service(ServiceFpa())
+    table = run(impl_env, tmp_path, "inspect", token.build(), "--now", str(T0)).stdout.decode()
+    assert "services     1,000" in table and "... and 968 more services, not listed (968 FPA)" in table
+    assert table.count("(type 4)") == 32
 
 
 def test_terminal_safe() -> None:

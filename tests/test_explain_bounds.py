@@ -192,6 +192,7 @@ def test_every_cut_is_reported_as_truncated(make: object) -> None:
         codes = [finding.code for finding in findings]
         assert codes == ["truncated"], (end, codes)
         assert findings[0].detail["length"] == end and str(end) in findings[0].message
+    assert [finding.code for finding in diagnose(token[:40] + "\n")] == ["truncated"]
 
 
 @kernel_tests
