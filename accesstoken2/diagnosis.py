@@ -235,7 +235,9 @@ def diagnose(
     Give what the client will use it for (``app_id``, ``channel_name`` and ``uid`` for RTC,
     ``user_id`` for RTM, or ``service`` by name) and ``app_certificate`` to check the signature.
     ``now`` (Unix seconds or an aware datetime) defaults to the current time.  The list is never
-    empty: with nothing wrong it holds an ``ok`` finding.
+    empty: with nothing wrong it holds an ``ok`` finding.  It is bounded whatever the input: more
+    than :data:`FOLD_AFTER` findings of one code are folded into one whose ``detail["count"]`` says
+    how many, and there are never more than :data:`MAX_FINDINGS`.
     """
     if not isinstance(token, str):
         raise ParameterTypeError("token", f"token must be a str, not {type(token).__name__}")
