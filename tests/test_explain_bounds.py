@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 import warnings
+from collections.abc import Callable
 
 import pytest
 
@@ -184,9 +185,8 @@ def rtc006_token() -> str:
 
 @kernel_tests
 @pytest.mark.parametrize("make", [rtc_token, rtc006_token], ids=["007", "006"])
-def test_every_cut_is_reported_as_truncated(make: object) -> None:
-    assert callable(make)
-    token: str = make()
+def test_every_cut_is_reported_as_truncated(make: Callable[[], str]) -> None:
+    token = make()
     for end in range(4, len(token)):
         findings = diagnose(token[:end], now=T0)
         codes = [finding.code for finding in findings]
@@ -262,6 +262,7 @@ def test_dir_lists_the_lazy_names_and_no_typing_helpers() -> None:
     assert set(accesstoken2.__all__) <= set(names)
 
 
+@kernel_tests
 def test_no_warning_from_building_the_crafted_tokens() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
