@@ -104,6 +104,7 @@ def __dir__() -> list[str]:
     }
     return sorted(own.union(__all__, ["__version__"]))
 
+
 __version__ = "0.1.0"
 
 #: The reference names this class ``AccessToken`` in its ``AccessToken2`` module.

@@ -23,6 +23,7 @@ from typing import Callable, NamedTuple
 
 from ._layout import U32_MAX
 from ._validate import check_hex32, check_int
+from .errors import ParameterTypeError
 
 __all__ = ["MIN_RENEW_BEFORE", "CachedToken", "ChatAppTokenCache", "TokenCache", "renewal_margin"]
 
@@ -82,7 +83,9 @@ class TokenCache:
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not callable(build):
-            raise TypeError(f"build must be callable as build(issue_ts, expire), not {type(build).__name__}")
+            raise ParameterTypeError(
+                "build", f"build must be callable as build(issue_ts, expire), not {type(build).__name__}"
+            )
         self._expire = check_int("expire", expire, 1, U32_MAX)
         margin = renewal_margin(self._expire) if renew_before is None else renew_before
         self._renew_before = check_int("renew_before", margin, 0, self._expire - 1)

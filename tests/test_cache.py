@@ -158,8 +158,9 @@ def test_bad_arguments(expire: object, renew_before: object, error: type[Excepti
 
 
 def test_build_must_be_callable() -> None:
-    with pytest.raises(TypeError, match="build must be callable"):
+    with pytest.raises(ParameterTypeError, match="build must be callable") as caught:
         TokenCache("not a function", 600)  # type: ignore[arg-type]
+    assert caught.value.parameter == "build"
 
 
 @pytest.mark.usefixtures("implementation")
