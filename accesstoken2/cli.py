@@ -560,17 +560,17 @@ def _identity(parser: argparse.ArgumentParser, required: bool) -> None:
     who.add_argument("--account", help="user account string (the string '0' is not uid 0)")
 
 
-def _role_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--role",
-        choices=("publisher", "subscriber"),
-        help="RTC role (default: subscriber, which may join but not publish)",
-    )
+def _role_option(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    if required:  # an agent that must speak and one that only listens both exist: no default fits
+        text = "RTC role of the agent: publisher to speak, subscriber to listen only (required)"
+    else:
+        text = "RTC role (default: subscriber, which may join but not publish)"
+    parser.add_argument("--role", choices=("publisher", "subscriber"), required=required, help=text)
 
 
-def _rtc_options(parser: argparse.ArgumentParser) -> None:
+def _rtc_options(parser: argparse.ArgumentParser, role_required: bool = False) -> None:
     _identity(parser, required=True)
-    _role_option(parser)
+    _role_option(parser, role_required)
     parser.add_argument(
         "--privilege-expire",
         type=int,
@@ -587,10 +587,14 @@ def _rtc_options(parser: argparse.ArgumentParser) -> None:
         )
 
 
-def _rtm_options(parser: argparse.ArgumentParser) -> None:
-    _rtc_options(parser)
+def _rtm_options(parser: argparse.ArgumentParser, role_required: bool = False) -> None:
+    _rtc_options(parser, role_required)
     parser.add_argument("--rtm-user-id", help="RTM user id")
     parser.add_argument("--rtm-expire", type=int, metavar="SECONDS", help="RTM login lifetime (default: --expire)")
+
+
+def _agent_options(parser: argparse.ArgumentParser) -> None:
+    _rtm_options(parser, role_required=True)
 
 
 def _user_id(parser: argparse.ArgumentParser) -> None:
@@ -665,10 +669,10 @@ KINDS: tuple[_Kind, ...] = (
     _Kind(
         "convoai",
         "Conversational AI agent token: RTC + RTM + ConvoAI",
-        _rtm_options,
+        _agent_options,
         _agent("ConvoAITokenBuilder", "convoai"),
     ),
-    _Kind("stt", "speech-to-text agent token: RTC + RTM + STT", _rtm_options, _agent("SttTokenBuilder", "stt")),
+    _Kind("stt", "speech-to-text agent token: RTC + RTM + STT", _agent_options, _agent("SttTokenBuilder", "stt")),
     _Kind("rtm", "RTM login token", _user_id, _user_builder("RtmTokenBuilder", "build_token")),
     _Kind("rtm2", "RTM2 token with resource permissions", _rtm2_options, _build_rtm2),
     _Kind("chat-user", "Chat user token", _user_id, _user_builder("ChatTokenBuilder", "build_user_token")),

@@ -150,8 +150,8 @@ def test_build_every_kind_gives_its_services(impl_env: dict[str, str]) -> None:
         "fpa": ["FPA"],
         "education-room-user --room-uuid r --user-uuid u --role 1": ["RTM", "Chat", "APaaS"],
         "apaas-app": ["APaaS"],
-        "convoai --channel c --uid 3 --rtm-user-id agent": ["RTC", "RTM", "ConvoAI"],
-        "stt --channel c --account a --rtm-user-id agent": ["RTC", "RTM", "STT"],
+        "convoai --channel c --uid 3 --role publisher --rtm-user-id agent": ["RTC", "RTM", "ConvoAI"],
+        "stt --channel c --account a --role subscriber --rtm-user-id agent": ["RTC", "RTM", "STT"],
         "rtm006 --user-id bob": ["RTM"],
     }
     script = "; ".join(

@@ -127,6 +127,8 @@ def test_rtc_defaults_to_subscriber_and_needs_a_uid(impl_env: dict[str, str], tm
     assert [privilege.name for privilege in rtc.privileges] == ["join_channel"]
     publisher = run(impl_env, tmp_path, "build", "rtc", "--channel", "room", "--uid", "7", "--role", "publisher")
     assert len(inspect(publisher.stdout.decode().strip()).services[0].privileges) == 4
+    agent = run(impl_env, tmp_path, "build", "convoai", "--channel", "room", "--uid", "7", "--rtm-user-id", "a")
+    assert agent.returncode == 2 and b"--role" in agent.stderr  # an agent's role has no safe default
 
 
 def test_build_json(impl_env: dict[str, str], tmp_path: Path) -> None:
