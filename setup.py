@@ -2,19 +2,24 @@
 
 Project metadata lives in pyproject.toml.  The extension is built from ``accesstoken2/_wire/_speedups.pyx`` when
 Cython is installed, else from the generated ``accesstoken2/_wire/_speedups.c`` that the sdist carries.  Set
-``ACCESSTOKEN2_NO_EXTENSIONS=1`` to skip it.  When it cannot be compiled (no compiler, no Python or
-zlib headers) the package still installs, as pure Python, and says so.
+``ACCESSTOKEN2_NO_EXTENSIONS=1`` to skip it.  When there is no toolchain to compile it (no compiler,
+no Python or zlib headers: a probe that includes both fails) the package still installs, as pure
+Python, and says so.  Any other build error fails the install, and so does a missing toolchain when
+``ACCESSTOKEN2_REQUIRE_C=1`` is set or under cibuildwheel (``CIBUILDWHEEL=1``).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.errors import CCompilerError, ExecError, PlatformError
 
 HERE = Path(__file__).resolve().parent
 C_SOURCES = ["src_c/sha256.c", "src_c/base64.c", "src_c/token_core.c", "src_c/batch.c"]
@@ -52,20 +57,61 @@ def speedups_extension() -> list[Any]:
     return list(cythonize([extension], language_level=3, compiler_directives={"embedsignature": True}))
 
 
+# What a missing toolchain raises: no compiler executable (ExecError, or OSError from spawning it),
+# a platform without a C compiler setup (PlatformError), or a failed compile of the probe (CCompilerError).
+NO_TOOLCHAIN = (CCompilerError, ExecError, PlatformError, OSError)
+PROBE = "#include <Python.h>\n#include <zlib.h>\nint accesstoken2_probe(void) { return (int)zlibVersion()[0]; }\n"
+
+
+def c_core_required(environ: Mapping[str, str] = os.environ) -> bool:
+    """True when a missing toolchain must fail the build instead of installing pure Python."""
+    required = environ.get("ACCESSTOKEN2_REQUIRE_C", "") not in ("", "0")
+    return required or environ.get("CIBUILDWHEEL", "") == "1"
+
+
+def fallback_decision(toolchain_problem: str | None, environ: Mapping[str, str] = os.environ) -> str:
+    """``"build"`` (errors fail the install), ``"pure"`` (install without the C core) or ``"fail"``."""
+    if toolchain_problem is None:
+        return "build"
+    return "fail" if c_core_required(environ) else "pure"
+
+
 class OptionalBuildExt(build_ext):
-    """build_ext that turns a failed compile into a pure-Python install."""
+    """build_ext that installs pure Python when, and only when, there is no toolchain for the C core."""
 
     def run(self) -> None:
         try:
             super().run()
-        except Exception as error:  # any failure (no compiler, no headers) means: install pure Python
-            print(FALLBACK_NOTICE.format(reason=f"{type(error).__name__}: {error}"))
+        except PlatformError as error:  # raised before any compile: no C compiler set up for this platform
+            self._no_toolchain(f"{type(error).__name__}: {error}")
 
     def build_extension(self, ext: Any) -> None:
-        try:
-            super().build_extension(ext)
-        except Exception as error:
-            print(FALLBACK_NOTICE.format(reason=f"{type(error).__name__}: {error}"))
+        problem = self.toolchain_problem(ext)
+        if problem is None:
+            super().build_extension(ext)  # the toolchain works: any error here is real and fails the build
+        else:
+            self._no_toolchain(problem)
+
+    def toolchain_problem(self, ext: Any) -> str | None:
+        """Why the compiler cannot build a probe with the Python and zlib headers, or None if it can."""
+        with tempfile.TemporaryDirectory() as folder:
+            source = Path(folder) / "probe.c"
+            source.write_text(PROBE, encoding="ascii")
+            try:
+                self.compiler.compile(
+                    [str(source)], output_dir=folder, include_dirs=list(ext.include_dirs) + list(self.include_dirs)
+                )
+            except NO_TOOLCHAIN as error:
+                return f"{type(error).__name__}: {error}"
+        return None
+
+    def _no_toolchain(self, problem: str) -> None:
+        if fallback_decision(problem) == "fail":
+            raise SystemExit(
+                "accesstoken2: the C core is required (ACCESSTOKEN2_REQUIRE_C=1 or cibuildwheel) but there is no "
+                f"toolchain to build it: {problem}"
+            )
+        print(FALLBACK_NOTICE.format(reason=problem))
 
 
 setup(

@@ -11,6 +11,7 @@ Drop-in names of Agora's reference Python builders::
 from __future__ import annotations
 
 from collections.abc import Iterable
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ._wire import kernel as _kernel
@@ -66,11 +67,14 @@ from .token2 import AccessToken2
 
 if TYPE_CHECKING:
     IMPLEMENTATION: str
+    from .cache import ChatAppTokenCache, TokenCache
     from .diagnosis import Finding, Severity, diagnose
     from .explain import TokenInfo, inspect
 
-# inspect/diagnose load on first use: an application that only builds tokens does not pay for them
+# inspect/diagnose and the caches load on first use: an application that only builds tokens does not pay for them
 _LAZY = {
+    "ChatAppTokenCache": "cache",
+    "TokenCache": "cache",
     "Finding": "diagnosis",
     "Severity": "diagnosis",
     "diagnose": "diagnosis",
@@ -91,6 +95,18 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    # the public names (the lazy ones included, even before first use) and the package's submodules,
+    # not the typing helpers this module imports for itself
+    own = {
+        name
+        for name, value in globals().items()
+        if name.startswith("__") or (isinstance(value, ModuleType) and not name.startswith("_"))
+    }
+    return sorted(own.union(__all__, ["__version__"]))
+
 
 __version__ = "0.1.0"
 
@@ -122,6 +138,7 @@ __all__ = [
     "AccessToken2",
     "ApaasPrivilege",
     "ApaasTokenBuilder",
+    "ChatAppTokenCache",
     "ChatPrivilege",
     "ChatTokenBuilder",
     "ConvoAITokenBuilder",
@@ -161,6 +178,7 @@ __all__ = [
     "Severity",
     "StreamingPrivilege",
     "SttTokenBuilder",
+    "TokenCache",
     "TokenError",
     "TokenInfo",
     "build_app_token",

@@ -3,8 +3,10 @@
 Credentials come from ``AGORA_APP_ID`` / ``--app-id`` and ``AGORA_APP_CERTIFICATE`` /
 ``--app-certificate-file``; the certificate is never taken as a plain argument (it would end up
 in the shell history) and never printed.  A TOKEN argument of ``-`` is read from stdin.
-Exit codes: 0 success (``verify``: valid), 1 invalid, malformed or expired token, 2 usage error.
-User errors print one line on stderr, never a traceback.
+Exit codes: 0 success (``verify``: valid), 1 invalid, malformed or expired token, 2 usage error,
+3 input or output error (stdin not UTF-8, disk full, output pipe closed).  Errors print one line on
+stderr, never a traceback; with ``--json`` they are a JSON object ``{"error": {...}}`` on stdout.
+Every text taken from a token is printed with its control characters escaped.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable, NamedTuple, NoReturn
 
 from . import __version__
 from ._validate import HEX32, is_hex32
@@ -30,17 +32,23 @@ __all__ = ["DEMO_APP_CERTIFICATE", "DEMO_APP_ID", "main"]
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+EXIT_IO = 3
 
 PROG = "accesstoken2"
 #: DEMO VALUES ONLY: the app id and certificate of Agora's published test vectors, not a real project.
 DEMO_APP_ID = "970CA35de60c44645bbae8a215061b33"
 DEMO_APP_CERTIFICATE = "5CFd2fd1755d40ecb72977518be15d3b"
 
-_KINDS_006 = ("rtc006", "rtm006")
+# A token is at most about 88,000 characters; stdin is read up to this much.
+_MAX_STDIN = 1 << 20
 
 
 class UsageError(Exception):
     """A mistake in the command line or the environment: one line, exit status 2."""
+
+
+class InputError(Exception):
+    """Input that cannot be read (stdin not UTF-8): one line, exit status 3."""
 
 
 def _implementation() -> str:
@@ -98,10 +106,23 @@ def _certificate(args: argparse.Namespace, required: bool) -> str | None:
     return None
 
 
+def _read_stdin() -> str:
+    stream = sys.stdin
+    if stream is None:
+        raise InputError("no stdin to read the token from")
+    data = stream.buffer.read(_MAX_STDIN + 1)
+    if len(data) > _MAX_STDIN:
+        raise InputError(f"stdin holds more than {_MAX_STDIN} bytes; a token is at most about 88,000 characters")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"stdin is not UTF-8 text (byte {error.start} cannot be decoded)") from None
+
+
 def _token(args: argparse.Namespace) -> str:
     token: str = args.token
     if token == "-":
-        token = sys.stdin.read(1 << 20).strip()
+        token = _read_stdin().strip()
         if not token:
             raise UsageError("no token on stdin")
     return token
@@ -122,20 +143,61 @@ def _now(args: argparse.Namespace) -> int:
 # --- output --------------------------------------------------------------------------------------
 
 
+def _escape(char: str) -> str:
+    code = ord(char)
+    if code > 0xFFFF:  # as JSON writes it: a surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def terminal_safe(text: str, keep: str = "") -> str:
+    """``text`` with every character Python does not call printable written as a ``\\uXXXX`` escape.
+
+    That covers the C0 and C1 controls (ANSI escape sequences start with one), bidirectional
+    overrides and other format characters, line separators and lone surrogates: a token cannot
+    clear the screen, retitle the window or hide lines.  Characters in ``keep`` pass (JSON's newlines).
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() or char in keep else _escape(char) for char in text)
+
+
+def _quoted(value: Any) -> str:
+    """A string or structure from a token as JSON text, safe for a terminal (escapes as JSON writes them)."""
+    return terminal_safe(json.dumps(value, ensure_ascii=False))
+
+
 def _field_text(name: str, value: Any) -> str:
     if name.startswith("crc_") and isinstance(value, int):
         return f"{value:#010x}"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    if isinstance(value, (str, dict, list)):
+        return _quoted(value)
+    return terminal_safe(str(value))
+
+
+def _json_text(value: Any) -> str:
+    # json.dumps escapes C0 controls in strings; the other unprintable characters can only be inside
+    # strings too (the structure is ASCII), so escaping them keeps the JSON valid and equal
+    return terminal_safe(json.dumps(value, indent=2, ensure_ascii=False), keep="\n")
+
+
+def _print_json(value: Any) -> None:
+    print(_json_text(value))
+
+
+def _say(line: str) -> None:
+    """One line on stderr (a closed stderr is ignored: there is nowhere left to report to)."""
+    try:
+        print(terminal_safe(line), file=sys.stderr)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def render(info: TokenInfo) -> str:
     """The readable table of ``accesstoken2 inspect``."""
     rows: list[tuple[str, str]] = [("version", info.version + (" (AccessToken2)" if info.version == "007" else ""))]
-    rows.append(("app id", info.app_id))
+    rows.append(("app id", info.app_id if is_hex32(info.app_id) else _quoted(info.app_id)))
     if info.issue_ts is None:
         rows.append(("issued", "not recorded in a 006 token"))
     else:
@@ -148,10 +210,14 @@ def render(info: TokenInfo) -> str:
     if info.crc_channel_name is not None and info.crc_uid is not None:
         rows.append(("channel CRC", f"{info.crc_channel_name:#010x}"))
         rows.append(("uid CRC", f"{info.crc_uid:#010x}"))
-    rows.append(("services", str(len(info.services))))
+    rows.append(("services", f"{len(info.services) + sum(info.omitted_services.values()):,}"))
     lines = [f"{name:<12} {value}" for name, value in rows]
     for index, service in enumerate(info.services, 1):
         lines.extend(_render_service(index, service, info))
+    omitted = sum(info.omitted_services.values())
+    if omitted:
+        counts = ", ".join(f"{count:,} {name}" for name, count in info.omitted_services.items())
+        lines.append(f"... and {omitted:,} more services, not listed ({counts})")
     if info.unknown_service_type is not None:
         lines.append(f"[{len(info.services) + 1}] unknown service type {info.unknown_service_type}: not read further")
     return "\n".join(lines)
@@ -174,12 +240,14 @@ def _render_service(index: int, service: ServiceInfo, info: TokenInfo) -> list[s
         lines.append(
             f"    {privilege.name:<22} until {utc_text(privilege.expire_ts)} ({until}) [privilege {privilege.id}]"
         )
+    if service.omitted_privileges:
+        lines.append(f"    ... and {service.omitted_privileges:,} more privileges, not listed")
     return lines
 
 
 def _print_findings(findings: list[Finding]) -> None:
     for finding in findings:
-        print(f"{finding.severity.value:<8} {finding.code:<28} {finding.message}")
+        print(f"{finding.severity.value:<8} {finding.code:<28} {terminal_safe(finding.message)}")
 
 
 # --- commands ------------------------------------------------------------------------------------
@@ -188,7 +256,7 @@ def _print_findings(findings: list[Finding]) -> None:
 def _cmd_inspect(args: argparse.Namespace) -> int:
     info = inspect(_token(args), now=_now(args))
     if args.json:
-        print(json.dumps(info.to_dict(), indent=2, ensure_ascii=False))
+        _print_json(info.to_dict())
     else:
         print(render(info))
     return EXIT_OK
@@ -210,7 +278,7 @@ def _diagnose(args: argparse.Namespace, certificate: str | None) -> list[Finding
 def _cmd_diagnose(args: argparse.Namespace) -> int:
     findings = _diagnose(args, _certificate(args, required=False))
     if args.json:
-        print(json.dumps([finding.to_dict() for finding in findings], indent=2, ensure_ascii=False))
+        _print_json([finding.to_dict() for finding in findings])
     else:
         _print_findings(findings)
     return EXIT_INVALID if any(finding.severity is Severity.ERROR for finding in findings) else EXIT_OK
@@ -219,14 +287,23 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
 def _cmd_verify(args: argparse.Namespace) -> int:
     findings = _diagnose(args, _certificate(args, required=True))
     errors = [finding for finding in findings if finding.severity is Severity.ERROR]
-    if errors:
-        print(f"invalid: {errors[0].message} [{errors[0].code}]")
-        return EXIT_INVALID
-    if not any(finding.code == "signature-ok" for finding in findings):
+    if not errors and not any(finding.code == "signature-ok" for finding in findings):
         raise UsageError("a 006 token holds only CRCs: verifying it needs --channel and --uid (or --user-id)")
-    valid = next(finding for finding in findings if finding.code == "valid")
-    print(f"valid: the signature matches; {valid.message[0].lower()}{valid.message[1:]}")
-    return EXIT_OK
+    verdict = errors[0] if errors else next(finding for finding in findings if finding.code == "valid")
+    if args.json:
+        _print_json(
+            {
+                "valid": not errors,
+                "code": verdict.code,
+                "message": verdict.message,
+                "findings": [finding.to_dict() for finding in findings],
+            }
+        )
+    elif errors:
+        print(f"invalid: {terminal_safe(verdict.message)} [{verdict.code}]")
+    else:
+        print(f"valid: the signature matches; {verdict.message[0].lower()}{verdict.message[1:]}")
+    return EXIT_INVALID if errors else EXIT_OK
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -264,8 +341,25 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 # --- build ---------------------------------------------------------------------------------------
 
 
-def _role(name: str) -> int:
-    return 1 if name == "publisher" else 2
+class _Request(NamedTuple):
+    """What every build kind gets: the parsed options, the credentials and the fixed issue_ts/salt."""
+
+    args: argparse.Namespace
+    app_id: str
+    certificate: str
+    when: dict[str, Any]
+
+
+def _who(args: argparse.Namespace) -> int | str:
+    who = _uid(args)
+    if who is None:  # argparse requires --uid or --account for these kinds
+        raise UsageError("one of --uid and --account is required")
+    return who
+
+
+def _role(args: argparse.Namespace) -> int:
+    # the least permissive role unless asked for more, as the token server does
+    return 1 if args.role == "publisher" else 2
 
 
 def _rtc_expiries(args: argparse.Namespace) -> tuple[int, int, int, int]:
@@ -308,110 +402,326 @@ def _permissions(specs: list[str]) -> Any:
     return permissions
 
 
-def _build(args: argparse.Namespace) -> str:
-    from . import builders
-
-    kind: str = args.kind
-    app_id = _app_id(args, required=True)
-    certificate = _certificate(args, required=True)
-    assert app_id is not None and certificate is not None
-    if kind in _KINDS_006:
-        return _build006(args, app_id, certificate)
-    when: dict[str, Any] = {"issue_ts": args.issue_ts, "salt": args.salt}
-    expire: int = args.expire
-    if kind == "rtc":
-        rtc = builders.RtcTokenBuilder
-        if _separate_expiries(args):
-            if args.role == "subscriber":
-                raise UsageError("--join/audio/video/data-expire build a publisher token; drop --role subscriber")
-            return rtc.build_token_with_user_account_and_privilege(
-                app_id, certificate, args.channel, _uid(args) or 0, expire, *_rtc_expiries(args), **when
-            )
-        return rtc.build_token_with_user_account(
-            app_id, certificate, args.channel, _uid(args) or 0, _role(args.role), expire, args.privilege_expire, **when
-        )
-    if kind == "rtc-rtm":
-        if args.rtm_user_id is None:
-            return builders.RtcTokenBuilder.build_token_with_rtm(
-                app_id,
-                certificate,
-                args.channel,
-                _uid(args) or 0,
-                _role(args.role),
-                expire,
-                args.privilege_expire,
-                **when,
-            )
-        return builders.RtcTokenBuilder.build_token_with_rtm2(*_rtc_rtm_arguments(args, app_id, certificate), **when)
-    if kind in ("convoai", "stt"):
-        builder = builders.ConvoAITokenBuilder if kind == "convoai" else builders.SttTokenBuilder
-        if args.rtm_user_id is None:
-            raise UsageError(f"build {kind} needs --rtm-user-id")
-        return builder.build_token(*_rtc_rtm_arguments(args, app_id, certificate), **when)
-    if kind == "rtm":
-        return builders.RtmTokenBuilder.build_token(app_id, certificate, args.user_id, expire, **when)
-    if kind == "rtm2":
-        permissions = _permissions(args.permission or [])
-        return builders.RtmTokenBuilder.build_token_with_permissions(
-            app_id, certificate, args.user_id, permissions, expire, **when
-        )
-    if kind == "chat-user":
-        return builders.ChatTokenBuilder.build_user_token(app_id, certificate, args.user_id, expire, **when)
-    if kind == "chat-app":
-        return builders.ChatTokenBuilder.build_app_token(app_id, certificate, expire, **when)
-    if kind == "fpa":
-        return builders.FpaTokenBuilder.build_token(app_id, certificate, **when)
-    apaas = builders.EducationTokenBuilder if kind.startswith("education") else builders.ApaasTokenBuilder
-    if kind.endswith("room-user"):
-        return apaas.build_room_user_token(
-            app_id, certificate, args.room_uuid, args.user_uuid, args.role_id, expire, **when
-        )
-    if kind.endswith("-user"):
-        return apaas.build_user_token(app_id, certificate, args.user_uuid, expire, **when)
-    return apaas.build_app_token(app_id, certificate, expire, **when)
-
-
-def _rtc_rtm_arguments(args: argparse.Namespace, app_id: str, certificate: str) -> tuple[Any, ...]:
-    rtm_expire = args.expire if args.rtm_expire is None else args.rtm_expire
+def _rtc_role_arguments(request: _Request) -> tuple[Any, ...]:
+    """app id, certificate, channel, uid or account, role, expire, privilege expire: the RTC builders' order."""
+    args = request.args
     return (
-        app_id,
-        certificate,
+        request.app_id,
+        request.certificate,
         args.channel,
-        _uid(args) or 0,
-        _role(args.role),
+        _who(args),
+        _role(args),
         args.expire,
-        *_rtc_expiries(args),
-        args.rtm_user_id,
-        rtm_expire,
+        args.privilege_expire,
     )
 
 
-def _build006(args: argparse.Namespace, app_id: str, certificate: str) -> str:
+def _build_rtc(request: _Request) -> str:
+    from .builders import RtcTokenBuilder
+
+    args = request.args
+    if _separate_expiries(args):
+        if args.role == "subscriber":
+            raise UsageError("--join/audio/video/data-expire build a publisher token; drop --role subscriber")
+        return RtcTokenBuilder.build_token_with_user_account_and_privilege(
+            request.app_id,
+            request.certificate,
+            args.channel,
+            _who(args),
+            args.expire,
+            *_rtc_expiries(args),
+            **request.when,
+        )
+    return RtcTokenBuilder.build_token_with_user_account(*_rtc_role_arguments(request), **request.when)
+
+
+def _rtc_rtm_arguments(request: _Request) -> tuple[Any, ...]:
+    args = request.args
+    rtm_expire = args.expire if args.rtm_expire is None else args.rtm_expire
+    # app id ... expire as for the RTC builders, then one lifetime per privilege instead of privilege_expire
+    return (*_rtc_role_arguments(request)[:-1], *_rtc_expiries(args), args.rtm_user_id, rtm_expire)
+
+
+def _build_rtc_rtm(request: _Request) -> str:
+    from .builders import RtcTokenBuilder
+
+    args = request.args
+    if args.rtm_user_id is not None:
+        return RtcTokenBuilder.build_token_with_rtm2(*_rtc_rtm_arguments(request), **request.when)
+    return RtcTokenBuilder.build_token_with_rtm(*_rtc_role_arguments(request), **request.when)
+
+
+def _agent(builder_name: str, kind: str) -> Callable[[_Request], str]:
+    def build(request: _Request) -> str:
+        from . import builders
+
+        if request.args.rtm_user_id is None:
+            raise UsageError(f"build {kind} needs --rtm-user-id")
+        builder = getattr(builders, builder_name)
+        token: str = builder.build_token(*_rtc_rtm_arguments(request), **request.when)
+        return token
+
+    return build
+
+
+def _user_builder(builder_name: str, method: str) -> Callable[[_Request], str]:
+    """A kind whose builder takes (app_id, certificate, user, expire): RTM, Chat user, APaaS user."""
+
+    def build(request: _Request) -> str:
+        from . import builders
+
+        args = request.args
+        user = args.user_uuid if "user_uuid" in args else args.user_id
+        make = getattr(getattr(builders, builder_name), method)
+        token: str = make(request.app_id, request.certificate, user, args.expire, **request.when)
+        return token
+
+    return build
+
+
+def _app_builder(builder_name: str) -> Callable[[_Request], str]:
+    def build(request: _Request) -> str:
+        from . import builders
+
+        make = getattr(builders, builder_name).build_app_token
+        token: str = make(request.app_id, request.certificate, request.args.expire, **request.when)
+        return token
+
+    return build
+
+
+def _build_rtm2(request: _Request) -> str:
+    from .builders import RtmTokenBuilder
+
+    args = request.args
+    permissions = _permissions(args.permission or [])
+    return RtmTokenBuilder.build_token_with_permissions(
+        request.app_id, request.certificate, args.user_id, permissions, args.expire, **request.when
+    )
+
+
+def _build_fpa(request: _Request) -> str:
+    from .builders import FpaTokenBuilder
+
+    return FpaTokenBuilder.build_token(request.app_id, request.certificate, **request.when)
+
+
+def _room_user_builder(builder_name: str) -> Callable[[_Request], str]:
+    def build(request: _Request) -> str:
+        from . import builders
+
+        args = request.args
+        make = getattr(builders, builder_name).build_room_user_token
+        token: str = make(
+            request.app_id,
+            request.certificate,
+            args.room_uuid,
+            args.user_uuid,
+            args.role_id,
+            args.expire,
+            **request.when,
+        )
+        return token
+
+    return build
+
+
+def _legacy_times(request: _Request) -> tuple[int, dict[str, Any]]:
+    args = request.args
+    now = int(time.time()) if args.issue_ts is None else args.issue_ts
+    return now + args.expire, {"ts": args.ts, "salt": args.salt}
+
+
+def _build_rtc006(request: _Request) -> str:
     from .legacy import builders as legacy
 
-    now = int(time.time()) if args.issue_ts is None else args.issue_ts
-    expire_at = now + args.expire
-    when: dict[str, Any] = {"ts": args.ts, "salt": args.salt}
-    if args.kind == "rtm006":
-        return legacy.RtmTokenBuilder.buildToken(
-            app_id, certificate, args.user_id, legacy.Role_Rtm_User, expire_at, **when
-        )
+    expire_at, when = _legacy_times(request)
+    args = request.args
     return legacy.RtcTokenBuilder.buildTokenWithAccount(
-        app_id, certificate, args.channel, _uid(args) or 0, _role(args.role), expire_at, **when
+        request.app_id, request.certificate, args.channel, _who(args), _role(args), expire_at, **when
     )
+
+
+def _build_rtm006(request: _Request) -> str:
+    from .legacy import builders as legacy
+
+    expire_at, when = _legacy_times(request)
+    return legacy.RtmTokenBuilder.buildToken(
+        request.app_id, request.certificate, request.args.user_id, legacy.Role_Rtm_User, expire_at, **when
+    )
+
+
+# --- the options of the build kinds ---
+
+
+def _identity(parser: argparse.ArgumentParser, required: bool) -> None:
+    parser.add_argument("--channel", required=required, help="channel name")
+    who = parser.add_mutually_exclusive_group(required=required)
+    who.add_argument("--uid", type=int, help="numeric uid, 0 to 4294967295 (0: any uid may use the token)")
+    who.add_argument("--account", help="user account string (the string '0' is not uid 0)")
+
+
+def _role_option(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    if required:  # an agent that must speak and one that only listens both exist: no default fits
+        text = "RTC role of the agent: publisher to speak, subscriber to listen only (required)"
+    else:
+        text = "RTC role (default: subscriber, which may join but not publish)"
+    parser.add_argument("--role", choices=("publisher", "subscriber"), required=required, help=text)
+
+
+def _rtc_options(parser: argparse.ArgumentParser, role_required: bool = False) -> None:
+    _identity(parser, required=True)
+    _role_option(parser, role_required)
+    parser.add_argument(
+        "--privilege-expire",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="privilege lifetime (default: 0, the token's lifetime)",
+    )
+    for name in ("join", "audio", "video", "data"):
+        parser.add_argument(
+            f"--{name}-expire",
+            type=int,
+            metavar="SECONDS",
+            help=f"{name} privilege lifetime (default: --privilege-expire)",
+        )
+
+
+def _rtm_options(parser: argparse.ArgumentParser, role_required: bool = False) -> None:
+    _rtc_options(parser, role_required)
+    parser.add_argument("--rtm-user-id", help="RTM user id")
+    parser.add_argument("--rtm-expire", type=int, metavar="SECONDS", help="RTM login lifetime (default: --expire)")
+
+
+def _agent_options(parser: argparse.ArgumentParser) -> None:
+    _rtm_options(parser, role_required=True)
+
+
+def _user_id(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user-id", required=True, help="user id")
+
+
+def _rtm2_options(parser: argparse.ArgumentParser) -> None:
+    _user_id(parser)
+    parser.add_argument(
+        "--permission",
+        action="append",
+        metavar="TYPE:PERM:NAME",
+        help="e.g. message_channels:read:lobby (repeatable; default: none)",
+    )
+
+
+def _user_uuid(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user-uuid", required=True, help="user uuid")
+
+
+def _room_user(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--room-uuid", required=True, help="room uuid")
+    _user_uuid(parser)
+    parser.add_argument("--role", dest="role_id", type=int, required=True, help="role number")
+
+
+def _legacy_ts(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ts", type=int, metavar="UNIX", help="message timestamp (default: now + 24 h)")
+
+
+def _rtc006_options(parser: argparse.ArgumentParser) -> None:
+    _identity(parser, required=True)
+    _role_option(parser)
+    _legacy_ts(parser)
+
+
+def _rtm006_options(parser: argparse.ArgumentParser) -> None:
+    _user_id(parser)
+    _legacy_ts(parser)
+
+
+def _no_options(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+class _Kind(NamedTuple):
+    """One ``build`` kind: its name, its help line, the options it adds and the builder call it makes."""
+
+    name: str
+    help: str
+    options: Callable[[argparse.ArgumentParser], None]
+    build: Callable[[_Request], str]
+    expire: bool = True
+
+
+def _apaas_kinds(family: str, title: str, builder_name: str) -> list[_Kind]:
+    return [
+        _Kind(
+            f"{family}-room-user",
+            f"{title} room user token (APaaS + RTM + Chat)",
+            _room_user,
+            _room_user_builder(builder_name),
+        ),
+        _Kind(f"{family}-user", f"{title} user token", _user_uuid, _user_builder(builder_name, "build_user_token")),
+        _Kind(f"{family}-app", f"{title} app token", _no_options, _app_builder(builder_name)),
+    ]
+
+
+KINDS: tuple[_Kind, ...] = (
+    _Kind("rtc", "RTC token (join; a publisher may also publish)", _rtc_options, _build_rtc),
+    _Kind("rtc-rtm", "RTC + RTM token (--rtm-user-id for a separate RTM user)", _rtm_options, _build_rtc_rtm),
+    _Kind(
+        "convoai",
+        "Conversational AI agent token: RTC + RTM + ConvoAI",
+        _agent_options,
+        _agent("ConvoAITokenBuilder", "convoai"),
+    ),
+    _Kind("stt", "speech-to-text agent token: RTC + RTM + STT", _agent_options, _agent("SttTokenBuilder", "stt")),
+    _Kind("rtm", "RTM login token", _user_id, _user_builder("RtmTokenBuilder", "build_token")),
+    _Kind("rtm2", "RTM2 token with resource permissions", _rtm2_options, _build_rtm2),
+    _Kind("chat-user", "Chat user token", _user_id, _user_builder("ChatTokenBuilder", "build_user_token")),
+    _Kind("chat-app", "Chat app token", _no_options, _app_builder("ChatTokenBuilder")),
+    _Kind("fpa", "FPA token (24 hours)", _no_options, _build_fpa, expire=False),
+    *_apaas_kinds("apaas", "APaaS", "ApaasTokenBuilder"),
+    *_apaas_kinds("education", "Education (APaaS)", "EducationTokenBuilder"),
+    _Kind("rtc006", "legacy 006 RTC token (--expire is counted from now)", _rtc006_options, _build_rtc006),
+    _Kind("rtm006", "legacy 006 RTM token (--expire is counted from now)", _rtm006_options, _build_rtm006),
+)
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
+    app_id = _app_id(args, required=True)
+    certificate = _certificate(args, required=True)
+    assert app_id is not None and certificate is not None
+    request = _Request(args, app_id, certificate, {"issue_ts": args.issue_ts, "salt": args.salt})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            token = _build(args)
+            token = args.kind_spec.build(request)
         except InvalidParameterError as error:
             raise UsageError(str(error)) from None
-    for message in dict.fromkeys(str(warning.message) for warning in caught):
-        print(f"{PROG}: warning: {message}", file=sys.stderr)
+    messages = list(dict.fromkeys(str(warning.message) for warning in caught))
+    if args.json:
+        _print_json({"token": token, "kind": args.kind, "warnings": messages})
+        return EXIT_OK
+    for message in messages:
+        _say(f"{PROG}: warning: {message}")
     print(token)
     return EXIT_OK
+
+
+def _build_parser(subparsers: Any) -> None:
+    build = subparsers.add_parser("build", help="build a token", description="Build a token; it goes to stdout.")
+    kinds = build.add_subparsers(dest="kind", metavar="KIND", required=True)
+    for spec in KINDS:
+        parser: argparse.ArgumentParser = kinds.add_parser(spec.name, help=spec.help, description=spec.help)
+        parser.set_defaults(handler=_cmd_build, kind_spec=spec)
+        _credentials(parser)
+        if spec.expire:
+            parser.add_argument("--expire", type=int, default=3600, metavar="SECONDS", help="lifetime (default: 3600)")
+        else:
+            parser.set_defaults(expire=0)
+        parser.add_argument("--issue-ts", type=int, metavar="UNIX", help="issue time (default: now)")
+        parser.add_argument("--salt", type=int, help="salt (default: random)")
+        parser.add_argument("--json", action="store_true", help='print {"token", "kind", "warnings"} as JSON')
+        spec.options(parser)
 
 
 # --- the parser ----------------------------------------------------------------------------------
@@ -434,79 +744,6 @@ def _credentials(parser: argparse.ArgumentParser) -> None:
         action=_RefuseCertificate,
         help=argparse.SUPPRESS,
     )
-
-
-def _identity(parser: argparse.ArgumentParser, required: bool) -> None:
-    parser.add_argument("--channel", required=required, help="channel name")
-    who = parser.add_mutually_exclusive_group()
-    who.add_argument("--uid", type=int, help="numeric uid, 0 to 4294967295 (0: any uid)")
-    who.add_argument("--account", help="user account string (the string '0' is not uid 0)")
-
-
-def _rtc_options(parser: argparse.ArgumentParser) -> None:
-    _identity(parser, required=True)
-    parser.add_argument("--role", choices=("publisher", "subscriber"), default="publisher", help="RTC role")
-    parser.add_argument(
-        "--privilege-expire", type=int, default=0, metavar="SECONDS", help="privilege lifetime (0: the token's)"
-    )
-    for name in ("join", "audio", "video", "data"):
-        parser.add_argument(
-            f"--{name}-expire", type=int, metavar="SECONDS", help=f"{name} privilege lifetime (default: the above)"
-        )
-
-
-def _build_parser(subparsers: Any) -> None:
-    build = subparsers.add_parser("build", help="build a token", description="Build a token; it goes to stdout.")
-    kinds = build.add_subparsers(dest="kind", metavar="KIND", required=True)
-
-    def kind(name: str, text: str, expire: bool = True) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = kinds.add_parser(name, help=text, description=text)
-        parser.set_defaults(handler=_cmd_build)
-        _credentials(parser)
-        if expire:
-            parser.add_argument("--expire", type=int, default=3600, metavar="SECONDS", help="lifetime (default 3600)")
-        else:
-            parser.set_defaults(expire=0)
-        parser.add_argument("--issue-ts", type=int, metavar="UNIX", help="issue time (default: now)")
-        parser.add_argument("--salt", type=int, help="salt (default: random)")
-        return parser
-
-    _rtc_options(kind("rtc", "RTC token (join, and publish as a publisher)"))
-    for name, text in (
-        ("rtc-rtm", "RTC + RTM token (--rtm-user-id for a separate RTM user)"),
-        ("convoai", "Conversational AI agent token: RTC + RTM + ConvoAI"),
-        ("stt", "speech-to-text agent token: RTC + RTM + STT"),
-    ):
-        parser = kind(name, text)
-        _rtc_options(parser)
-        parser.add_argument("--rtm-user-id", help="RTM user id")
-        parser.add_argument("--rtm-expire", type=int, metavar="SECONDS", help="RTM login lifetime (default: --expire)")
-    kind("rtm", "RTM login token").add_argument("--user-id", required=True)
-    rtm2 = kind("rtm2", "RTM2 token with resource permissions")
-    rtm2.add_argument("--user-id", required=True)
-    rtm2.add_argument(
-        "--permission",
-        action="append",
-        metavar="TYPE:PERM:NAME",
-        help="e.g. message_channels:read:lobby (repeatable)",
-    )
-    kind("chat-user", "Chat user token").add_argument("--user-id", required=True)
-    kind("chat-app", "Chat app token")
-    kind("fpa", "FPA token (24 hours)", expire=False)
-    for family, title in (("apaas", "APaaS"), ("education", "Education (APaaS)")):
-        room = kind(f"{family}-room-user", f"{title} room user token (APaaS + RTM + Chat)")
-        room.add_argument("--room-uuid", required=True)
-        room.add_argument("--user-uuid", required=True)
-        room.add_argument("--role", dest="role_id", type=int, required=True, help="role number")
-        kind(f"{family}-user", f"{title} user token").add_argument("--user-uuid", required=True)
-        kind(f"{family}-app", f"{title} app token")
-    rtc006 = kind("rtc006", "legacy 006 RTC token (--expire is counted from now)")
-    _identity(rtc006, required=True)
-    rtc006.add_argument("--role", choices=("publisher", "subscriber"), default="publisher")
-    rtc006.add_argument("--ts", type=int, metavar="UNIX", help="message timestamp (default: now + 24 h)")
-    rtm006 = kind("rtm006", "legacy 006 RTM token (--expire is counted from now)")
-    rtm006.add_argument("--user-id", required=True)
-    rtm006.add_argument("--ts", type=int, metavar="UNIX", help="message timestamp (default: now + 24 h)")
 
 
 def _token_parser(subparsers: Any, name: str, text: str, handler: Callable[[argparse.Namespace], int]) -> Any:
@@ -537,7 +774,9 @@ def make_parser() -> argparse.ArgumentParser:
     _checks(diagnose_parser)
     diagnose_parser.add_argument("--service", help="the service the token is meant for (rtc, rtm, chat, ...)")
     diagnose_parser.add_argument("--json", action="store_true", help="print JSON")
-    _checks(_token_parser(subparsers, "verify", "exit 0 if the token is valid, 1 if not", _cmd_verify))
+    verify_parser = _token_parser(subparsers, "verify", "exit 0 if the token is valid, 1 if not", _cmd_verify)
+    _checks(verify_parser)
+    verify_parser.add_argument("--json", action="store_true", help='print {"valid", "code", "message", "findings"}')
     demo = subparsers.add_parser("demo", help="build and explain a token on demo credentials")
     demo.set_defaults(handler=_cmd_demo)
     serve = subparsers.add_parser("serve", help="run the token server (needs accesstoken2[server])")
@@ -548,25 +787,70 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _error_detail(error: TokenError) -> dict[str, Any]:
+    """What a library error says about itself (its attributes, never its message text)."""
+    detail: dict[str, Any] = {}
+    for name in ("parameter", "stage", "field", "format"):
+        value = getattr(error, name, None)
+        if value is not None:
+            detail[name] = value
+    return detail
+
+
+def _fail(status: int, kind: str, message: str, as_json: bool, **detail: Any) -> int:
+    """Report an error as one line on stderr, or with --json as {"error": ...} on stdout."""
+    if as_json:
+        try:
+            _print_json({"error": {"type": kind, "message": message, "exit_status": status, **detail}})
+            sys.stdout.flush()
+            return status
+        except OSError:
+            _drop_stdout()
+    _say(f"{PROG}: error: {message}")
+    return status
+
+
+def _drop_stdout() -> None:
+    """After a failed write: point stdout at /dev/null, so the flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _io_message(error: OSError) -> str:
+    if isinstance(error, BrokenPipeError):
+        return "cannot write the output: the pipe was closed before it was all read"
+    reason = error.strerror or type(error).__name__
+    return f"cannot write the output ({reason})"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    as_json = "--json" in arguments
     parser = make_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(arguments)
         handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
         if handler is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        return handler(args)
+        status = handler(args)
+        sys.stdout.flush()  # here, not at exit: a full disk or a closed pipe is reported like any error
+        return status
     except UsageError as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(EXIT_USAGE, "usage", str(error), as_json)
+    except InputError as error:
+        return _fail(EXIT_IO, "input", str(error), as_json)
     except TokenError as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        return _fail(EXIT_INVALID, "token", str(error), as_json, **_error_detail(error))
     except SystemExit as stop:  # --help and --version
         return stop.code if isinstance(stop.code, int) else EXIT_OK
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return EXIT_INVALID
+    except OSError as error:  # writing the output failed: stdout is gone, so the error goes to stderr
+        _drop_stdout()
+        return _fail(EXIT_IO, "output", _io_message(error), as_json=False)

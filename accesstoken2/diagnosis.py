@@ -7,24 +7,38 @@ arguments of the wrong type.  No message ever contains the app certificate.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 import urllib.parse
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from ._wire.limits import MAX_CONTENT, MAX_TOKEN_CHARS, VERSION_006, VERSION_007
 from ._validate import TEN_YEARS, check_text, is_hex32, uid_text
 from ._wire import kernel as _kernel
 from .errors import LegacyTokenError, MalformedTokenError, ParameterTypeError
-from .explain import Moment, ServiceInfo, TokenInfo, inspect, span_text, timestamp, utc_text
+from .explain import MAX_LISTED, Moment, PrivilegeInfo, ServiceInfo, TokenInfo, inspect, span_text, timestamp, utc_text
 from .services import SERVICE_NAMES, ServiceType
 
-__all__ = ["CODES", "Finding", "Severity", "diagnose"]
+__all__ = ["CODES", "FOLD_AFTER", "MAX_FINDINGS", "MAX_INPUT", "Finding", "Severity", "diagnose"]
 
 #: Agora's services accept a token (and a privilege) for at most this many seconds.
 MAX_LIFETIME = 24 * 3600
 #: A token issued at most this far in the future is put down to ordinary clock skew.
 SKEW_TOLERANCE = 300
+# The longest token either parser accepts (a 006 token can be a few characters longer than a 007 one).
+_LONGEST_TOKEN = MAX_TOKEN_CHARS + 64
+#: Input longer than this is not examined (one ``malformed`` finding, stage ``length``), nor is input
+#: that no repair could bring back within the token cap.  URL-encoding at most triples a token.
+MAX_INPUT = 3 * _LONGEST_TOKEN + 1024
+#: When more than this many findings share a code, they are folded into one with a ``count``.
+FOLD_AFTER = 3
+#: :func:`diagnose` never returns more findings than this (errors first).
+MAX_FINDINGS = 50
 
 
 class Severity(str, Enum):
@@ -34,10 +48,18 @@ class Severity(str, Enum):
     WARNING = "warning"
     INFO = "info"
 
+    # Python 3.11 made format() of a mixed-in Enum print "Severity.INFO": print the value everywhere
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
 
 #: Every finding code, with what it means.  Codes are stable: tools may match on them.
 CODES: dict[str, str] = {
     "malformed": "the token cannot be decoded (detail: stage and field)",
+    "truncated": "the token is cut short (a copy that missed its end, or a column too narrow for it)",
     "legacy-format": "a DynamicKey or SignalingToken, which holds nothing to check",
     "surrounding-whitespace": "whitespace around the token (it was checked without it)",
     "quoted": "quotes around the token (it was checked without them)",
@@ -66,6 +88,7 @@ CODES: dict[str, str] = {
     "no-privileges": "a service that grants nothing",
     "unknown-privilege": "a privilege id the service does not define",
     "unknown-service-type": "a service type this library does not know; reading stopped there",
+    "oversized": "more services or privileges than any builder writes; only the first ones were checked",
     "ok": "no problem found",
 }
 
@@ -93,6 +116,7 @@ _NO_PRIVILEGES_DEFINED = (ServiceType.CONVOAI, ServiceType.STT)
 _RTM_TYPES = (ServiceType.RTM, ServiceType.RTM2)
 _SERVICE_ALIASES = {name.lower(): int(kind) for kind, name in SERVICE_NAMES.items()}
 _SERVICE_ALIASES.update({"education": ServiceType.APAAS, "rtm2": ServiceType.RTM2})
+_SERVICE_TYPES = {name: int(kind) for kind, name in SERVICE_NAMES.items()}
 
 
 def _quote(text: str) -> str:
@@ -112,24 +136,57 @@ def malformed_stage(error: MalformedTokenError) -> dict[str, str]:
 
 
 class _Report:
-    """Collects findings; the certificate, should a caller pass it where an id goes, is masked."""
+    """Collects findings; the certificate, should a caller pass it where an id goes, is masked.
 
-    __slots__ = ("findings", "secret")
+    At most :data:`FOLD_AFTER` findings of one code are kept; further ones are only counted
+    (:meth:`counted` lets a loop skip building them) and :meth:`result` folds them all into one.
+    """
+
+    __slots__ = ("extra", "findings", "kept", "secret")
 
     def __init__(self, secret: str | None) -> None:
         self.findings: list[Finding] = []
+        self.kept: dict[str, int] = {}
+        self.extra: dict[str, int] = {}
         self.secret = secret or None
 
+    def counted(self, code: str) -> bool:
+        """Count one more finding of ``code`` without building it, if enough are kept; True if so."""
+        if self.kept.get(code, 0) < FOLD_AFTER:
+            return False
+        self.extra[code] = self.extra.get(code, 0) + 1
+        return True
+
     def add(self, severity: Severity, code: str, message: str, **detail: Any) -> None:
+        if self.counted(code):
+            return
         if self.secret is not None and self.secret in message + repr(detail):
             message = message.replace(self.secret, "<app certificate>")
             detail = {
                 key: "<app certificate>" if self.secret in repr(value) else value for key, value in detail.items()
             }
         self.findings.append(Finding(severity, code, message, detail))
+        self.kept[code] = self.kept.get(code, 0) + 1
 
     def has(self, severity: Severity) -> bool:
         return any(item.severity is severity for item in self.findings)
+
+    def result(self) -> list[Finding]:
+        """The findings, errors first, each code folded into one when it came more than FOLD_AFTER times."""
+        folded: list[Finding] = []
+        for item in self.findings:
+            extra = self.extra.get(item.code, 0)
+            if not extra:
+                folded.append(item)
+                continue
+            kept = [other for other in self.findings if other.code == item.code]
+            if item is kept[0]:
+                total = len(kept) + extra
+                severity = min((other.severity for other in kept), key=_ORDER.__getitem__)
+                message = f"{item.message} And {total - 1:,} more like it."
+                folded.append(Finding(severity, item.code, message, {**item.detail, "count": total}))
+        folded.sort(key=lambda item: _ORDER[item.severity])
+        return folded[:MAX_FINDINGS]
 
 
 def _optional_str(name: str, value: Any) -> str | None:
@@ -170,7 +227,9 @@ def diagnose(
     Give what the client will use it for (``app_id``, ``channel_name`` and ``uid`` for RTC,
     ``user_id`` for RTM, or ``service`` by name) and ``app_certificate`` to check the signature.
     ``now`` (Unix seconds or an aware datetime) defaults to the current time.  The list is never
-    empty: with nothing wrong it holds an ``ok`` finding.
+    empty: with nothing wrong it holds an ``ok`` finding.  It is bounded whatever the input: more
+    than :data:`FOLD_AFTER` findings of one code are folded into one whose ``detail["count"]`` says
+    how many, and there are never more than :data:`MAX_FINDINGS`.
     """
     if not isinstance(token, str):
         raise ParameterTypeError("token", f"token must be a str, not {type(token).__name__}")
@@ -183,6 +242,17 @@ def diagnose(
     wanted = _intended_services(service, channel_name, uid, user_id)
 
     report = _Report(app_certificate)
+    # before any repair step: those copy the input, and unquoting megabytes costs hundreds of milliseconds
+    if _too_long(token):
+        report.add(
+            Severity.ERROR,
+            "malformed",
+            f"The input is {len(token):,} characters long, far more than any token (at most "
+            f"{_LONGEST_TOKEN:,}); it was not examined further.",
+            stage="length",
+            length=len(token),
+        )
+        return report.result()
     info = _decode(report, token, moment)
     if info is not None:
         _check_app(report, info, app_id)
@@ -193,10 +263,19 @@ def diagnose(
         _check_signature(report, info, app_certificate, channel_name, expected_uid, user_id, rtc_matches, rtm_matches)
     if not report.has(Severity.ERROR) and not report.has(Severity.WARNING):
         report.add(Severity.INFO, "ok", "No problem found.")
-    return sorted(report.findings, key=lambda item: _ORDER[item.severity])
+    return report.result()
 
 
 # --- decoding ----------------------------------------------------------------------------------
+
+
+def _too_long(token: str) -> bool:
+    """True when ``token`` is over the token cap even after the shortest repair (strip, then unquote)."""
+    if len(token) <= _LONGEST_TOKEN:
+        return False
+    if len(token) > MAX_INPUT:
+        return True
+    return len(token.strip()) - 2 * token.count("%") > _LONGEST_TOKEN
 
 
 def _try(token: str, moment: int) -> TokenInfo | None:
@@ -220,8 +299,70 @@ def _decode(report: _Report, token: str, moment: int) -> TokenInfo | None:
     repaired = _repair(report, token, moment)
     if repaired is not None:
         return repaired
-    report.add(Severity.ERROR, "malformed", f"The {first_error}.", **malformed_stage(first_error))
+    where = malformed_stage(first_error)
+    if _cut_short(token.strip()):  # a cut token may still carry the newline of the line it was cut from
+        report.add(
+            Severity.ERROR,
+            "truncated",
+            f"The token is cut short: its {len(token)} characters stop in the middle of it. Copy it again in full, "
+            "and check that nothing on its way (a form field, a database column such as VARCHAR(255)) limits "
+            "its length.",
+            length=len(token),
+            **where,
+        )
+        return None
+    report.add(Severity.ERROR, "malformed", f"The {first_error}.", **where)
     return None
+
+
+_BASE64_PREFIX = re.compile("[A-Za-z0-9+/]*=?")
+_HEX = re.compile("[0-9a-fA-F]*")
+
+
+def _decoded_prefix(body: str) -> bytes | None:
+    """The bytes of the whole base64 quartets at the start of ``body``, if it is a clean base64 prefix."""
+    if not _BASE64_PREFIX.fullmatch(body):
+        return None
+    usable = body if len(body) % 4 == 0 else body.rstrip("=")
+    try:
+        return base64.b64decode(usable[: len(usable) // 4 * 4], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _cut_short(token: str) -> bool:
+    """True when ``token`` reads as the start of a longer 007 or 006 token: it stops mid-way.
+
+    The parsers say only where they failed; this tells a token that ends early from a corrupt one.
+    """
+    if token.startswith(VERSION_007):
+        raw = _decoded_prefix(token[3:])
+        if raw is None:
+            return False
+        inflater = zlib.decompressobj()
+        try:
+            content = inflater.decompress(raw, MAX_CONTENT + 1)
+        except zlib.error:
+            return False
+        return len(content) <= MAX_CONTENT and not inflater.eof
+    if token.startswith(VERSION_006):
+        app_id = token[3:35]
+        if len(app_id) < 32:
+            return _HEX.fullmatch(app_id) is not None
+        raw = _decoded_prefix(token[35:])
+        return raw is not None and _short006(raw)
+    return False
+
+
+def _short006(raw: bytes) -> bool:
+    """True when the 006 content ``raw`` ends before the lengths in its own header say it should."""
+    # u16 signature size, signature, u32 channel CRC, u32 uid CRC, u16 message size, message
+    if len(raw) < 2:
+        return True
+    end = 2 + int.from_bytes(raw[:2], "little") + 8
+    if len(raw) < end + 2:
+        return True
+    return len(raw) < end + 2 + int.from_bytes(raw[end : end + 2], "little")
 
 
 _REPAIRS: tuple[tuple[str, str, Callable[[str], str]], ...] = (
@@ -314,43 +455,50 @@ def _check_times(report: _Report, info: TokenInfo) -> None:
         )
     for service in info.services:
         for privilege in service.privileges:
-            what = f"The {service.name} privilege {privilege.name}"
-            if privilege.follows_token:
-                continue
-            if info.version == "007":
-                _check_lifetime(report, what, privilege.value)
-            elif privilege.value < TEN_YEARS:
-                report.add(
-                    Severity.ERROR,
-                    "relative-timestamp",
-                    f"{what} ends at {privilege.value}, which looks like a number of seconds, but 006 times are "
-                    "absolute Unix times.",
-                )
-                continue
-            if info.expired:
-                continue
-            if privilege.expire_ts <= now:
-                report.add(
-                    Severity.ERROR,
-                    "privilege-expired",
-                    f"{what} expired at {utc_text(privilege.expire_ts)}, although the token is valid until "
-                    f"{utc_text(info.expire_ts)}.",
-                    service=service.name,
-                    privilege=privilege.name,
-                )
-            elif privilege.expire_ts < info.expire_ts and info.version == "007":
-                report.add(
-                    Severity.WARNING,
-                    "privilege-ends-before-token",
-                    f"{what} ends at {utc_text(privilege.expire_ts)}, "
-                    f"{span_text(info.expire_ts - privilege.expire_ts)} before the token does.",
-                    service=service.name,
-                    privilege=privilege.name,
-                )
+            if not privilege.follows_token:
+                _check_privilege_time(report, info, service, privilege)
+
+
+def _check_privilege_time(report: _Report, info: TokenInfo, service: ServiceInfo, privilege: PrivilegeInfo) -> None:
+    now = info.now
+    what = f"The {service.name} privilege {privilege.name}"
+    if info.version == "007":
+        _check_lifetime(report, what, privilege.value)
+    elif privilege.value < TEN_YEARS:
+        if not report.counted("relative-timestamp"):
+            report.add(
+                Severity.ERROR,
+                "relative-timestamp",
+                f"{what} ends at {privilege.value}, which looks like a number of seconds, but 006 times are "
+                "absolute Unix times.",
+            )
+        return
+    if info.expired:
+        return
+    # 007 privileges count from the issue time, 006 ones are absolute: both are compared as expire_ts
+    if privilege.expire_ts <= now:
+        if not report.counted("privilege-expired"):
+            report.add(
+                Severity.ERROR,
+                "privilege-expired",
+                f"{what} expired at {utc_text(privilege.expire_ts)}, although the token is valid until "
+                f"{utc_text(info.expire_ts)}.",
+                service=service.name,
+                privilege=privilege.name,
+            )
+    elif privilege.expire_ts < info.expire_ts and not report.counted("privilege-ends-before-token"):
+        report.add(
+            Severity.WARNING,
+            "privilege-ends-before-token",
+            f"{what} ends at {utc_text(privilege.expire_ts)}, "
+            f"{span_text(info.expire_ts - privilege.expire_ts)} before the token does.",
+            service=service.name,
+            privilege=privilege.name,
+        )
 
 
 def _check_lifetime(report: _Report, what: str, seconds: int) -> None:
-    if seconds > TEN_YEARS:
+    if seconds > TEN_YEARS and not report.counted("absolute-timestamp"):
         report.add(
             Severity.ERROR,
             "absolute-timestamp",
@@ -358,7 +506,7 @@ def _check_lifetime(report: _Report, what: str, seconds: int) -> None:
             "AccessToken2 counts seconds from the issue time (e.g. 3600).",
             value=seconds,
         )
-    elif seconds > MAX_LIFETIME:
+    elif MAX_LIFETIME < seconds <= TEN_YEARS and not report.counted("lifetime-over-24h"):
         report.add(
             Severity.WARNING,
             "lifetime-over-24h",
@@ -369,7 +517,18 @@ def _check_lifetime(report: _Report, what: str, seconds: int) -> None:
 
 def _check_services(report: _Report, info: TokenInfo, wanted: list[int]) -> None:
     present = {service.type for service in info.services}
+    present.update(_SERVICE_TYPES[name] for name in info.omitted_services)
     names = ", ".join(service.name for service in info.services) or "no service"
+    if info.omitted_services:
+        omitted = sum(info.omitted_services.values())
+        names += f" and {omitted:,} more"
+        report.add(
+            Severity.WARNING,
+            "oversized",
+            f"The token holds {len(info.services) + omitted:,} services, far more than any builder writes; only "
+            f"the first {MAX_LISTED} were checked.",
+            services=len(info.services) + omitted,
+        )
     for kind in wanted:
         accepted = _RTM_TYPES if kind in _RTM_TYPES else (kind,)
         if not present.intersection(accepted):
@@ -396,11 +555,21 @@ def _check_services(report: _Report, info: TokenInfo, wanted: list[int]) -> None
 
 def _check_privileges(report: _Report, service: ServiceInfo) -> None:
     if not service.privileges:
-        if service.type not in _NO_PRIVILEGES_DEFINED:
+        if service.type not in _NO_PRIVILEGES_DEFINED and not report.counted("no-privileges"):
             report.add(Severity.WARNING, "no-privileges", f"The {service.name} service grants no privilege.")
         return
+    if service.omitted_privileges:
+        total = len(service.privileges) + service.omitted_privileges
+        report.add(
+            Severity.WARNING,
+            "oversized",
+            f"The {service.name} service holds {total:,} privileges, more than any service defines; only the "
+            f"{MAX_LISTED} lowest ids were checked.",
+            service=service.name,
+            privileges=total,
+        )
     for privilege in service.privileges:
-        if privilege.name == "unknown":
+        if privilege.name == "unknown" and not report.counted("unknown-privilege"):
             report.add(
                 Severity.WARNING,
                 "unknown-privilege",

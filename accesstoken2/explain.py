@@ -7,8 +7,11 @@ DynamicKey and SignalingToken formats by their shape and refuses them with
 
 from __future__ import annotations
 
+import heapq
 import re
 import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import IntEnum
@@ -22,6 +25,7 @@ from .services import SERVICE_CLASSES, SERVICE_NAMES, Rtm2PermissionType, Rtm2Re
 from .token2 import AccessToken2
 
 __all__ = [
+    "MAX_LISTED",
     "PrivilegeInfo",
     "ServiceInfo",
     "TokenInfo",
@@ -48,6 +52,12 @@ _SIGNALING = re.compile(r"1:[0-9a-fA-F]{32}:[0-9]+:[0-9a-f]{32}")
 
 # 006 privileges that are not RTC ones.
 _RTM_LOGIN_006 = 1000
+
+#: :func:`inspect` lists at most this many services, and at most this many privileges per service;
+#: the rest are counted (``TokenInfo.omitted_services``, ``ServiceInfo.omitted_privileges``).  Agora's
+#: builders write at most a handful of each, while a crafted token can hold 16,000 services or 10,000
+#: privileges; explaining them one by one would cost tens of milliseconds and say nothing more.
+MAX_LISTED = 32
 
 
 def timestamp(moment: Moment | None, name: str = "now") -> int:
@@ -144,12 +154,15 @@ class ServiceInfo:
 
     ``fields`` holds the service's fields by name (``channel_name``, ``uid``, ``user_id``, ...);
     for a 006 token, which holds only CRCs, they are ``crc_channel_name`` and ``crc_uid``.
+    ``privileges`` lists at most :data:`MAX_LISTED` privileges, lowest ids first;
+    ``omitted_privileges`` counts the others.
     """
 
     type: int
     name: str
     fields: dict[str, Any]
     privileges: list[PrivilegeInfo]
+    omitted_privileges: int = 0
 
     def privilege(self, name: str) -> PrivilegeInfo | None:
         """The privilege called ``name`` (``"join_channel"``), or None."""
@@ -161,6 +174,7 @@ class ServiceInfo:
             "name": self.name,
             "fields": _plain(self.fields),
             "privileges": [item.to_dict() for item in self.privileges],
+            "omitted_privileges": self.omitted_privileges,
         }
 
 
@@ -171,6 +185,8 @@ class TokenInfo:
     ``issue_ts`` is None for 006, whose format has no issue time; ``expire`` is the lifetime
     in seconds for 007 (None for 006) and ``expire_ts`` the absolute end of the token (for
     006: its message timestamp ``ts``).  ``now`` is the moment ``seconds_left`` counts from.
+    ``services`` lists at most :data:`MAX_LISTED` services, in token order; ``omitted_services``
+    counts the others by service name (the parsed ``token`` still holds them all).
     """
 
     version: str
@@ -185,6 +201,7 @@ class TokenInfo:
     unknown_service_type: int | None = None
     crc_channel_name: int | None = None
     crc_uid: int | None = None
+    omitted_services: dict[str, int] = field(default_factory=dict)
     #: the parsed token object (:class:`AccessToken2`, or the legacy ``AccessToken`` for 006)
     token: Any = field(default=None, repr=False, compare=False)
 
@@ -224,6 +241,7 @@ class TokenInfo:
             "crc_channel_name": self.crc_channel_name,
             "crc_uid": self.crc_uid,
             "services": [service.to_dict() for service in self.services],
+            "omitted_services": dict(self.omitted_services),
         }
 
 
@@ -264,7 +282,8 @@ def inspect(token: str, *, now: Moment | None = None) -> TokenInfo:
 
     Raises :class:`~accesstoken2.errors.MalformedTokenError` for anything that is not such a
     token (:class:`~accesstoken2.errors.LegacyTokenError` for the older DynamicKey formats).
-    No certificate is needed and the signature is not checked: see :func:`diagnose`.
+    No certificate is needed and the signature is not checked: see :func:`diagnose`.  At most
+    :data:`MAX_LISTED` services, and privileges per service, are listed; the rest are counted.
     """
     if not isinstance(token, str):
         raise ParameterTypeError("token", f"token must be a str, not {type(token).__name__}")
@@ -279,8 +298,21 @@ def inspect(token: str, *, now: Moment | None = None) -> TokenInfo:
     return _inspect007(AccessToken2.parse(token), moment)
 
 
+def _listed(items: Mapping[int, int]) -> list[tuple[int, int]]:
+    """The :data:`MAX_LISTED` lowest-keyed items, sorted (without sorting thousands of them)."""
+    if len(items) <= MAX_LISTED:
+        return sorted(items.items())
+    return [(key, items[key]) for key in heapq.nsmallest(MAX_LISTED, items)]
+
+
+def _omitted_services(services: Sequence[Service]) -> dict[str, int]:
+    counts = Counter(service.kServiceType for service in services[MAX_LISTED:])
+    return {SERVICE_NAMES[kind]: count for kind, count in counts.items()}
+
+
 def _service007(service: Service, issue_ts: int, expire_ts: int) -> ServiceInfo:
     enum = service.Privilege
+    items = service.privileges
     privileges = [
         PrivilegeInfo(
             id=key,
@@ -289,13 +321,13 @@ def _service007(service: Service, issue_ts: int, expire_ts: int) -> ServiceInfo:
             expire_ts=issue_ts + value if value else expire_ts,
             follows_token=value == 0,
         )
-        for key, value in sorted(service.privileges.items())
+        for key, value in _listed(items)
     ]
     fields = service.fields()
     permissions = fields.get("permissions")
     if permissions is not None:
         fields["permissions"] = _permission_names(permissions.details)
-    return ServiceInfo(service.TYPE, service.name, fields, privileges)
+    return ServiceInfo(service.TYPE, service.name, fields, privileges, len(items) - len(privileges))
 
 
 def _name_or_number(enum: type[IntEnum], value: int) -> str:
@@ -323,10 +355,11 @@ def _inspect007(parsed: AccessToken2, now: int) -> TokenInfo:
         expire=parsed.expire,
         expire_ts=expire_ts,
         salt=parsed.salt,
-        services=[_service007(service, parsed.issue_ts, expire_ts) for service in parsed.services],
+        services=[_service007(service, parsed.issue_ts, expire_ts) for service in parsed.services[:MAX_LISTED]],
         now=now,
         signature=signature.hex(),
         unknown_service_type=parsed.unknown_service_type,
+        omitted_services=_omitted_services(parsed.services),
         token=parsed,
     )
 
@@ -338,12 +371,13 @@ def _inspect006(token: str, now: int) -> TokenInfo:
     def info(key: int, value: int) -> PrivilegeInfo:
         return PrivilegeInfo(key, _enum_name(Privileges, key), value, value if value else ts, value == 0)
 
-    rtc = [info(key, value) for key, value in sorted(parsed.privileges.items()) if key != _RTM_LOGIN_006]
+    rtc_items = {key: value for key, value in parsed.privileges.items() if key != _RTM_LOGIN_006}
+    rtc = [info(key, value) for key, value in _listed(rtc_items)]
     rtm = [info(key, value) for key, value in parsed.privileges.items() if key == _RTM_LOGIN_006]
     services = []
     if rtc:
         fields = {"crc_channel_name": parsed.crc_channel_name, "crc_uid": parsed.crc_uid}
-        services.append(ServiceInfo(1, SERVICE_NAMES[1], fields, rtc))
+        services.append(ServiceInfo(1, SERVICE_NAMES[1], fields, rtc, len(rtc_items) - len(rtc)))
     if rtm:
         services.append(ServiceInfo(2, SERVICE_NAMES[2], {"crc_user_account": parsed.crc_channel_name}, rtm))
     signature = parsed.signature or b""

@@ -282,7 +282,12 @@ def implementation_check() -> None:
     import subprocess
 
     code = "import accesstoken2; print(accesstoken2.IMPLEMENTATION)"
-    default = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    # from this folder, as the workers import: with `-c` the current directory comes first on sys.path, and
+    # from the repository root that is the source tree (no compiled core), not the installed package
+    here = os.path.dirname(os.path.abspath(__file__))
+    default = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=here
+    ).stdout.strip()
     if default != "c":
         print("WARNING: the C core is not importable here; the 'C path' column runs pure Python", file=sys.stderr)
 

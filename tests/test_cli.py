@@ -96,7 +96,20 @@ BUILDS: list[tuple[list[str], Callable[[], str]]] = [
         ),
     ),
     (
-        ["rtc-rtm", "--channel", "room", "--uid", "5", "--rtm-user-id", "bob", "--rtm-expire", "60", *FIXED],
+        [
+            "rtc-rtm",
+            "--channel",
+            "room",
+            "--uid",
+            "5",
+            "--role",
+            "publisher",
+            "--rtm-user-id",
+            "bob",
+            "--rtm-expire",
+            "60",
+            *FIXED,
+        ],
         lambda: RtcTokenBuilder.build_token_with_rtm2(
             APP_ID, CERT, "room", 5, 1, 3600, 0, 0, 0, 0, "bob", 60, issue_ts=T0, salt=7
         ),
@@ -117,7 +130,7 @@ BUILDS: list[tuple[list[str], Callable[[], str]]] = [
         ),
     ),
     (
-        ["rtc006", "--channel", "room", "--uid", "42", "--ts", str(T0 + 86400), *FIXED],
+        ["rtc006", "--channel", "room", "--uid", "42", "--role", "publisher", "--ts", str(T0 + 86400), *FIXED],
         lambda: RtcTokenBuilder006.buildTokenWithUid(APP_ID, CERT, "room", 42, 1, T0 + 3600, ts=T0 + 86400, salt=7),
     ),
 ]
@@ -137,8 +150,8 @@ def test_build_every_kind_gives_its_services(impl_env: dict[str, str]) -> None:
         "fpa": ["FPA"],
         "education-room-user --room-uuid r --user-uuid u --role 1": ["RTM", "Chat", "APaaS"],
         "apaas-app": ["APaaS"],
-        "convoai --channel c --uid 3 --rtm-user-id agent": ["RTC", "RTM", "ConvoAI"],
-        "stt --channel c --account a --rtm-user-id agent": ["RTC", "RTM", "STT"],
+        "convoai --channel c --uid 3 --role publisher --rtm-user-id agent": ["RTC", "RTM", "ConvoAI"],
+        "stt --channel c --account a --role subscriber --rtm-user-id agent": ["RTC", "RTM", "STT"],
         "rtm006 --user-id bob": ["RTM"],
     }
     script = "; ".join(
