@@ -541,9 +541,10 @@ def make_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_cmd_demo)
     serve = subparsers.add_parser("serve", help="run the token server (needs accesstoken2[server])")
     serve.set_defaults(handler=_cmd_serve)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    # port and workers are checked by serve(), which refuses any bad value in one line and exit 2
+    serve.add_argument("--port", default="8080", help="TCP port, 0 to 65535 (default 8080)")
+    serve.add_argument("--workers", default="1", help="uvicorn worker processes (default 1)")
     return parser
 
 

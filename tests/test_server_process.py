@@ -24,6 +24,7 @@ from accesstoken2 import AccessToken2, ServiceType  # noqa: E402
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 API_KEY = "process-test-key-0123456789"
+ADMIN_KEY = "process-admin-key-0123456789"
 STARTUP_SECONDS = 20.0
 
 Starter = Callable[..., "tuple[str, subprocess.Popen[bytes]]"]
@@ -123,7 +124,9 @@ def uvicorn_command(port: int) -> list[str]:
 
 def test_uvicorn_process_serves_verifiable_tokens(start_server: Starter, implementation: str) -> None:
     port = free_port()
-    base_url, process = start_server(uvicorn_command(port), port, ACCESSTOKEN2_API_KEY=API_KEY)
+    base_url, process = start_server(
+        uvicorn_command(port), port, ACCESSTOKEN2_API_KEY=API_KEY, ACCESSTOKEN2_ADMIN_API_KEY=ADMIN_KEY
+    )
     auth = {"Authorization": f"Bearer {API_KEY}"}
     with httpx.Client(base_url=base_url, timeout=5.0) as client:
         assert client.get("/ping").json() == {"message": "pong"}
@@ -142,8 +145,10 @@ def test_uvicorn_process_serves_verifiable_tokens(start_server: Starter, impleme
         assert (parsed.expire, parsed.services[0].user_id) == (120, "ann")
         assert abs(parsed.issue_ts - time.time()) < 60
 
-        app_token = client.get("/chat/app/token", headers=auth).json()
-        assert client.get("/chat/app/token", headers=auth).json()["token"] == app_token["token"]
+        admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+        assert client.get("/chat/app/token", headers=auth).status_code == 403
+        app_token = client.get("/chat/app/token", headers=admin).json()
+        assert client.get("/chat/app/token", headers=admin).json()["token"] == app_token["token"]
         assert verified(app_token["token"]).services[0].kServiceType == ServiceType.CHAT
 
         user = client.get("/chat/user/zoe/token", headers=auth)

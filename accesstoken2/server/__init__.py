@@ -28,5 +28,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], float] =
     """The ASGI application for ``settings`` (default: read from the environment, which raises
     :class:`ConfigurationError` when a setting is missing or malformed)."""
     from .app import build_app
+    from .runner import answer_busy_in_json
 
+    # uvicorn's worker processes build the app through this factory: the JSON answer at the
+    # connection limit must be installed in each of them.
+    answer_busy_in_json()
     return build_app(settings, clock=clock)

@@ -1,26 +1,32 @@
 """The token server's settings, read from the environment and checked before it starts.
 
-Neither the app certificate nor the API key ever appears in a repr or an error message.
+Neither the app certificate nor any key ever appears in a repr or an error message, and every
+error message is one line however long the offending value is.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
-from .._validate import check_hex32, check_int
 from ..errors import InvalidParameterError
 
 __all__ = [
     "AGORA_MAX_EXPIRE",
+    "ENV_ADMIN_API_KEY",
     "ENV_API_KEY",
     "ENV_APP_CERTIFICATE",
     "ENV_APP_ID",
+    "ENV_BODY_TIMEOUT",
     "ENV_CORS_ORIGINS",
     "ENV_DEFAULT_EXPIRE",
+    "ENV_INSPECT_CONCURRENCY",
+    "ENV_MAX_CONNECTIONS",
     "ENV_MAX_EXPIRE",
+    "ENV_PUBLIC_CHAT_APP_TOKEN",
     "MIN_API_KEY_CHARS",
     "ConfigurationError",
     "Settings",
@@ -32,28 +38,24 @@ ENV_DEFAULT_EXPIRE = "ACCESSTOKEN2_DEFAULT_EXPIRE"
 ENV_MAX_EXPIRE = "ACCESSTOKEN2_MAX_EXPIRE"
 ENV_CORS_ORIGINS = "ACCESSTOKEN2_CORS_ORIGINS"
 ENV_API_KEY = "ACCESSTOKEN2_API_KEY"
+ENV_ADMIN_API_KEY = "ACCESSTOKEN2_ADMIN_API_KEY"
+ENV_PUBLIC_CHAT_APP_TOKEN = "ACCESSTOKEN2_PUBLIC_CHAT_APP_TOKEN"
+ENV_BODY_TIMEOUT = "ACCESSTOKEN2_BODY_TIMEOUT"
+ENV_MAX_CONNECTIONS = "ACCESSTOKEN2_MAX_CONNECTIONS"
+ENV_INSPECT_CONCURRENCY = "ACCESSTOKEN2_INSPECT_CONCURRENCY"
 
 #: Agora's services accept tokens of at most 24 hours.
 AGORA_MAX_EXPIRE = 86400
 DEFAULT_EXPIRE = 3600
 MIN_API_KEY_CHARS = 16
+MAX_BODY_TIMEOUT = 300
+MAX_CONNECTIONS = 100_000
+MAX_INSPECT_CONCURRENCY = 64
 
-_FIELD_NAMES = {
-    "app_id": "app_id",
-    "app_certificate": "app_certificate",
-    "default_expire": "default_expire",
-    "max_expire": "max_expire",
-    "cors_origins": "cors_origins",
-    "api_key": "api_key",
-}
-_ENV_NAMES = {
-    "app_id": ENV_APP_ID,
-    "app_certificate": ENV_APP_CERTIFICATE,
-    "default_expire": ENV_DEFAULT_EXPIRE,
-    "max_expire": ENV_MAX_EXPIRE,
-    "cors_origins": ENV_CORS_ORIGINS,
-    "api_key": ENV_API_KEY,
-}
+_HEX32 = re.compile(r"[0-9a-fA-F]{32}")
+# Longest text read as a number: more is refused before int() (which is slow on long input and
+# refuses more than 4300 digits).
+_MAX_NUMBER_CHARS = 12
 
 
 class ConfigurationError(InvalidParameterError):
@@ -62,12 +64,16 @@ class ConfigurationError(InvalidParameterError):
 
 @dataclass(frozen=True)
 class Settings:
-    """What the token server needs: the Agora credentials, lifetimes, CORS origins and an optional API key.
+    """What the token server needs: the Agora credentials, lifetimes, CORS origins, keys and limits.
 
     ``default_expire`` is the token lifetime when a request gives none; requests may ask for
     1..``max_expire`` seconds (at most 86400, Agora's limit).  ``cors_origins`` empty means no
     CORS headers at all.  With ``api_key`` set, the token endpoints require
-    ``Authorization: Bearer <api_key>``.
+    ``Authorization: Bearer <api_key>``.  The Chat app token (full access to the Chat REST API) is
+    served only to ``admin_api_key``, or to anyone allowed a user token when
+    ``public_chat_app_token`` is True.  ``body_timeout`` (seconds) bounds the time to receive a
+    request body, ``max_connections`` the concurrent connections of a worker, and
+    ``inspect_concurrency`` the ``/inspect`` requests worked on at once.
     """
 
     app_id: str
@@ -76,6 +82,11 @@ class Settings:
     max_expire: int = AGORA_MAX_EXPIRE
     cors_origins: tuple[str, ...] = ()
     api_key: str | None = field(default=None, repr=False)
+    admin_api_key: str | None = field(default=None, repr=False)
+    public_chat_app_token: bool = False
+    body_timeout: float = 10.0
+    max_connections: int = 1000
+    inspect_concurrency: int = 2
 
     def __post_init__(self) -> None:
         _check(self.__dict__, _FIELD_NAMES)
@@ -87,58 +98,147 @@ class Settings:
         Raises :class:`ConfigurationError` naming the variable that is missing or malformed.
         """
         env = os.environ if environ is None else environ
-        values: dict[str, Any] = {
-            "app_id": _required(env, ENV_APP_ID, "App ID"),
-            "app_certificate": _required(env, ENV_APP_CERTIFICATE, "App Certificate"),
-            "default_expire": _seconds(env, ENV_DEFAULT_EXPIRE, DEFAULT_EXPIRE),
-            "max_expire": _seconds(env, ENV_MAX_EXPIRE, AGORA_MAX_EXPIRE),
-            "cors_origins": tuple(
-                origin.strip() for origin in env.get(ENV_CORS_ORIGINS, "").split(",") if origin.strip()
-            ),
-            "api_key": env.get(ENV_API_KEY, "").strip() or None,
-        }
-        _check(values, _ENV_NAMES)
+        values: dict[str, Any] = {}
+        for name, (env_name, read) in _READERS.items():
+            text = env.get(env_name, "").strip()
+            if text:
+                values[name] = read(env_name, text)
+            elif name in ("app_id", "app_certificate"):
+                what = "App ID" if name == "app_id" else "App Certificate"
+                raise ConfigurationError(
+                    env_name,
+                    f"{env_name} is not set: give the {what} of your Agora project (32 hexadecimal characters)",
+                )
+        _check({**_DEFAULTS, **values}, _ENV_NAMES)
         return cls(**values)
 
 
-def _required(env: Mapping[str, str], name: str, what: str) -> str:
-    value = env.get(name, "").strip()
-    if not value:
+def _text(name: str, text: str) -> str:
+    return text
+
+
+def _whole(low: int, high: int, unit: str) -> Callable[[str, str], int]:
+    def read(name: str, text: str) -> int:
+        if not (text.isascii() and text.isdigit()) or len(text) > _MAX_NUMBER_CHARS:
+            shown = repr(text[:20]) + ("..." if len(text) > 20 else "")
+            raise ConfigurationError(
+                name, f"{name} must be a whole number of {unit} from {low} to {high} (got {shown})"
+            )
+        return int(text)
+
+    return read
+
+
+def _seconds_fraction(name: str, text: str) -> float:
+    if not re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,3})?", text):
+        shown = repr(text[:20]) + ("..." if len(text) > 20 else "")
         raise ConfigurationError(
-            name, f"{name} is not set: give the {what} of your Agora project (32 hexadecimal characters)"
+            name, f"{name} must be a number of seconds from 0.1 to {MAX_BODY_TIMEOUT} (got {shown})"
         )
+    return float(text)
+
+
+def _flag(name: str, text: str) -> bool:
+    lowered = text.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(name, f"{name} must be 1 or 0 (true or false)")
+
+
+def _origins(name: str, text: str) -> tuple[str, ...]:
+    return tuple(origin.strip() for origin in text.split(",") if origin.strip())
+
+
+_READERS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
+    "app_id": (ENV_APP_ID, _text),
+    "app_certificate": (ENV_APP_CERTIFICATE, _text),
+    "default_expire": (ENV_DEFAULT_EXPIRE, _whole(1, AGORA_MAX_EXPIRE, "seconds")),
+    "max_expire": (ENV_MAX_EXPIRE, _whole(1, AGORA_MAX_EXPIRE, "seconds")),
+    "cors_origins": (ENV_CORS_ORIGINS, _origins),
+    "api_key": (ENV_API_KEY, _text),
+    "admin_api_key": (ENV_ADMIN_API_KEY, _text),
+    "public_chat_app_token": (ENV_PUBLIC_CHAT_APP_TOKEN, _flag),
+    "body_timeout": (ENV_BODY_TIMEOUT, _seconds_fraction),
+    "max_connections": (ENV_MAX_CONNECTIONS, _whole(1, MAX_CONNECTIONS, "connections")),
+    "inspect_concurrency": (ENV_INSPECT_CONCURRENCY, _whole(1, MAX_INSPECT_CONCURRENCY, "requests")),
+}
+_FIELD_NAMES = {name: name for name in _READERS}
+_ENV_NAMES = {name: env_name for name, (env_name, _) in _READERS.items()}
+_DEFAULTS: dict[str, Any] = {
+    "default_expire": DEFAULT_EXPIRE,
+    "max_expire": AGORA_MAX_EXPIRE,
+    "cors_origins": (),
+    "api_key": None,
+    "admin_api_key": None,
+    "public_chat_app_token": False,
+    "body_timeout": 10.0,
+    "max_connections": 1000,
+    "inspect_concurrency": 2,
+}
+
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+def _check_hex32(name: str, value: Any) -> None:
+    if not isinstance(value, str):
+        raise ConfigurationError(name, f"{name} must be a str of 32 hexadecimal characters, not {_type_name(value)}")
+    if not _HEX32.fullmatch(value):
+        # never echo the value: it may be the certificate
+        shown = f"{len(value)} characters" if len(value) != 32 else "32 characters, not all hexadecimal"
+        raise ConfigurationError(name, f"{name} must be 32 hexadecimal characters (got {shown})")
+
+
+def _check_int(name: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigurationError(name, f"{name} must be an integer from {low} to {high}, not {_type_name(value)}")
+    if not low <= value <= high:
+        shown = value if value.bit_length() < 64 else f"a number of {value.bit_length()} bits"
+        raise ConfigurationError(name, f"{name} must be an integer from {low} to {high} (got {shown})")
     return value
 
 
-def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
-    text = env.get(name, "").strip()
-    if not text:
-        return default
-    if not (text.isascii() and text.isdigit()):
-        raise ConfigurationError(
-            name, f"{name} must be a whole number of seconds from 1 to {AGORA_MAX_EXPIRE} (got {text[:40]!r})"
-        )
-    return int(text)
-
-
 def _check(values: Mapping[str, Any], names: Mapping[str, str]) -> None:
-    try:
-        check_hex32(names["app_id"], values["app_id"])
-        check_hex32(names["app_certificate"], values["app_certificate"])
-        max_expire = check_int(names["max_expire"], values["max_expire"], 1, AGORA_MAX_EXPIRE)
-        default_expire = values["default_expire"]
-        if isinstance(default_expire, int) and not isinstance(default_expire, bool) and default_expire > max_expire:
-            raise InvalidParameterError(
-                names["default_expire"],
-                f"{names['default_expire']} ({default_expire}) must not exceed {names['max_expire']} ({max_expire})",
-            )
-        check_int(names["default_expire"], default_expire, 1, max_expire)
-        _check_origins(names["cors_origins"], values["cors_origins"])
-        _check_api_key(names["api_key"], values["api_key"])
-    except ConfigurationError:
-        raise
-    except InvalidParameterError as error:
-        raise ConfigurationError(error.parameter, str(error)) from None
+    _check_hex32(names["app_id"], values["app_id"])
+    _check_hex32(names["app_certificate"], values["app_certificate"])
+    if values["app_id"].lower() == values["app_certificate"].lower():
+        raise ConfigurationError(
+            names["app_certificate"],
+            f"{names['app_certificate']} equals {names['app_id']}: every token would carry the certificate "
+            "in clear; give the App Certificate from the Agora console, not the App ID",
+        )
+    max_expire = _check_int(names["max_expire"], values["max_expire"], 1, AGORA_MAX_EXPIRE)
+    default_expire = values["default_expire"]
+    if isinstance(default_expire, int) and not isinstance(default_expire, bool) and default_expire > max_expire:
+        raise ConfigurationError(
+            names["default_expire"],
+            f"{names['default_expire']} ({default_expire}) must not exceed {names['max_expire']} ({max_expire})",
+        )
+    _check_int(names["default_expire"], default_expire, 1, max_expire)
+    _check_origins(names["cors_origins"], values["cors_origins"])
+    _check_api_key(names["api_key"], values["api_key"])
+    _check_api_key(names["admin_api_key"], values["admin_api_key"])
+    if values["api_key"] is not None and values["api_key"] == values["admin_api_key"]:
+        raise ConfigurationError(
+            names["admin_api_key"], f"{names['admin_api_key']} must differ from {names['api_key']}"
+        )
+    if not isinstance(values["public_chat_app_token"], bool):
+        name = names["public_chat_app_token"]
+        raise ConfigurationError(name, f"{name} must be a bool, not {_type_name(values['public_chat_app_token'])}")
+    _check_timeout(names["body_timeout"], values["body_timeout"])
+    _check_int(names["max_connections"], values["max_connections"], 1, MAX_CONNECTIONS)
+    _check_int(names["inspect_concurrency"], values["inspect_concurrency"], 1, MAX_INSPECT_CONCURRENCY)
+
+
+def _check_timeout(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.1 <= value <= MAX_BODY_TIMEOUT:
+        shown = value if isinstance(value, (int, float)) and abs(value) < 1e9 else _type_name(value)
+        raise ConfigurationError(
+            name, f"{name} must be a number of seconds from 0.1 to {MAX_BODY_TIMEOUT} (got {shown})"
+        )
 
 
 def _check_origins(name: str, origins: Any) -> None:
@@ -146,8 +246,9 @@ def _check_origins(name: str, origins: Any) -> None:
         raise ConfigurationError(name, f"{name} must be a tuple of origin strings")
     for origin in origins:
         if origin != "*" and not origin.startswith(("http://", "https://")):
+            shown = repr(origin[:80]).encode("ascii", "backslashreplace").decode("ascii")
             raise ConfigurationError(
-                name, f"{name}: each origin must be '*' or start with http:// or https:// (got {origin[:80]!r})"
+                name, f"{name}: each origin must be '*' or start with http:// or https:// (got {shown})"
             )
 
 
@@ -160,5 +261,7 @@ def _check_api_key(name: str, api_key: Any) -> None:
         raise ConfigurationError(
             name, f"{name} must be at least {MIN_API_KEY_CHARS} characters long (got {len(api_key)})"
         )
+    if len(api_key) > 4096:
+        raise ConfigurationError(name, f"{name} must be at most 4096 characters long (got {len(api_key)})")
     if not (api_key.isascii() and api_key.isprintable()) or " " in api_key:
         raise ConfigurationError(name, f"{name} must hold printable ASCII characters without spaces")

@@ -10,8 +10,6 @@ from __future__ import annotations
 import time
 from typing import Callable, Protocol
 
-from .._layout import U32_MAX
-from .._validate import check_int
 from ..builders import ChatTokenBuilder, Role_Publisher, Role_Subscriber, RtcTokenBuilder, RtmTokenBuilder
 from ..errors import InvalidParameterError
 from .chat_cache import AppTokenCache, CachedToken
@@ -29,6 +27,15 @@ class UserTokenBuilder(Protocol):
 
 
 ROLES = {"publisher": Role_Publisher, "subscriber": Role_Subscriber}
+U32_MAX = 0xFFFFFFFF
+
+
+def check_expire(expire: object, high: int) -> int:
+    """``expire`` if it is an int from 1 to ``high``; else :class:`InvalidParameterError`."""
+    if isinstance(expire, bool) or not isinstance(expire, int) or not 1 <= expire <= high:
+        shown = expire if isinstance(expire, int) and abs(expire) < 10**12 else "out of range"
+        raise InvalidParameterError("expire", f"expire must be an integer from 1 to {high} (got {shown})")
+    return expire
 
 
 def rtc_uid(uid: int | str | None) -> int | str:
@@ -66,7 +73,7 @@ class TokenIssuer:
         """The requested lifetime, or the default; refused outside 1..max_expire."""
         if expire is None:
             return self._settings.default_expire
-        return check_int("expire", expire, 1, self._settings.max_expire)
+        return check_expire(expire, self._settings.max_expire)
 
     def _now(self) -> int:
         return int(self._clock())
