@@ -543,7 +543,7 @@ def make_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_cmd_serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     # port and workers are checked by serve(), which refuses any bad value in one line and exit 2
-    serve.add_argument("--port", default="8080", help="TCP port, 0 to 65535 (default 8080)")
+    serve.add_argument("--port", help="TCP port, 0 to 65535 (default: SERVER_PORT or PORT, else 8080)")
     serve.add_argument("--workers", default="1", help="uvicorn worker processes (default 1)")
     return parser
 

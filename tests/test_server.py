@@ -365,7 +365,8 @@ def test_get_token_rtc_roles(client: Client, clock: FakeClock, role: str | None,
         body["role"] = role
     response = client.post("/getToken", json=body)
     assert response.status_code == 200
-    assert set(response.json()) == {"token"}
+    assert response.json()["expires_at"] == NOW + 3600 and response.json()["expires_in"] == 3600
+    assert set(response.json()) == {"token", "expires_at", "expires_in"}
     parsed = parse_verified(response.json()["token"])
     assert parsed.issue_ts == NOW and parsed.expire == 3600
     service = only_service(parsed, ServiceType.RTC)
@@ -412,12 +413,36 @@ def test_get_token_default_expire_from_settings(make_client: Callable[..., Clien
 
 def test_get_token_rtm(client: Client) -> None:
     for uid, user in (("alice", "alice"), (42, "42")):
-        response = client.post("/getToken", json={"tokenType": "rtm", "uid": uid, "channel": "ignored"})
+        response = client.post("/getToken", json={"tokenType": "rtm", "uid": uid})
         assert response.status_code == 200
         service = only_service(parse_verified(response.json()["token"]), ServiceType.RTM)
         assert isinstance(service, ServiceRtm)
         assert service.user_id == user
         assert dict(service.privileges) == {1: 3600}
+
+
+def test_get_token_rtm_with_channel_adds_the_stream_channel(client: Client) -> None:
+    response = client.post("/getToken", json={"tokenType": "rtm", "uid": "ann", "channel": "stream-1", "expire": 600})
+    assert response.status_code == 200
+    parsed = parse_verified(response.json()["token"])
+    assert parsed.expire == 600
+    assert sorted(service.kServiceType for service in parsed.services) == [ServiceType.RTC, ServiceType.RTM]
+    rtc, rtm = sorted(parsed.services, key=lambda service: service.kServiceType)
+    assert isinstance(rtc, ServiceRtc)
+    assert (rtc.channel_name, rtc.uid) == ("stream-1", "ann")
+    assert dict(rtc.privileges) == {ServiceRtc.kPrivilegeJoinChannel: 600, ServiceRtc.kPrivilegePublishDataStream: 600}
+    assert isinstance(rtm, ServiceRtm) and rtm.user_id == "ann" and dict(rtm.privileges) == {1: 600}
+
+
+@pytest.mark.parametrize("expire", [0, None])
+def test_get_token_expire_zero_or_absent_is_the_default(make_client: Callable[..., Client], expire: Any) -> None:
+    client = make_client(default_expire=1200)
+    body: dict[str, Any] = {"tokenType": "rtc", "channel": "c", "uid": 5}
+    if expire is not None:
+        body["expire"] = expire
+    answer = client.post("/getToken", json=body).json()
+    assert parse_verified(answer["token"]).expire == 1200
+    assert (answer["expires_at"], answer["expires_in"]) == (NOW + 1200, 1200)
 
 
 def test_get_token_chat_user_and_app(make_client: Callable[..., Client]) -> None:
@@ -446,7 +471,7 @@ def test_get_token_chat_user_and_app(make_client: Callable[..., Client]) -> None
         ({"tokenType": "rtc", "channel": "c", "uid": "9" * 5000}, "uid must be an integer from 0 to 4294967295"),
         ({"tokenType": "rtc", "channel": "c", "uid": "0" * 30 + "4294967296"}, "uid must be an integer from 0"),
         ({"tokenType": "rtc", "channel": "c" * 65536, "uid": 1}, "channel_name is 65536 UTF-8 bytes long"),
-        ({"tokenType": "rtc", "channel": "c", "uid": 1, "expire": 0}, "expire must be an integer from 1 to 86400"),
+        ({"tokenType": "rtc", "channel": "c", "uid": 1, "expire": -3}, "expire must be an integer from 1 to 86400"),
         ({"tokenType": "rtc", "channel": "c", "uid": 1, "expire": 86401}, "expire must be an integer from 1 to 86400"),
         ({"tokenType": "rtm"}, "uid is required"),
         ({"tokenType": "rtm", "uid": ""}, "uid is required"),
@@ -556,7 +581,7 @@ def test_sample_service_token(client: Client) -> None:
         ({}, 422),
         ({"channel_name": ""}, 400),
         ({"channel_name": "x", "expire": "soon"}, 422),
-        ({"channel_name": "x", "expire": 0}, 400),
+        ({"channel_name": "x", "expire": 86401}, 400),
     ],
 )
 def test_sample_service_errors(client: Client, query: dict[str, Any], status: int) -> None:
@@ -577,7 +602,9 @@ def test_chat_user_token(client: Client) -> None:
     assert (service.user_id, dict(service.privileges)) == ("dave smith", {ServiceChat.kPrivilegeUser: 300})
 
 
-@pytest.mark.parametrize(("query", "status"), [({"expire": 0}, 400), ({"expire": 90000}, 400), ({"expire": "x"}, 422)])
+@pytest.mark.parametrize(
+    ("query", "status"), [({"expire": 86401}, 400), ({"expire": 90000}, 400), ({"expire": "x"}, 422)]
+)
 def test_chat_user_token_errors(client: Client, query: dict[str, Any], status: int) -> None:
     response = client.get("/chat/user/eve/token", params=query)
     assert response.status_code == status

@@ -28,10 +28,11 @@ from .. import IMPLEMENTATION, __version__
 from ..errors import TokenError
 from .auth import OPEN, Authenticator, Principal
 from .body import MAX_NUMBER_CHARS, body_schema, clean_errors, read_model
+from .compat import add_compat_routes, answer
 from .config import Settings
 from .guard import RequestGuard
 from .inspection import inspect_token_json
-from .issuer import TokenIssuer
+from .issuer import Issued, TokenGrant, TokenIssuer, rtc_uid
 
 __all__ = ["MAX_BODY_BYTES", "MAX_TOKEN_CHARS", "InspectRequest", "TokenRequest", "build_app", "build_router"]
 
@@ -146,16 +147,6 @@ def _authorization(request: Request) -> Optional[bytes]:
     return None
 
 
-def _timed_answer(token: str, expires_at: int, expires_in: int) -> Response:
-    # A token holds only "007"/"006" and base64 characters: nothing to escape in JSON.
-    body = f'{{"token":"{token}","expires_at":{expires_at},"expires_in":{expires_in}}}'
-    return Response(body.encode("ascii"), media_type="application/json")
-
-
-def _token_answer(token: str) -> Response:
-    return Response(f'{{"token":"{token}"}}'.encode("ascii"), media_type="application/json")
-
-
 def _optional_int(name: str, text: Optional[str]) -> Optional[int]:
     if text is None or text == "":
         return None
@@ -172,6 +163,18 @@ def _required_query(name: str, text: Optional[str]) -> str:
 
 
 SECURITY = "HTTPBearer"
+
+
+def _post_grant(body: TokenRequest) -> TokenGrant:
+    """The grant of a ``POST /getToken`` body (agora-token-service's fields)."""
+    if body.tokenType == "rtc":
+        return TokenGrant("rtc", channel=body.channel, uid=rtc_uid(body.uid), role=body.role, expire=body.expire)
+    user = str(body.uid) if isinstance(body.uid, int) else body.uid
+    if body.tokenType == "rtm":
+        return TokenGrant("rtm", channel=body.channel or None, user_id=user, expire=body.expire)
+    if not user:
+        return TokenGrant("chat_app", expire=body.expire or None)
+    return TokenGrant("chat_user", user_id=user, expire=body.expire)
 
 
 def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) -> APIRouter:
@@ -198,6 +201,12 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
     def caller(request: Request) -> Principal:
         return authenticator.principal(_authorization(request)) if secured else OPEN
 
+    def issue(principal: Principal, grant: TokenGrant) -> Issued:
+        """Authorize ``grant`` for ``principal`` (403 when refused), then build it."""
+        if grant.kind == "chat_app":
+            authenticator.allow_chat_app_token(principal)
+        return issuer.issue(grant)
+
     @router.get("/ping", response_model=PongResponse, tags=["health"])
     async def ping() -> dict[str, str]:
         """Liveness check of agora-token-service: ``{"message": "pong"}``."""
@@ -209,37 +218,36 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
         return {"status": "ok", "version": __version__, "implementation": IMPLEMENTATION}
 
     @router.post(
-        "/getToken", response_model=TokenResponse, responses=errors, tags=["tokens"], openapi_extra=extra(TokenRequest)
+        "/getToken",
+        response_model=TimedTokenResponse,
+        responses=errors,
+        tags=["tokens"],
+        openapi_extra=extra(TokenRequest),
     )
     async def get_token(request: Request) -> Response:
         """RTC, RTM or Chat token, with the body of AgoraIO-Community's agora-token-service.
 
-        ``tokenType`` chat without ``uid`` gives the Chat app token (admin key only, unless
-        the server makes it public).
+        ``tokenType`` rtm with a ``channel`` also grants that RTC stream channel (join, publish
+        data); chat without ``uid`` gives the Chat app token (admin key only, unless the server
+        makes it public).  ``expire`` 0 or absent means the server's default.
         """
         principal = caller(request)
         body = await read_model(request, TokenRequest, MAX_BODY_BYTES)
-        if body.tokenType == "rtc":
-            token = issuer.rtc(body.channel, body.uid, body.role, body.expire)
-        elif body.tokenType == "rtm":
-            token = issuer.rtm(body.uid, body.expire)
-        elif body.uid is None or body.uid == "":
-            authenticator.allow_chat_app_token(principal)
-            token = issuer.chat_app(body.expire)
-        else:
-            token = issuer.chat_user(body.uid, body.expire)
-        return _token_answer(token)
+        return answer(issue(principal, _post_grant(body)))
 
-    @router.get("/v1/token", response_model=TokenResponse, responses=errors, tags=["tokens"], openapi_extra=extra())
+    @router.get(
+        "/v1/token", response_model=TimedTokenResponse, responses=errors, tags=["tokens"], openapi_extra=extra()
+    )
     async def sample_token(
         request: Request,
         channel_name: Optional[str] = Query(None, description="the channel to join (required)"),
         expire: Optional[str] = Query(None, description="token lifetime in seconds"),
     ) -> Response:
         """RTC token for any uid (0) as a publisher, as the reference's sample service gives it."""
-        caller(request)
+        principal = caller(request)
         channel = _required_query("channel_name", channel_name)
-        return _token_answer(issuer.rtc(channel, 0, "publisher", _optional_int("expire", expire)))
+        grant = TokenGrant("rtc", channel=channel, uid=0, role="publisher", expire=_optional_int("expire", expire))
+        return answer(issue(principal, grant))
 
     @router.get(
         "/chat/app/token", response_model=TimedTokenResponse, responses=errors, tags=["chat"], openapi_extra=extra()
@@ -250,9 +258,7 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
         It grants full access to the Chat REST API: served only with the admin key, unless the
         server sets ``ACCESSTOKEN2_PUBLIC_CHAT_APP_TOKEN=1``.
         """
-        authenticator.allow_chat_app_token(caller(request))
-        cached = issuer.cached_chat_app()
-        return _timed_answer(cached.token, cached.expires_at, cached.remaining(clock()))
+        return answer(issue(caller(request), TokenGrant("chat_app")))
 
     @router.get(
         "/chat/user/{user_id}/token",
@@ -267,11 +273,11 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
         expire: Optional[str] = Query(None, description="token lifetime in seconds"),
     ) -> Response:
         """Chat user token for ``user_id``."""
-        caller(request)
-        lifetime = issuer.lifetime(_optional_int("expire", expire))
-        issued_no_later = int(clock())
-        token = issuer.chat_user(user_id, lifetime)
-        return _timed_answer(token, issued_no_later + lifetime, lifetime)
+        principal = caller(request)
+        grant = TokenGrant("chat_user", user_id=user_id, expire=_optional_int("expire", expire))
+        return answer(issue(principal, grant))
+
+    add_compat_routes(router, caller, issue, responses=errors, openapi_extra=extra())
 
     @router.post("/inspect", responses=errors, tags=["tokens"], openapi_extra=extra(InspectRequest))
     async def inspect(request: Request) -> Response:

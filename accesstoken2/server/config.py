@@ -6,11 +6,10 @@ error message is one line however long the offending value is.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from ..errors import InvalidParameterError
 
@@ -87,29 +86,38 @@ class Settings:
     body_timeout: float = 10.0
     max_connections: int = 1000
     inspect_concurrency: int = 2
+    port: int = 8080
 
     def __post_init__(self) -> None:
         _check(self.__dict__, _FIELD_NAMES)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read the settings from ``environ`` (default: ``os.environ``).
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, env_file: str | None = ".env") -> Settings:
+        """Read the settings from ``environ``, or else from the process environment and the
+        ``env_file`` (``.env`` in the working directory, when present; the environment wins).
 
+        Each setting has our variable name and, for some, agora-token-service's as a fallback
+        (``APP_ID``, ``APP_CERTIFICATE``, ``CORS_ALLOW_ORIGIN``, ``SERVER_PORT``/``PORT``).
         Raises :class:`ConfigurationError` naming the variable that is missing or malformed.
         """
-        env = os.environ if environ is None else environ
+        env = _environment(env_file) if environ is None else environ
         values: dict[str, Any] = {}
-        for name, (env_name, read) in _READERS.items():
-            text = env.get(env_name, "").strip()
-            if text:
-                values[name] = read(env_name, text)
+        used: dict[str, str] = {}
+        for name, (env_names, read) in _READERS.items():
+            found = next(
+                ((env_name, env[env_name].strip()) for env_name in env_names if env.get(env_name, "").strip()), None
+            )
+            used[name] = found[0] if found else env_names[0]
+            if found:
+                values[name] = read(*found)
             elif name in ("app_id", "app_certificate"):
                 what = "App ID" if name == "app_id" else "App Certificate"
+                first = env_names[0]
                 raise ConfigurationError(
-                    env_name,
-                    f"{env_name} is not set: give the {what} of your Agora project (32 hexadecimal characters)",
+                    first,
+                    f"{first} is not set: give the {what} of your Agora project (32 hexadecimal characters)",
                 )
-        _check({**_DEFAULTS, **values}, _ENV_NAMES)
+        _check({**_DEFAULTS, **values}, used)
         return cls(**values)
 
 
@@ -151,21 +159,44 @@ def _origins(name: str, text: str) -> tuple[str, ...]:
     return tuple(origin.strip() for origin in text.split(",") if origin.strip())
 
 
-_READERS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
-    "app_id": (ENV_APP_ID, _text),
-    "app_certificate": (ENV_APP_CERTIFICATE, _text),
-    "default_expire": (ENV_DEFAULT_EXPIRE, _whole(1, AGORA_MAX_EXPIRE, "seconds")),
-    "max_expire": (ENV_MAX_EXPIRE, _whole(1, AGORA_MAX_EXPIRE, "seconds")),
-    "cors_origins": (ENV_CORS_ORIGINS, _origins),
-    "api_key": (ENV_API_KEY, _text),
-    "admin_api_key": (ENV_ADMIN_API_KEY, _text),
-    "public_chat_app_token": (ENV_PUBLIC_CHAT_APP_TOKEN, _flag),
-    "body_timeout": (ENV_BODY_TIMEOUT, _seconds_fraction),
-    "max_connections": (ENV_MAX_CONNECTIONS, _whole(1, MAX_CONNECTIONS, "connections")),
-    "inspect_concurrency": (ENV_INSPECT_CONCURRENCY, _whole(1, MAX_INSPECT_CONCURRENCY, "requests")),
+# Each setting: its environment variables, ours first, then agora-token-service's; and its reader.
+_READERS: dict[str, tuple[tuple[str, ...], Callable[[str, str], Any]]] = {
+    "app_id": ((ENV_APP_ID, "APP_ID"), _text),
+    "app_certificate": ((ENV_APP_CERTIFICATE, "APP_CERTIFICATE"), _text),
+    "default_expire": ((ENV_DEFAULT_EXPIRE,), _whole(1, AGORA_MAX_EXPIRE, "seconds")),
+    "max_expire": ((ENV_MAX_EXPIRE,), _whole(1, AGORA_MAX_EXPIRE, "seconds")),
+    "cors_origins": ((ENV_CORS_ORIGINS, "CORS_ALLOW_ORIGIN"), _origins),
+    "api_key": ((ENV_API_KEY,), _text),
+    "admin_api_key": ((ENV_ADMIN_API_KEY,), _text),
+    "public_chat_app_token": ((ENV_PUBLIC_CHAT_APP_TOKEN,), _flag),
+    "body_timeout": ((ENV_BODY_TIMEOUT,), _seconds_fraction),
+    "max_connections": ((ENV_MAX_CONNECTIONS,), _whole(1, MAX_CONNECTIONS, "connections")),
+    "inspect_concurrency": ((ENV_INSPECT_CONCURRENCY,), _whole(1, MAX_INSPECT_CONCURRENCY, "requests")),
+    "port": (("SERVER_PORT", "PORT"), _whole(0, 65535, "port")),
 }
 _FIELD_NAMES = {name: name for name in _READERS}
-_ENV_NAMES = {name: env_name for name, (env_name, _) in _READERS.items()}
+#: Every environment variable the settings are read from.
+ENV_NAMES = tuple(env_name for env_names, _ in _READERS.values() for env_name in env_names)
+
+
+def _environment(env_file: str | None) -> Mapping[str, str]:
+    """The variables of :data:`ENV_NAMES` from the process environment and ``env_file``, read
+    with pydantic-settings (which gives the environment precedence over the file)."""
+    from pydantic import create_model
+    from pydantic_settings import BaseSettings, SettingsConfigDict
+
+    class _Base(BaseSettings):
+        model_config = SettingsConfigDict(env_file=env_file, case_sensitive=True, extra="ignore")
+
+    fields: dict[str, Any] = {name: (Optional[str], None) for name in ENV_NAMES}
+    source = create_model("Environment", __base__=_Base, **fields)
+    try:
+        loaded = source()
+    except OSError as error:  # an unreadable .env file
+        raise ConfigurationError("env_file", f"cannot read {env_file}: {error.strerror}") from None
+    return {name: value for name, value in loaded.model_dump().items() if isinstance(value, str)}
+
+
 _DEFAULTS: dict[str, Any] = {
     "default_expire": DEFAULT_EXPIRE,
     "max_expire": AGORA_MAX_EXPIRE,
@@ -176,6 +207,7 @@ _DEFAULTS: dict[str, Any] = {
     "body_timeout": 10.0,
     "max_connections": 1000,
     "inspect_concurrency": 2,
+    "port": 8080,
 }
 
 
@@ -231,6 +263,7 @@ def _check(values: Mapping[str, Any], names: Mapping[str, str]) -> None:
     _check_timeout(names["body_timeout"], values["body_timeout"])
     _check_int(names["max_connections"], values["max_connections"], 1, MAX_CONNECTIONS)
     _check_int(names["inspect_concurrency"], values["inspect_concurrency"], 1, MAX_INSPECT_CONCURRENCY)
+    _check_int(names["port"], values["port"], 0, 65535)
 
 
 def _check_timeout(name: str, value: Any) -> None:

@@ -84,7 +84,7 @@ def _log_config(uvicorn_config: dict[str, Any], log_level: str) -> dict[str, Any
 
 def serve(
     host: str = "127.0.0.1",
-    port: int | str = 8080,
+    port: int | str | None = None,
     workers: int | str = 1,
     *,
     log_level: str = "info",
@@ -96,7 +96,8 @@ def serve(
     malformed, a one-line message goes to stderr (never the certificate, never more than a
     short prefix of the value) and 2 is returned without starting anything.  ``workers`` > 1
     runs that many uvicorn worker processes.  ``port`` and ``workers`` may be given as text
-    (from the command line).
+    (from the command line); without ``port``, ``SERVER_PORT`` or ``PORT`` from the
+    environment is used, else 8080.
     """
     try:
         settings = Settings.from_env()
@@ -105,7 +106,7 @@ def serve(
     checked_workers = _whole_number(workers, 1, 1024)
     if checked_workers is None:
         return _fail(f"--workers must be an integer from 1 to 1024 (got {_shown(workers)})", stderr)
-    checked_port = _whole_number(port, 0, 0xFFFF)
+    checked_port = _whole_number(settings.port if port is None else port, 0, 0xFFFF)
     if checked_port is None:
         return _fail(f"--port must be an integer from 0 to 65535 (got {_shown(port)})", stderr)
     if not isinstance(host, str) or not host or len(host) > 255 or not host.isprintable():
