@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from .. import IMPLEMENTATION, __version__
 from ..errors import TokenError
 from .auth import OPEN, Authenticator, Principal
+from .authorize import Authorization, load_hook
 from .body import MAX_NUMBER_CHARS, body_schema, clean_errors, read_model
 from .compat import add_compat_routes, answer
 from .config import Settings
@@ -187,6 +188,7 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
     """
     issuer = TokenIssuer(settings, clock=clock)
     authenticator = Authenticator(settings)
+    authorization = Authorization(settings, load_hook(settings.authorizer))
     secured = authenticator.required
     errors = dict(_ERRORS) if secured else {code: answer for code, answer in _ERRORS.items() if code != 401}
     limiter: list[anyio.CapacityLimiter] = []
@@ -201,11 +203,10 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
     def caller(request: Request) -> Principal:
         return authenticator.principal(_authorization(request)) if secured else OPEN
 
-    def issue(principal: Principal, grant: TokenGrant) -> Issued:
+    async def issue(request: Request, principal: Principal, grant: TokenGrant) -> Issued:
         """Authorize ``grant`` for ``principal`` (403 when refused), then build it."""
-        if grant.kind == "chat_app":
-            authenticator.allow_chat_app_token(principal)
-        return issuer.issue(grant)
+        allowed = await authorization.check(principal, grant, request.headers)
+        return issuer.issue(allowed)
 
     @router.get("/ping", response_model=PongResponse, tags=["health"])
     async def ping() -> dict[str, str]:
@@ -233,7 +234,7 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
         """
         principal = caller(request)
         body = await read_model(request, TokenRequest, MAX_BODY_BYTES)
-        return answer(issue(principal, _post_grant(body)))
+        return answer(await issue(request, principal, _post_grant(body)))
 
     @router.get(
         "/v1/token", response_model=TimedTokenResponse, responses=errors, tags=["tokens"], openapi_extra=extra()
@@ -247,7 +248,7 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
         principal = caller(request)
         channel = _required_query("channel_name", channel_name)
         grant = TokenGrant("rtc", channel=channel, uid=0, role="publisher", expire=_optional_int("expire", expire))
-        return answer(issue(principal, grant))
+        return answer(await issue(request, principal, grant))
 
     @router.get(
         "/chat/app/token", response_model=TimedTokenResponse, responses=errors, tags=["chat"], openapi_extra=extra()
@@ -258,7 +259,7 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
         It grants full access to the Chat REST API: served only with the admin key, unless the
         server sets ``ACCESSTOKEN2_PUBLIC_CHAT_APP_TOKEN=1``.
         """
-        return answer(issue(caller(request), TokenGrant("chat_app")))
+        return answer(await issue(request, caller(request), TokenGrant("chat_app")))
 
     @router.get(
         "/chat/user/{user_id}/token",
@@ -275,7 +276,7 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
         """Chat user token for ``user_id``."""
         principal = caller(request)
         grant = TokenGrant("chat_user", user_id=user_id, expire=_optional_int("expire", expire))
-        return answer(issue(principal, grant))
+        return answer(await issue(request, principal, grant))
 
     add_compat_routes(router, caller, issue, responses=errors, openapi_extra=extra())
 

@@ -2,34 +2,51 @@
 
 A request presents ``Authorization: Bearer <credential>``.  The credential is compared in
 constant time with the user key (``ACCESSTOKEN2_API_KEY``) and the admin key
-(``ACCESSTOKEN2_ADMIN_API_KEY``); with neither configured the token endpoints are open.  The
-outcome is a :class:`Principal`; a missing or wrong credential is a 401 that never echoes it.
+(``ACCESSTOKEN2_ADMIN_API_KEY``); in JWT mode any other credential must be a JWT that verifies
+(PyJWT: signature with the configured algorithm only, ``exp`` required, ``nbf``, audience and
+issuer).  With no key and no JWT mode the token endpoints are open.  The outcome is a
+:class:`Principal`; a missing, wrong, expired or forged credential is a 401 that never echoes it.
 """
 
 from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import HTTPException
 
-from .config import ENV_ADMIN_API_KEY, ENV_PUBLIC_CHAT_APP_TOKEN, Settings
+from .config import Settings, jwt_algorithm
 
-__all__ = ["Authenticator", "Principal", "bearer_credential"]
+__all__ = ["OPEN", "Authenticator", "Principal", "Unauthorized", "bearer_credential"]
 
-Kind = Literal["open", "user", "admin"]
+Kind = Literal["open", "user", "admin", "jwt"]
+MAX_IDENTITY_CHARS = 255
+MAX_CHANNELS = 1000
 
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller: ``open`` (no key configured), ``user`` (the user key) or ``admin`` (the admin key)."""
+    """The caller: ``open`` (no credential configured), ``user`` (the user key), ``admin`` (the
+    admin key) or ``jwt`` (a verified JWT: ``identity`` and, from a ``channels`` claim, the
+    channels it may join; None means any)."""
 
     kind: Kind
+    identity: str | None = None
+    channels: frozenset[str] | None = None
 
 
-#: The caller when no key is configured.
+#: The caller when no credential is configured.
 OPEN = Principal("open")
+
+
+class Unauthorized(HTTPException):
+    """A 401 with a short ``reason`` code (for the metrics)."""
+
+    def __init__(self, reason: str, detail: str, error: str | None = None) -> None:
+        challenge = f'Bearer error="{error}"' if error else "Bearer"
+        super().__init__(401, detail, {"WWW-Authenticate": challenge})
+        self.reason = reason
 
 
 def bearer_credential(authorization: bytes | None) -> bytes | None:
@@ -43,9 +60,75 @@ def bearer_credential(authorization: bytes | None) -> bytes | None:
     return credential
 
 
-def _unauthorized(detail: str, error: str | None = None) -> HTTPException:
-    challenge = f'Bearer error="{error}"' if error else "Bearer"
-    return HTTPException(401, detail, {"WWW-Authenticate": challenge})
+class _JwtVerifier:
+    def __init__(self, settings: Settings) -> None:
+        import jwt
+
+        self._jwt = jwt
+        if settings.jwt_public_key is not None:
+            self._algorithm = jwt_algorithm(settings.jwt_public_key)
+            self._key: Any = settings.jwt_public_key
+        else:
+            assert settings.jwt_secret is not None
+            self._algorithm = "HS256"
+            self._key = settings.jwt_secret
+        self._audience = settings.jwt_audience
+        self._issuer = settings.jwt_issuer
+        self._claim = settings.jwt_identity_claim
+
+    def principal(self, credential: bytes) -> Principal:
+        jwt = self._jwt
+        required = ["exp", self._claim] + (["aud"] if self._audience else []) + (["iss"] if self._issuer else [])
+        try:
+            claims = jwt.decode(
+                credential,
+                self._key,
+                algorithms=[self._algorithm],  # only this one: never "none", never HS256 with a public key
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": required, "verify_aud": self._audience is not None},
+                leeway=5,
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("jwt-expired", "the bearer JWT has expired", "invalid_token") from None
+        except jwt.ImmatureSignatureError:
+            raise Unauthorized("jwt-not-yet-valid", "the bearer JWT is not valid yet (nbf)", "invalid_token") from None
+        except jwt.InvalidAudienceError:
+            raise Unauthorized("jwt-audience", "the bearer JWT is for another audience", "invalid_token") from None
+        except jwt.InvalidIssuerError:
+            raise Unauthorized("jwt-issuer", "the bearer JWT is from another issuer", "invalid_token") from None
+        except jwt.MissingRequiredClaimError as error:
+            detail = f"the bearer JWT has no '{error.claim}' claim"
+            raise Unauthorized("jwt-claims", detail, "invalid_token") from None
+        except jwt.InvalidAlgorithmError:
+            detail = f"the bearer JWT is not signed with {self._algorithm}"
+            raise Unauthorized("jwt-algorithm", detail, "invalid_token") from None
+        except jwt.InvalidSignatureError:
+            raise Unauthorized("jwt-signature", "the bearer JWT's signature does not verify", "invalid_token") from None
+        except jwt.PyJWTError:
+            raise Unauthorized("jwt-invalid", "invalid API key or JWT", "invalid_token") from None
+        return Principal("jwt", self._identity(claims), self._channels(claims))
+
+    def _identity(self, claims: dict[str, Any]) -> str:
+        identity = claims.get(self._claim)
+        if isinstance(identity, int) and not isinstance(identity, bool) and 0 <= identity <= 0xFFFFFFFF:
+            identity = str(identity)
+        if not isinstance(identity, str) or not identity or len(identity) > MAX_IDENTITY_CHARS:
+            detail = f"the bearer JWT's '{self._claim}' claim must be a non-empty string"
+            raise Unauthorized("jwt-claims", detail, "invalid_token")
+        return identity
+
+    def _channels(self, claims: dict[str, Any]) -> frozenset[str] | None:
+        channels = claims.get("channels")
+        if channels is None:
+            return None
+        if (
+            not isinstance(channels, list)
+            or len(channels) > MAX_CHANNELS
+            or not all(isinstance(item, str) for item in channels)
+        ):
+            raise Unauthorized("jwt-claims", "the bearer JWT's 'channels' claim must be a list of strings")
+        return frozenset(channels)
 
 
 class Authenticator:
@@ -54,19 +137,20 @@ class Authenticator:
     def __init__(self, settings: Settings) -> None:
         self._user = settings.api_key.encode("ascii") if settings.api_key else None
         self._admin = settings.admin_api_key.encode("ascii") if settings.admin_api_key else None
-        self._public_chat_app = settings.public_chat_app_token
+        self._jwt = _JwtVerifier(settings) if settings.jwt_mode else None
 
     @property
     def required(self) -> bool:
         """Whether the token endpoints need a credential."""
-        return self._user is not None or self._admin is not None
+        return self._user is not None or self._admin is not None or self._jwt is not None
 
     def principal(self, authorization: bytes | None) -> Principal:
         if not self.required:
             return OPEN
         credential = bearer_credential(authorization)
         if credential is None:
-            raise _unauthorized("missing 'Authorization: Bearer <api key>' header")
+            what = "api key or JWT" if self._jwt is not None else "api key"
+            raise Unauthorized("missing", f"missing 'Authorization: Bearer <{what}>' header")
         # Compare with both keys every time, so the time taken does not say which one was close.
         is_user = self._user is not None and hmac.compare_digest(credential, self._user)
         is_admin = self._admin is not None and hmac.compare_digest(credential, self._admin)
@@ -74,17 +158,6 @@ class Authenticator:
             return Principal("admin")
         if is_user:
             return Principal("user")
-        raise _unauthorized("invalid API key", "invalid_token")
-
-    def allow_chat_app_token(self, principal: Principal) -> None:
-        """Refuse (403) the Chat app token, which grants full access to the Chat REST API, unless
-        the caller holds the admin key or the server makes it public."""
-        if principal.kind == "admin" or self._public_chat_app:
-            return
-        if self._admin is not None:
-            raise HTTPException(403, "the Chat app token needs the admin API key (ACCESSTOKEN2_ADMIN_API_KEY)")
-        raise HTTPException(
-            403,
-            f"this server does not serve the Chat app token: set {ENV_ADMIN_API_KEY} and present it, or set "
-            f"{ENV_PUBLIC_CHAT_APP_TOKEN}=1 to serve it to every caller (full Chat REST access for all)",
-        )
+        if self._jwt is not None:
+            return self._jwt.principal(credential)
+        raise Unauthorized("invalid-key", "invalid API key", "invalid_token")

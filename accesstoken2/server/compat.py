@@ -18,6 +18,7 @@ and every answer also carries ``expires_at`` and ``expires_in``.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads these annotations at run time.
+from collections.abc import Awaitable
 from enum import Enum
 from typing import Any, Callable, Optional, Union
 
@@ -113,7 +114,7 @@ def _rtc_uid(token_type: str, text: str) -> "int | str":
 def add_compat_routes(
     router: APIRouter,
     caller: Callable[[Request], Principal],
-    issue: Callable[[Principal, TokenGrant], Issued],
+    issue: Callable[[Request, Principal, TokenGrant], Awaitable[Issued]],
     **documented: Any,
 ) -> None:
     """Add agora-token-service's GET routes to ``router``; ``caller`` authenticates, ``issue``
@@ -134,7 +135,7 @@ def add_compat_routes(
         grant = TokenGrant(
             "rtc", channel=channelName, uid=_rtc_uid(tokenType, rtcuid), role=_role(role), expire=parse_expiry(expiry)
         )
-        return answer(issue(principal, grant), rtc_key)
+        return answer(await issue(request, principal, grant), rtc_key)
 
     @router.get("/rtm/{rtmuid}/", response_model=RtmAnswer, tags=tags, **documented)
     async def rtm(request: Request, rtmuid: str, expiry: Optional[str] = expiry_query) -> Response:
@@ -143,7 +144,7 @@ def add_compat_routes(
         if rtmuid == "0":
             raise InvalidParameterError("rtmuid", "rtmuid must be an RTM user id other than '0'")
         grant = TokenGrant("rtm", user_id=rtmuid, expire=parse_expiry(expiry))
-        return answer(issue(principal, grant), {"token": "rtmToken"})
+        return answer(await issue(request, principal, grant), {"token": "rtmToken"})
 
     async def rte(
         request: Request, channelName: str, role: str, tokenType: str, rtcuid: str, rtmuid: str, expiry: Optional[str]
@@ -158,7 +159,7 @@ def add_compat_routes(
         grant = TokenGrant(
             "rtc+rtm", channel=channelName, uid=uid, user_id=rtm_user, role=_role(role), expire=parse_expiry(expiry)
         )
-        return answer(issue(principal, grant))
+        return answer(await issue(request, principal, grant))
 
     @router.get(
         "/rte/{channelName}/{role}/{tokenType}/{rtcuid:maybe_empty}/", response_model=RteAnswer, tags=tags, **documented
@@ -191,10 +192,13 @@ def add_compat_routes(
     async def chat_app(request: Request, expiry: Optional[str] = expiry_query) -> Response:
         """The Chat app token (admin key only, unless the server makes it public)."""
         principal = caller(request)
-        return answer(issue(principal, TokenGrant("chat_app", expire=parse_expiry(expiry))), chat_key)
+        return answer(await issue(request, principal, TokenGrant("chat_app", expire=parse_expiry(expiry))), chat_key)
 
     @router.get("/chat/account/{chatid}/", response_model=ChatAnswer, tags=tags, **documented)
     async def chat_account(request: Request, chatid: str, expiry: Optional[str] = expiry_query) -> Response:
         """Chat user token for ``chatid``."""
         principal = caller(request)
-        return answer(issue(principal, TokenGrant("chat_user", user_id=chatid, expire=parse_expiry(expiry))), chat_key)
+        return answer(
+            await issue(request, principal, TokenGrant("chat_user", user_id=chatid, expire=parse_expiry(expiry))),
+            chat_key,
+        )

@@ -42,6 +42,12 @@ ENV_PUBLIC_CHAT_APP_TOKEN = "ACCESSTOKEN2_PUBLIC_CHAT_APP_TOKEN"
 ENV_BODY_TIMEOUT = "ACCESSTOKEN2_BODY_TIMEOUT"
 ENV_MAX_CONNECTIONS = "ACCESSTOKEN2_MAX_CONNECTIONS"
 ENV_INSPECT_CONCURRENCY = "ACCESSTOKEN2_INSPECT_CONCURRENCY"
+ENV_JWT_SECRET_FILE = "ACCESSTOKEN2_JWT_SECRET_FILE"
+ENV_JWT_PUBLIC_KEY_FILE = "ACCESSTOKEN2_JWT_PUBLIC_KEY_FILE"
+ENV_JWT_AUDIENCE = "ACCESSTOKEN2_JWT_AUDIENCE"
+ENV_JWT_ISSUER = "ACCESSTOKEN2_JWT_ISSUER"
+ENV_JWT_IDENTITY_CLAIM = "ACCESSTOKEN2_JWT_IDENTITY_CLAIM"
+ENV_AUTHORIZER = "ACCESSTOKEN2_AUTHORIZER"
 
 #: Agora's services accept tokens of at most 24 hours.
 AGORA_MAX_EXPIRE = 86400
@@ -50,6 +56,8 @@ MIN_API_KEY_CHARS = 16
 MAX_BODY_TIMEOUT = 300
 MAX_CONNECTIONS = 100_000
 MAX_INSPECT_CONCURRENCY = 64
+MAX_SECRET_FILE_BYTES = 64 * 1024
+MIN_JWT_SECRET_BYTES = 32
 
 _HEX32 = re.compile(r"[0-9a-fA-F]{32}")
 # Longest text read as a number: more is refused before int() (which is slow on long input and
@@ -72,7 +80,14 @@ class Settings:
     served only to ``admin_api_key``, or to anyone allowed a user token when
     ``public_chat_app_token`` is True.  ``body_timeout`` (seconds) bounds the time to receive a
     request body, ``max_connections`` the concurrent connections of a worker, and
-    ``inspect_concurrency`` the ``/inspect`` requests worked on at once.
+    ``inspect_concurrency`` the ``/inspect`` requests worked on at once.  ``port`` is where
+    :func:`~accesstoken2.server.serve` listens unless told otherwise.
+
+    JWT mode: with ``jwt_secret`` (HS256) or ``jwt_public_key`` (PEM, RS256 or ES256), a bearer
+    credential that is not a key must be a JWT that verifies (signature, ``exp``/``nbf``,
+    ``jwt_audience``, ``jwt_issuer``), and its ``jwt_identity_claim`` is the only uid or user
+    id it gets tokens for.  ``authorizer`` (``package.module:function``) is a hook that may
+    refuse or narrow every request (see :mod:`accesstoken2.server.authorize`).
     """
 
     app_id: str
@@ -87,6 +102,17 @@ class Settings:
     max_connections: int = 1000
     inspect_concurrency: int = 2
     port: int = 8080
+    jwt_secret: str | None = field(default=None, repr=False)
+    jwt_public_key: str | None = field(default=None, repr=False)
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    jwt_identity_claim: str = "sub"
+    authorizer: str | None = None
+
+    @property
+    def jwt_mode(self) -> bool:
+        """Whether bearer JWTs are verified (``jwt_secret`` or ``jwt_public_key`` is set)."""
+        return self.jwt_secret is not None or self.jwt_public_key is not None
 
     def __post_init__(self) -> None:
         _check(self.__dict__, _FIELD_NAMES)
@@ -155,6 +181,21 @@ def _flag(name: str, text: str) -> bool:
     raise ConfigurationError(name, f"{name} must be 1 or 0 (true or false)")
 
 
+def _file_text(name: str, path: str) -> str:
+    """The contents of the file ``path`` (a mounted secret), stripped; never echoed."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_SECRET_FILE_BYTES + 1)
+    except OSError as error:
+        raise ConfigurationError(name, f"{name}: cannot read the file ({error.strerror})") from None
+    if len(data) > MAX_SECRET_FILE_BYTES:
+        raise ConfigurationError(name, f"{name}: the file is larger than {MAX_SECRET_FILE_BYTES} bytes")
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise ConfigurationError(name, f"{name}: the file is not UTF-8 text") from None
+
+
 def _origins(name: str, text: str) -> tuple[str, ...]:
     return tuple(origin.strip() for origin in text.split(",") if origin.strip())
 
@@ -173,6 +214,12 @@ _READERS: dict[str, tuple[tuple[str, ...], Callable[[str, str], Any]]] = {
     "max_connections": ((ENV_MAX_CONNECTIONS,), _whole(1, MAX_CONNECTIONS, "connections")),
     "inspect_concurrency": ((ENV_INSPECT_CONCURRENCY,), _whole(1, MAX_INSPECT_CONCURRENCY, "requests")),
     "port": (("SERVER_PORT", "PORT"), _whole(0, 65535, "port")),
+    "jwt_secret": ((ENV_JWT_SECRET_FILE,), _file_text),
+    "jwt_public_key": ((ENV_JWT_PUBLIC_KEY_FILE,), _file_text),
+    "jwt_audience": ((ENV_JWT_AUDIENCE,), _text),
+    "jwt_issuer": ((ENV_JWT_ISSUER,), _text),
+    "jwt_identity_claim": ((ENV_JWT_IDENTITY_CLAIM,), _text),
+    "authorizer": ((ENV_AUTHORIZER,), _text),
 }
 _FIELD_NAMES = {name: name for name in _READERS}
 #: Every environment variable the settings are read from.
@@ -208,6 +255,12 @@ _DEFAULTS: dict[str, Any] = {
     "max_connections": 1000,
     "inspect_concurrency": 2,
     "port": 8080,
+    "jwt_secret": None,
+    "jwt_public_key": None,
+    "jwt_audience": None,
+    "jwt_issuer": None,
+    "jwt_identity_claim": "sub",
+    "authorizer": None,
 }
 
 
@@ -264,6 +317,53 @@ def _check(values: Mapping[str, Any], names: Mapping[str, str]) -> None:
     _check_int(names["max_connections"], values["max_connections"], 1, MAX_CONNECTIONS)
     _check_int(names["inspect_concurrency"], values["inspect_concurrency"], 1, MAX_INSPECT_CONCURRENCY)
     _check_int(names["port"], values["port"], 0, 65535)
+    _check_jwt(values, names)
+    _check_authorizer(names["authorizer"], values["authorizer"])
+
+
+def _check_jwt(values: Mapping[str, Any], names: Mapping[str, str]) -> None:
+    secret, public_key = values["jwt_secret"], values["jwt_public_key"]
+    for name in ("jwt_secret", "jwt_public_key", "jwt_audience", "jwt_issuer", "jwt_identity_claim"):
+        value = values[name]
+        if value is not None and (not isinstance(value, str) or not value or len(value) > MAX_SECRET_FILE_BYTES):
+            raise ConfigurationError(names[name], f"{names[name]} must be a non-empty str")
+    if secret is not None and public_key is not None:
+        raise ConfigurationError(
+            names["jwt_public_key"], f"give {names['jwt_secret']} (HS256) or {names['jwt_public_key']}, not both"
+        )
+    if secret is not None and len(secret.encode("utf-8")) < MIN_JWT_SECRET_BYTES:
+        raise ConfigurationError(
+            names["jwt_secret"],
+            f"{names['jwt_secret']}: the HS256 secret must be at least {MIN_JWT_SECRET_BYTES} bytes",
+        )
+    if public_key is not None:
+        jwt_algorithm(public_key, names["jwt_public_key"])
+    claim = values["jwt_identity_claim"]
+    if len(claim) > 64 or not claim.isprintable():
+        raise ConfigurationError(names["jwt_identity_claim"], f"{names['jwt_identity_claim']} must be a claim name")
+
+
+def jwt_algorithm(public_key: str, name: str = "jwt_public_key") -> str:
+    """RS256 for an RSA public key in PEM, ES256 for a P-256 one; anything else is refused."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    try:
+        key = load_pem_public_key(public_key.encode("utf-8"))
+    except (ValueError, TypeError):
+        raise ConfigurationError(name, f"{name}: not a PEM public key (RSA or EC P-256)") from None
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size >= 2048:
+        return "RS256"
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+        return "ES256"
+    raise ConfigurationError(name, f"{name}: the key must be RSA of at least 2048 bits or EC P-256")
+
+
+def _check_authorizer(name: str, path: Any) -> None:
+    if path is None:
+        return
+    if not isinstance(path, str) or not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", path):
+        raise ConfigurationError(name, f"{name} must be package.module:function")
 
 
 def _check_timeout(name: str, value: Any) -> None:

@@ -99,6 +99,12 @@ def serve(
     (from the command line); without ``port``, ``SERVER_PORT`` or ``PORT`` from the
     environment is used, else 8080.
     """
+    missing = [
+        name for name in ("fastapi", "uvicorn", "pydantic_settings", "jwt") if importlib.util.find_spec(name) is None
+    ]
+    if missing:
+        extra = "pip install 'accesstoken2[server]'"
+        return _fail(f"the server needs the optional extra ({missing[0]} is not installed): {extra}", stderr)
     try:
         settings = Settings.from_env()
     except ConfigurationError as error:
@@ -112,10 +118,12 @@ def serve(
     if not isinstance(host, str) or not host or len(host) > 255 or not host.isprintable():
         return _fail(f"--host must be a host name or address (got {_shown(host)})", stderr)
     port, workers = checked_port, checked_workers
-    missing = [name for name in ("fastapi", "uvicorn") if importlib.util.find_spec(name) is None]
-    if missing:
-        extra = "pip install 'accesstoken2[server]'"
-        return _fail(f"the server needs the optional extra ({missing[0]} is not installed): {extra}", stderr)
+    from .authorize import load_hook
+
+    try:
+        load_hook(settings.authorizer)  # import the hook now: a wrong name is a one-line refusal
+    except ConfigurationError as error:
+        return _fail(str(error), stderr)
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 
