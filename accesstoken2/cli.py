@@ -256,7 +256,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except ImportError:
         print(f"{PROG} serve: the server needs the optional extra: pip install 'accesstoken2[server]'", file=sys.stderr)
         return EXIT_USAGE
-    code: int = serve(host=args.host, port=args.port, workers=args.workers)
+    code: int = serve(host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
     return code
 
 
@@ -539,12 +539,26 @@ def make_parser() -> argparse.ArgumentParser:
     _checks(_token_parser(subparsers, "verify", "exit 0 if the token is valid, 1 if not", _cmd_verify))
     demo = subparsers.add_parser("demo", help="build and explain a token on demo credentials")
     demo.set_defaults(handler=_cmd_demo)
-    serve = subparsers.add_parser("serve", help="run the token server (needs accesstoken2[server])")
+    from .server.config import environment_help
+
+    serve = subparsers.add_parser(
+        "serve",
+        help="run the token server (needs accesstoken2[server])",
+        description="Run the token server under uvicorn. Bad settings are refused in one line, exit status 2.",
+        epilog=environment_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     serve.set_defaults(handler=_cmd_serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     # port and workers are checked by serve(), which refuses any bad value in one line and exit 2
     serve.add_argument("--port", help="TCP port, 0 to 65535 (default: SERVER_PORT or PORT, else 8080)")
     serve.add_argument("--workers", default="1", help="uvicorn worker processes (default 1)")
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=("critical", "error", "warning", "info", "debug"),
+        help="log level (default info: one line per request)",
+    )
     return parser
 
 

@@ -26,14 +26,16 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from .. import IMPLEMENTATION, __version__
 from ..errors import TokenError
-from .auth import OPEN, Authenticator, Principal
-from .authorize import Authorization, load_hook
+from .auth import OPEN, Authenticator, Principal, Unauthorized
+from .authorize import Authorization, Refused, load_hook
 from .body import MAX_NUMBER_CHARS, body_schema, clean_errors, read_model
 from .compat import add_compat_routes, answer
 from .config import Settings
 from .guard import RequestGuard
 from .inspection import inspect_token_json
 from .issuer import Issued, TokenGrant, TokenIssuer, rtc_uid
+from .logs import log_request
+from .metrics import Metrics
 
 __all__ = ["MAX_BODY_BYTES", "MAX_TOKEN_CHARS", "InspectRequest", "TokenRequest", "build_app", "build_router"]
 
@@ -200,13 +202,42 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
             documented["security"] = [{SECURITY: []}]
         return documented
 
+    metrics = Metrics() if settings.metrics else None
+
     def caller(request: Request) -> Principal:
-        return authenticator.principal(_authorization(request)) if secured else OPEN
+        if not secured:
+            return OPEN
+        try:
+            return authenticator.principal(_authorization(request))
+        except Unauthorized as refusal:
+            if metrics is not None:
+                metrics.denied(refusal.reason)
+            raise
 
     async def issue(request: Request, principal: Principal, grant: TokenGrant) -> Issued:
         """Authorize ``grant`` for ``principal`` (403 when refused), then build it."""
-        allowed = await authorization.check(principal, grant, request.headers)
-        return issuer.issue(allowed)
+        try:
+            allowed = await authorization.check(principal, grant, request.headers)
+        except Refused as refusal:
+            if metrics is not None:
+                metrics.denied(refusal.reason)
+            raise
+        issued = issuer.issue(allowed)
+        if metrics is not None:
+            metrics.issued(allowed.kind, allowed.role)
+        return issued
+
+    if metrics is not None:
+        exported = metrics
+
+        @router.get("/metrics", tags=["health"], include_in_schema=False)
+        async def prometheus(request: Request) -> Response:
+            """Prometheus metrics; behind the admin key when one is configured."""
+            if settings.admin_api_key is not None and caller(request).kind != "admin":
+                exported.denied("metrics")
+                raise HTTPException(403, "the metrics need the admin API key (ACCESSTOKEN2_ADMIN_API_KEY)")
+            data, content_type = exported.exposition()
+            return Response(data, media_type=content_type)
 
     @router.get("/ping", response_model=PongResponse, tags=["health"])
     async def ping() -> dict[str, str]:
@@ -304,6 +335,7 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
         return Response(data, media_type="application/json")
 
     router.issuer = issuer  # type: ignore[attr-defined]
+    router.metrics = metrics  # type: ignore[attr-defined]
     router.secured = secured  # type: ignore[attr-defined]
     return router
 
@@ -398,7 +430,14 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         )
+    observers: list[Callable[[Any, int, float], None]] = [log_request]
+    if router.metrics is not None:  # type: ignore[attr-defined]
+        observers.append(router.metrics.observe)  # type: ignore[attr-defined]
     app.add_middleware(
-        RequestGuard, max_body=MAX_BODY_BYTES, body_timeout=settings.body_timeout, name_of=_path_namer(router)
+        RequestGuard,
+        max_body=MAX_BODY_BYTES,
+        body_timeout=settings.body_timeout,
+        name_of=_path_namer(router),
+        observers=observers,
     )
     return app

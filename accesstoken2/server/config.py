@@ -48,6 +48,8 @@ ENV_JWT_AUDIENCE = "ACCESSTOKEN2_JWT_AUDIENCE"
 ENV_JWT_ISSUER = "ACCESSTOKEN2_JWT_ISSUER"
 ENV_JWT_IDENTITY_CLAIM = "ACCESSTOKEN2_JWT_IDENTITY_CLAIM"
 ENV_AUTHORIZER = "ACCESSTOKEN2_AUTHORIZER"
+ENV_LOG_FORMAT = "ACCESSTOKEN2_LOG_FORMAT"
+ENV_METRICS = "ACCESSTOKEN2_METRICS"
 
 #: Agora's services accept tokens of at most 24 hours.
 AGORA_MAX_EXPIRE = 86400
@@ -88,6 +90,9 @@ class Settings:
     ``jwt_audience``, ``jwt_issuer``), and its ``jwt_identity_claim`` is the only uid or user
     id it gets tokens for.  ``authorizer`` (``package.module:function``) is a hook that may
     refuse or narrow every request (see :mod:`accesstoken2.server.authorize`).
+
+    ``log_format`` is ``text`` (one escaped line per request) or ``json`` (one JSON object per
+    request); ``metrics`` serves Prometheus ``/metrics`` (behind the admin key when one is set).
     """
 
     app_id: str
@@ -108,6 +113,8 @@ class Settings:
     jwt_issuer: str | None = None
     jwt_identity_claim: str = "sub"
     authorizer: str | None = None
+    log_format: str = "text"
+    metrics: bool = False
 
     @property
     def jwt_mode(self) -> bool:
@@ -133,6 +140,11 @@ class Settings:
             found = next(
                 ((env_name, env[env_name].strip()) for env_name in env_names if env.get(env_name, "").strip()), None
             )
+            secret_file = _SECRET_FILES.get(name)
+            if secret_file is not None and env.get(secret_file, "").strip():
+                if found:
+                    raise ConfigurationError(secret_file, f"give {found[0]} or {secret_file}, not both")
+                found = (secret_file, _file_text(secret_file, env[secret_file].strip()))
             used[name] = found[0] if found else env_names[0]
             if found:
                 values[name] = read(*found)
@@ -220,10 +232,58 @@ _READERS: dict[str, tuple[tuple[str, ...], Callable[[str, str], Any]]] = {
     "jwt_issuer": ((ENV_JWT_ISSUER,), _text),
     "jwt_identity_claim": ((ENV_JWT_IDENTITY_CLAIM,), _text),
     "authorizer": ((ENV_AUTHORIZER,), _text),
+    "log_format": ((ENV_LOG_FORMAT,), _text),
+    "metrics": ((ENV_METRICS,), _flag),
+}
+#: Secrets may instead be read from a file (as Docker and Kubernetes mount them).
+_SECRET_FILES = {
+    "app_certificate": "AGORA_APP_CERTIFICATE_FILE",
+    "api_key": "ACCESSTOKEN2_API_KEY_FILE",
+    "admin_api_key": "ACCESSTOKEN2_ADMIN_API_KEY_FILE",
 }
 _FIELD_NAMES = {name: name for name in _READERS}
 #: Every environment variable the settings are read from.
-ENV_NAMES = tuple(env_name for env_names, _ in _READERS.values() for env_name in env_names)
+ENV_NAMES = tuple(env_name for env_names, _ in _READERS.values() for env_name in env_names) + tuple(
+    _SECRET_FILES.values()
+)
+
+
+# What each setting is, and its default, for ``accesstoken2 serve --help``.
+_HELP: dict[str, tuple[str, str]] = {
+    "app_id": ("required", "the App ID of your Agora project (32 hex characters)"),
+    "app_certificate": ("required", "its App Certificate; never logged or returned"),
+    "default_expire": ("3600", "token lifetime in seconds when a request gives none (or 0)"),
+    "max_expire": ("86400", "longest lifetime a request may ask for (Agora's limit: 86400)"),
+    "cors_origins": ("none", "comma-separated origins allowed by CORS, or *"),
+    "api_key": ("none", "the user key: token endpoints then need 'Authorization: Bearer <key>'"),
+    "admin_api_key": ("none", "the admin key: the only one that gets the Chat app token and /metrics"),
+    "public_chat_app_token": ("0", "1 serves the Chat app token to every caller (full Chat REST access)"),
+    "body_timeout": ("10", "seconds to receive a request body, else 408"),
+    "max_connections": ("1000", "concurrent connections per worker, else 503"),
+    "inspect_concurrency": ("2", "/inspect requests worked on at once per worker"),
+    "port": ("8080", "port to listen on when --port is not given"),
+    "jwt_secret": ("none", "file holding the HS256 secret of user JWTs (JWT mode)"),
+    "jwt_public_key": ("none", "file holding the RS256/ES256 public key (PEM) of user JWTs (JWT mode)"),
+    "jwt_audience": ("none", "required 'aud' of user JWTs"),
+    "jwt_issuer": ("none", "required 'iss' of user JWTs"),
+    "jwt_identity_claim": ("sub", "claim holding the caller's uid / user id"),
+    "authorizer": ("none", "package.module:function called to allow, deny or narrow each request"),
+    "log_format": ("text", "text (one escaped line per request) or json (one object per request)"),
+    "metrics": ("0", "1 serves Prometheus /metrics (behind the admin key when one is set)"),
+}
+
+
+def environment_help() -> str:
+    """Every environment variable the server reads, with its default and meaning (for --help)."""
+    lines = ["environment variables (also read from ./.env; the environment wins):"]
+    for name, (env_names, _) in _READERS.items():
+        default, meaning = _HELP[name]
+        names = " or ".join(env_names)
+        secret_file = _SECRET_FILES.get(name)
+        if secret_file is not None:
+            names += f" (or {secret_file}: a file holding it)"
+        lines.append(f"  {names}\n      default: {default}; {meaning}")
+    return "\n".join(lines)
 
 
 def _environment(env_file: str | None) -> Mapping[str, str]:
@@ -261,6 +321,8 @@ _DEFAULTS: dict[str, Any] = {
     "jwt_issuer": None,
     "jwt_identity_claim": "sub",
     "authorizer": None,
+    "log_format": "text",
+    "metrics": False,
 }
 
 
@@ -319,6 +381,10 @@ def _check(values: Mapping[str, Any], names: Mapping[str, str]) -> None:
     _check_int(names["port"], values["port"], 0, 65535)
     _check_jwt(values, names)
     _check_authorizer(names["authorizer"], values["authorizer"])
+    if values["log_format"] not in ("text", "json"):
+        raise ConfigurationError(names["log_format"], f"{names['log_format']} must be text or json")
+    if not isinstance(values["metrics"], bool):
+        raise ConfigurationError(names["metrics"], f"{names['metrics']} must be a bool")
 
 
 def _check_jwt(values: Mapping[str, Any], names: Mapping[str, str]) -> None:

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import sys
 import time
-from collections.abc import Awaitable, MutableMapping
+from collections.abc import Awaitable, MutableMapping, Sequence
 from typing import Any, Callable
 from urllib.parse import unquote_to_bytes
 
@@ -30,8 +29,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 #: Names the path parameter at a segment index of a path, or None (given the decoded path).
 PathNamer = Callable[[str, int], "str | None"]
-
-logger = logging.getLogger("accesstoken2.server")
+#: Called with the scope, the answer's status and the seconds taken, once per request.
+Observer = Callable[[Scope, int, float], None]
 
 _EXTRA_HEADERS = ((b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"))
 MAX_LOGGED_CHARS = 200
@@ -125,7 +124,8 @@ def _has_body(scope: Scope) -> tuple[bool, int]:
 class RequestGuard:
     """ASGI middleware: see the module documentation.
 
-    ``name_of(path, index)`` names the path parameter at a segment index (for error messages).
+    ``name_of(path, index)`` names the path parameter at a segment index (for error messages);
+    ``observers`` are called once per request (default: the request log of :mod:`.logs`).
     """
 
     def __init__(
@@ -135,13 +135,17 @@ class RequestGuard:
         max_body: int,
         body_timeout: float,
         name_of: PathNamer | None = None,
-        log_line: Callable[[Scope, int, float], None] | None = None,
+        observers: Sequence[Observer] | None = None,
     ) -> None:
         self._app = app
         self._max_body = max_body
         self._body_timeout = body_timeout
         self._name_of = name_of
-        self._log_line = log_line or _text_log_line
+        if observers is None:
+            from .logs import log_request
+
+            observers = (log_request,)
+        self._observers = tuple(observers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -150,6 +154,7 @@ class RequestGuard:
         started = time.perf_counter()
         status = 500
         head = scope["method"] == "HEAD"
+        downstream = {**scope, "method": "GET"} if head else scope
 
         async def guarded_send(message: Message) -> None:
             nonlocal status
@@ -167,9 +172,14 @@ class RequestGuard:
                 for message in json_answer(refusal.status, refusal.detail, close=refusal.close):
                     await guarded_send(message)
                 return
-            await self._app({**scope, "method": "GET"} if head else scope, downstream_receive, guarded_send)
+            await self._app(downstream, downstream_receive, guarded_send)
         finally:
-            self._log_line(scope, status, time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            # the router records the matched route in the scope it was given
+            if "route" in downstream:
+                scope["route"] = downstream["route"]
+            for observe in self._observers:
+                observe(scope, status, elapsed)
 
     async def _admit(self, scope: Scope, receive: Receive) -> Receive:
         raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
@@ -237,12 +247,3 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
-
-
-def _text_log_line(scope: Scope, status: int, elapsed: float) -> None:
-    if logger.isEnabledFor(logging.INFO):
-        client = scope.get("client")
-        peer = escape(str(client[0])) if client else "-"
-        logger.info(
-            "%s %s %s %d %.1fms", peer, escape(scope["method"], 16), escape(scope["path"]), status, elapsed * 1e3
-        )

@@ -72,13 +72,16 @@ def _fail(message: str, stream: TextIO | None) -> int:
     return EXIT_CONFIG
 
 
-def _log_config(uvicorn_config: dict[str, Any], log_level: str) -> dict[str, Any]:
+def _log_config(uvicorn_config: dict[str, Any], log_level: str, log_format: str = "text") -> dict[str, Any]:
     config = copy.deepcopy(uvicorn_config)
     config.setdefault("loggers", {})["accesstoken2"] = {
         "handlers": ["default"],
         "level": log_level.upper(),
         "propagate": False,
     }
+    if log_format == "json":
+        # one JSON object per line, for our request log and uvicorn's own messages alike
+        config.setdefault("formatters", {})["default"] = {"()": "accesstoken2.server.logs.JsonFormatter"}
     return config
 
 
@@ -131,7 +134,7 @@ def serve(
         "host": host,
         "port": port,
         "log_level": log_level,
-        "log_config": _log_config(LOGGING_CONFIG, log_level),
+        "log_config": _log_config(LOGGING_CONFIG, log_level, settings.log_format),
         "access_log": False,
         "server_header": False,
         "limit_concurrency": settings.max_connections,
