@@ -396,3 +396,26 @@ def test_unloadable_authorizer_refuses_to_start(monkeypatch: pytest.MonkeyPatch,
     assert serve(port=0, stderr=stream) == 2
     output = stream.getvalue()
     assert output.count("\n") == 1 and "ACCESSTOKEN2_AUTHORIZER" in output
+
+
+def test_verified_jwts_are_reused_only_within_their_validity(monkeypatch: pytest.MonkeyPatch) -> None:
+    from accesstoken2.server import auth
+
+    authenticator = auth.Authenticator(Settings(app_id=APP_ID, app_certificate=CERT, jwt_secret=SECRET))
+    header = f"Bearer {token_for('alice')}".encode()
+    verifier = authenticator._jwt
+    assert verifier is not None
+    calls: list[bytes] = []
+    verify = verifier._verify
+
+    def counting(credential: bytes) -> Any:
+        calls.append(credential)
+        return verify(credential)
+
+    monkeypatch.setattr(verifier, "_verify", counting)
+    first = authenticator.principal(header)
+    assert authenticator.principal(header) == first and len(calls) == 1  # reused
+    later = time.time() + 3600
+    monkeypatch.setattr(auth.time, "time", lambda: later)  # past the JWT's exp: not reused, verified again
+    authenticator.principal(header)
+    assert len(calls) == 2

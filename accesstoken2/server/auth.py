@@ -11,6 +11,8 @@ issuer).  With no key and no JWT mode the token endpoints are open.  The outcome
 from __future__ import annotations
 
 import hmac
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,6 +25,8 @@ __all__ = ["OPEN", "Authenticator", "Principal", "Unauthorized", "bearer_credent
 Kind = Literal["open", "user", "admin", "jwt"]
 MAX_IDENTITY_CHARS = 255
 MAX_CHANNELS = 1000
+LEEWAY = 5
+VERIFIED_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,25 @@ class _JwtVerifier:
         self._audience = settings.jwt_audience
         self._issuer = settings.jwt_issuer
         self._claim = settings.jwt_identity_claim
+        # JWTs that verified, with their validity window: a client sends the same JWT with many
+        # requests, and verifying it again costs more than the rest of the request's checks.
+        self._verified: OrderedDict[bytes, tuple[Principal, float, float]] = OrderedDict()
 
     def principal(self, credential: bytes) -> Principal:
+        known = self._verified.get(credential)
+        if known is not None:
+            principal, not_before, expires = known
+            now = time.time()
+            if not_before - LEEWAY <= now < expires + LEEWAY:
+                return principal
+            del self._verified[credential]  # expired since: verify again, which says why
+        principal, not_before, expires = self._verify(credential)
+        self._verified[credential] = (principal, not_before, expires)
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _verify(self, credential: bytes) -> tuple[Principal, float, float]:
         jwt = self._jwt
         required = ["exp", self._claim] + (["aud"] if self._audience else []) + (["iss"] if self._issuer else [])
         try:
@@ -87,7 +108,7 @@ class _JwtVerifier:
                 audience=self._audience,
                 issuer=self._issuer,
                 options={"require": required, "verify_aud": self._audience is not None},
-                leeway=5,
+                leeway=LEEWAY,
             )
         except jwt.ExpiredSignatureError:
             raise Unauthorized("jwt-expired", "the bearer JWT has expired", "invalid_token") from None
@@ -107,7 +128,10 @@ class _JwtVerifier:
             raise Unauthorized("jwt-signature", "the bearer JWT's signature does not verify", "invalid_token") from None
         except jwt.PyJWTError:
             raise Unauthorized("jwt-invalid", "invalid API key or JWT", "invalid_token") from None
-        return Principal("jwt", self._identity(claims), self._channels(claims))
+        principal = Principal("jwt", self._identity(claims), self._channels(claims))
+        not_before = claims.get("nbf", 0)
+        not_before = not_before if isinstance(not_before, (int, float)) and not isinstance(not_before, bool) else 0
+        return principal, float(not_before), float(claims["exp"])
 
     def _identity(self, claims: dict[str, Any]) -> str:
         identity = claims.get(self._claim)
