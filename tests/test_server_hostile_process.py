@@ -9,11 +9,9 @@ from __future__ import annotations
 import json
 import re
 import select
-import signal
 import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,10 +23,10 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 httpx = pytest.importorskip("httpx")
 
+from server_processes import APP_ID, CERT, free_port, start_serve, stop  # noqa: E402
+
 from accesstoken2 import AccessToken2, ServiceChat  # noqa: E402
 
-APP_ID = "970CA35de60c44645bbae8a215061b33"
-CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 USER_KEY = "hostile-user-key-0123456"
 ADMIN_KEY = "hostile-admin-key-0123456"
 MAX_CONNECTIONS = 12
@@ -55,54 +53,22 @@ class Server:
         return socket.create_connection(("127.0.0.1", self.port), timeout=10)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("hostile")
     log = folder / "server.log"
     port = free_port()
-    env = {
-        name: value
-        for name, value in __import__("os").environ.items()
-        if not name.startswith(("ACCESSTOKEN2_", "AGORA_")) or name == "ACCESSTOKEN2_NO_EXTENSIONS"
-    }
-    env.update(
-        AGORA_APP_ID=APP_ID,
-        AGORA_APP_CERTIFICATE=CERT,
+    process = start_serve(
+        folder,
+        log,
+        port,
         ACCESSTOKEN2_API_KEY=USER_KEY,
         ACCESSTOKEN2_ADMIN_API_KEY=ADMIN_KEY,
         ACCESSTOKEN2_BODY_TIMEOUT="1",
         ACCESSTOKEN2_MAX_CONNECTIONS=str(MAX_CONNECTIONS),
     )
-    code = f"import sys; from accesstoken2.server import serve; sys.exit(serve(port={port}, log_level='info'))"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-c", code], cwd=folder, env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-    running = Server(process, port, log)
-    deadline = time.monotonic() + 30
-    while True:
-        assert process.poll() is None, f"server exited: {running.log_text()[-2000:]}"
-        try:
-            if httpx.get(f"{running.url}/ping", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "server did not start within 30 s"
-        time.sleep(0.1)
-    yield running
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    yield Server(process, port, log)
+    stop(process)
 
 
 def read_answer(sock: socket.socket, timeout: float = 10.0) -> tuple[int, dict[str, str], bytes, bool]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,8 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 httpx = pytest.importorskip("httpx")
 
+from server_processes import free_port, stop  # noqa: E402
+
 from accesstoken2 import AccessToken2, ServiceType  # noqa: E402
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
@@ -28,13 +29,6 @@ ADMIN_KEY = "process-admin-key-0123456789"
 STARTUP_SECONDS = 20.0
 
 Starter = Callable[..., "tuple[str, subprocess.Popen[bytes]]"]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def server_env(base: dict[str, str], **extra: str) -> dict[str, str]:
@@ -59,17 +53,6 @@ def wait_ready(process: subprocess.Popen[bytes], base_url: str) -> None:
             pass
         time.sleep(0.1)
     pytest.fail(f"server did not answer within {STARTUP_SECONDS} s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> int:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-    return process.returncode
 
 
 @pytest.fixture

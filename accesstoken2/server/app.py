@@ -77,10 +77,6 @@ class InspectRequest(BaseModel):
     user_id: Optional[StrictStr] = Field(None, description="the RTM or Chat user id the token should be for")
 
 
-class TokenResponse(BaseModel):
-    token: str
-
-
 class TimedTokenResponse(BaseModel):
     token: str
     expires_at: int = Field(description="Unix time at which the token expires")

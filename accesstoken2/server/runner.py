@@ -121,6 +121,8 @@ def serve(
     if not isinstance(host, str) or not host or len(host) > 255 or not host.isprintable():
         return _fail(f"--host must be a host name or address (got {_shown(host)})", stderr)
     port, workers = checked_port, checked_workers
+    if settings.metrics and importlib.util.find_spec("prometheus_client") is None:
+        return _fail("ACCESSTOKEN2_METRICS=1 needs prometheus-client: pip install 'accesstoken2[server]'", stderr)
     from .authorize import load_hook
 
     try:
