@@ -522,6 +522,20 @@ def _checks(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--user-id", help="RTM user id the token is meant for")
 
 
+def _with_environment_help(serve: argparse.ArgumentParser) -> None:
+    """List the server's environment variables in ``serve --help``, importing the server's
+    settings only when the help is shown (not on every run of the command)."""
+    plain = serve.format_help
+
+    def format_help() -> str:
+        from .server.config import environment_help
+
+        serve.epilog = environment_help()
+        return plain()
+
+    serve.format_help = format_help  # type: ignore[method-assign]
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``accesstoken2`` command."""
     parser = _Parser(prog=PROG, description="Build, inspect, diagnose and verify Agora access tokens.")
@@ -539,15 +553,13 @@ def make_parser() -> argparse.ArgumentParser:
     _checks(_token_parser(subparsers, "verify", "exit 0 if the token is valid, 1 if not", _cmd_verify))
     demo = subparsers.add_parser("demo", help="build and explain a token on demo credentials")
     demo.set_defaults(handler=_cmd_demo)
-    from .server.config import environment_help
-
     serve = subparsers.add_parser(
         "serve",
         help="run the token server (needs accesstoken2[server])",
         description="Run the token server under uvicorn. Bad settings are refused in one line, exit status 2.",
-        epilog=environment_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _with_environment_help(serve)
     serve.set_defaults(handler=_cmd_serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     # port and workers are checked by serve(), which refuses any bad value in one line and exit 2
