@@ -334,7 +334,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except ImportError:
         print(f"{PROG} serve: the server needs the optional extra: pip install 'accesstoken2[server]'", file=sys.stderr)
         return EXIT_USAGE
-    code: int = serve(host=args.host, port=args.port, workers=args.workers)
+    code: int = serve(host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
     return code
 
 
@@ -760,6 +760,20 @@ def _checks(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--user-id", help="RTM user id the token is meant for")
 
 
+def _with_environment_help(serve: argparse.ArgumentParser) -> None:
+    """List the server's environment variables in ``serve --help``, importing the server's
+    settings only when the help is shown (not on every run of the command)."""
+    plain = serve.format_help
+
+    def format_help() -> str:
+        from .server.config import environment_help
+
+        serve.epilog = environment_help()
+        return plain()
+
+    serve.format_help = format_help  # type: ignore[method-assign]
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``accesstoken2`` command."""
     parser = _Parser(prog=PROG, description="Build, inspect, diagnose and verify Agora access tokens.")
@@ -779,11 +793,24 @@ def make_parser() -> argparse.ArgumentParser:
     verify_parser.add_argument("--json", action="store_true", help='print {"valid", "code", "message", "findings"}')
     demo = subparsers.add_parser("demo", help="build and explain a token on demo credentials")
     demo.set_defaults(handler=_cmd_demo)
-    serve = subparsers.add_parser("serve", help="run the token server (needs accesstoken2[server])")
+    serve = subparsers.add_parser(
+        "serve",
+        help="run the token server (needs accesstoken2[server])",
+        description="Run the token server under uvicorn. Bad settings are refused in one line, exit status 2.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _with_environment_help(serve)
     serve.set_defaults(handler=_cmd_serve)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    # port and workers are checked by serve(), which refuses any bad value in one line and exit 2
+    serve.add_argument("--port", help="TCP port, 0 to 65535 (default: SERVER_PORT or PORT, else 8080)")
+    serve.add_argument("--workers", default="1", help="uvicorn worker processes (default 1)")
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=("critical", "error", "warning", "info", "debug"),
+        help="log level (default info: one line per request)",
+    )
     return parser
 
 

@@ -3,6 +3,15 @@
     python benchmarks/load_server.py                      # 20,000 POST /getToken at concurrency 64 (httpx)
     python benchmarks/load_server.py --tool wrk           # wrk for --duration seconds instead (when installed)
     python benchmarks/load_server.py --workers 2 --json result.json
+    python benchmarks/load_server.py --compare            # side by side with wrk, one run: see below
+
+``--compare`` measures, in one run and with the same wrk load on the same request, four servers
+one after the other (each a fresh single-worker uvicorn process, interleaved over ``--rounds``):
+this token server with JWT mode off, the same with JWT mode on (every request carries a bearer
+JWT whose identity matches the uid), a minimal FastAPI endpoint that builds the same token from a
+pydantic body, and a bare ASGI endpoint that does the same without any framework.  It prints the
+median requests per second of each and its ratio to the minimal FastAPI endpoint (the median
+over the rounds of the ratio within each round).
 
 Reports requests per second, p50 and p99 latency, errors (non-200 answers and transport
 failures: must be 0), and the server's resident memory (VmRSS, summed over its worker
@@ -21,6 +30,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,21 +56,26 @@ def free_port() -> int:
         return port
 
 
-def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, AGORA_APP_ID=APP_ID, AGORA_APP_CERTIFICATE=APP_CERTIFICATE)
-    env.pop("ACCESSTOKEN2_API_KEY", None)
-    code = (
-        "import sys; from accesstoken2.server import serve; "
-        f"sys.exit(serve(host='127.0.0.1', port={port}, workers={workers}, log_level='warning'))"
-    )
-    process = subprocess.Popen([sys.executable, "-c", code], env=env, stdin=subprocess.DEVNULL)
+def start_server(
+    port: int, workers: int, code: str | None = None, extra_env: dict[str, str] | None = None, cwd: str | None = None
+) -> subprocess.Popen[bytes]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("ACCESSTOKEN2_")}
+    if "ACCESSTOKEN2_NO_EXTENSIONS" in os.environ:
+        env["ACCESSTOKEN2_NO_EXTENSIONS"] = os.environ["ACCESSTOKEN2_NO_EXTENSIONS"]
+    env.update(AGORA_APP_ID=APP_ID, AGORA_APP_CERTIFICATE=APP_CERTIFICATE, **(extra_env or {}))
+    if code is None:
+        code = (
+            "import sys; from accesstoken2.server import serve; "
+            f"sys.exit(serve(host='127.0.0.1', port={port}, workers={workers}, log_level='warning'))"
+        )
+    process = subprocess.Popen([sys.executable, "-c", code], env=env, stdin=subprocess.DEVNULL, cwd=cwd)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"the server exited with status {process.returncode}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)  # any answer: the baselines have no /healthz
+            return process
         except httpx.TransportError:
             time.sleep(0.1)
     stop_server(process)
@@ -160,6 +175,7 @@ async def httpx_load(base_url: str, requests: int, concurrency: int) -> dict[str
 _WRK_SCRIPT = """wrk.method = "POST"
 wrk.body = '@BODY@'
 wrk.headers["Content-Type"] = "application/json"
+@HEADERS@
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("RESULT %d %d %d %d %f %f\\n", summary.requests, summary.duration,
@@ -168,10 +184,13 @@ end
 """
 
 
-def wrk_load(base_url: str, duration: int, concurrency: int, threads: int) -> dict[str, Any]:
+def wrk_load(
+    base_url: str, duration: int, concurrency: int, threads: int, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder, "post.lua")
-        script.write_text(_WRK_SCRIPT.replace("@BODY@", json.dumps(BODY)))
+        lines = "\n".join(f'wrk.headers["{name}"] = "{value}"' for name, value in (headers or {}).items())
+        script.write_text(_WRK_SCRIPT.replace("@BODY@", json.dumps(BODY)).replace("@HEADERS@", lines))
         command = [
             "wrk",
             f"-t{threads}",
@@ -198,6 +217,140 @@ def wrk_load(base_url: str, duration: int, concurrency: int, threads: int) -> di
     }
 
 
+# The two baselines: the same token from the same body, built by the same library call.
+_MINIMAL_FASTAPI = """
+from typing import Literal, Optional, Union
+from fastapi import FastAPI
+from pydantic import BaseModel
+from accesstoken2 import RtcTokenBuilder, Role_Publisher, Role_Subscriber
+
+class Body(BaseModel):
+    tokenType: Literal["rtc", "rtm", "chat"]
+    channel: Optional[str] = None
+    role: Optional[str] = None
+    uid: Union[int, str, None] = None
+    expire: Optional[int] = None
+
+app = FastAPI()
+
+@app.post("/getToken")
+async def get_token(body: Body) -> dict:
+    role = Role_Publisher if body.role == "publisher" else Role_Subscriber
+    token = RtcTokenBuilder.build_token_with_uid(APP_ID, APP_CERTIFICATE, body.channel, body.uid, role, body.expire)
+    return {"token": token}
+"""
+
+_BARE_ASGI = """
+import json
+from accesstoken2 import RtcTokenBuilder, Role_Publisher, Role_Subscriber
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    request = json.loads(body)
+    role = Role_Publisher if request.get("role") == "publisher" else Role_Subscriber
+    token = RtcTokenBuilder.build_token_with_uid(
+        APP_ID, APP_CERTIFICATE, request["channel"], request["uid"], role, request["expire"]
+    )
+    answer = json.dumps({"token": token}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": answer})
+"""
+
+_UVICORN = (
+    "import uvicorn; uvicorn.run('{module}:app', host='127.0.0.1', port={port}, log_level='warning', "
+    "access_log=False, server_header=False)"
+)
+
+
+def _jwt(secret: str) -> str:
+    """An HS256 JWT for the uid of BODY, valid for a day (written by hand: PyJWT is optional here)."""
+    import base64
+    import hashlib
+    import hmac
+
+    def encode(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    claims = {"sub": str(BODY["uid"]), "exp": int(time.time()) + 86400}
+    head = encode(b'{"alg":"HS256","typ":"JWT"}') + "." + encode(json.dumps(claims).encode())
+    return head + "." + encode(hmac.new(secret.encode(), head.encode(), hashlib.sha256).digest())
+
+
+def compare(args: argparse.Namespace) -> int:
+    """The four servers side by side (see the module documentation)."""
+    secret = "load-test-jwt-secret-0123456789abcdef"
+    results: dict[str, list[dict[str, Any]]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        credentials = f"APP_ID = {APP_ID!r}\nAPP_CERTIFICATE = {APP_CERTIFICATE!r}\n"
+        Path(folder, "minimal_fastapi.py").write_text(credentials + _MINIMAL_FASTAPI)
+        Path(folder, "bare_asgi.py").write_text(credentials + _BARE_ASGI)
+        Path(folder, "jwt-secret").write_text(secret)
+        targets: list[tuple[str, str | None, dict[str, str], dict[str, str]]] = [
+            ("accesstoken2 server, JWT off", None, {}, {}),
+            (
+                "accesstoken2 server, JWT on",
+                None,
+                {"ACCESSTOKEN2_JWT_SECRET_FILE": str(Path(folder, "jwt-secret"))},
+                {"Authorization": f"Bearer {_jwt(secret)}"},
+            ),
+            ("minimal FastAPI endpoint", "minimal_fastapi", {}, {}),
+            ("bare ASGI endpoint", "bare_asgi", {}, {}),
+        ]
+        for _ in range(args.rounds):
+            for name, module, env, headers in targets:
+                port = free_port()
+                code = None if module is None else _UVICORN.format(module=module, port=port)
+                server = start_server(port, 1, code=code, extra_env=env, cwd=folder)
+                try:
+                    warm = wrk_load(f"http://127.0.0.1:{port}", 1, args.concurrency, args.threads, headers)
+                    result = wrk_load(
+                        f"http://127.0.0.1:{port}", args.duration, args.concurrency, args.threads, headers
+                    )
+                    result["errors"] += warm["errors"]
+                finally:
+                    stop_server(server)
+                results.setdefault(name, []).append(result)
+                print(f"{name}: {result['requests_per_second']} req/s, {result['errors']} errors", file=sys.stderr)
+    baseline = results["minimal FastAPI endpoint"]
+    summary = []
+    print(
+        f"\n| server | req/s (median of {args.rounds}) | p50 ms | p99 ms | errors | ratio to minimal FastAPI "
+        "(median of the rounds' ratios) |\n|---|---|---|---|---|---|"
+    )
+    for name, runs in results.items():
+        rate = statistics.median(run["requests_per_second"] for run in runs)
+        errors = sum(run["errors"] for run in runs)
+        p50 = statistics.median(run["p50_ms"] for run in runs)
+        p99 = statistics.median(run["p99_ms"] for run in runs)
+        # Paired by round: the load from other processes drifts between rounds more than the
+        # servers differ, and each round runs the four within seconds of one another.
+        ratio = statistics.median(
+            run["requests_per_second"] / base["requests_per_second"] for run, base in zip(runs, baseline)
+        )
+        summary.append(
+            {
+                "server": name,
+                "requests_per_second": rate,
+                "p50_ms": p50,
+                "p99_ms": p99,
+                "errors": errors,
+                "ratio": ratio,
+            }
+        )
+        print(f"| {name} | {rate:,.0f} | {p50} | {p99} | {errors} | {ratio:.2f}x |")
+    if args.json is not None:
+        args.json.write_text(json.dumps({"compare": summary, "runs": results}, indent=2) + "\n")
+    return 1 if any(row["errors"] for row in summary) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tool", choices=("httpx", "wrk"), default="httpx", help="load generator (default httpx)")
@@ -207,9 +360,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2, help="wrk: client threads")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--compare", action="store_true", help="four servers side by side with wrk (see above)")
+    parser.add_argument("--rounds", type=int, default=2, help="--compare: rounds over the four servers")
     args = parser.parse_args(argv)
-    if args.tool == "wrk" and shutil.which("wrk") is None:
+    if (args.tool == "wrk" or args.compare) and shutil.which("wrk") is None:
         parser.error("wrk is not installed (Debian: apt-get install wrk)")
+    if args.compare:
+        return compare(args)
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"

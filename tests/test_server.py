@@ -27,6 +27,7 @@ APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 OTHER_CERT = "0123456789abcdef0123456789abcdef"
 API_KEY = "k" * 12 + "-test-key-2026"
+ADMIN_KEY = "a" * 12 + "-admin-key-2026"
 NOW = 1_700_000_000
 
 ENV = {"AGORA_APP_ID": APP_ID, "AGORA_APP_CERTIFICATE": CERT}
@@ -323,7 +324,11 @@ def test_openapi_document(client: Client) -> None:
         "/chat/user/{user_id}/token",
         "/inspect",
     }
-    assert set(document["components"]["schemas"]["TokenRequest"]["properties"]) == {
+    body = document["paths"]["/getToken"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert document["paths"]["/inspect"]["post"]["requestBody"]["content"]["application/json"]["schema"][
+        "required"
+    ] == ["token"]
+    assert set(body["properties"]) == {
         "tokenType",
         "channel",
         "role",
@@ -360,7 +365,8 @@ def test_get_token_rtc_roles(client: Client, clock: FakeClock, role: str | None,
         body["role"] = role
     response = client.post("/getToken", json=body)
     assert response.status_code == 200
-    assert set(response.json()) == {"token"}
+    assert response.json()["expires_at"] == NOW + 3600 and response.json()["expires_in"] == 3600
+    assert set(response.json()) == {"token", "expires_at", "expires_in"}
     parsed = parse_verified(response.json()["token"])
     assert parsed.issue_ts == NOW and parsed.expire == 3600
     service = only_service(parsed, ServiceType.RTC)
@@ -407,7 +413,7 @@ def test_get_token_default_expire_from_settings(make_client: Callable[..., Clien
 
 def test_get_token_rtm(client: Client) -> None:
     for uid, user in (("alice", "alice"), (42, "42")):
-        response = client.post("/getToken", json={"tokenType": "rtm", "uid": uid, "channel": "ignored"})
+        response = client.post("/getToken", json={"tokenType": "rtm", "uid": uid})
         assert response.status_code == 200
         service = only_service(parse_verified(response.json()["token"]), ServiceType.RTM)
         assert isinstance(service, ServiceRtm)
@@ -415,7 +421,32 @@ def test_get_token_rtm(client: Client) -> None:
         assert dict(service.privileges) == {1: 3600}
 
 
-def test_get_token_chat_user_and_app(client: Client) -> None:
+def test_get_token_rtm_with_channel_adds_the_stream_channel(client: Client) -> None:
+    response = client.post("/getToken", json={"tokenType": "rtm", "uid": "ann", "channel": "stream-1", "expire": 600})
+    assert response.status_code == 200
+    parsed = parse_verified(response.json()["token"])
+    assert parsed.expire == 600
+    assert sorted(service.kServiceType for service in parsed.services) == [ServiceType.RTC, ServiceType.RTM]
+    rtc, rtm = sorted(parsed.services, key=lambda service: service.kServiceType)
+    assert isinstance(rtc, ServiceRtc)
+    assert (rtc.channel_name, rtc.uid) == ("stream-1", "ann")
+    assert dict(rtc.privileges) == {ServiceRtc.kPrivilegeJoinChannel: 600, ServiceRtc.kPrivilegePublishDataStream: 600}
+    assert isinstance(rtm, ServiceRtm) and rtm.user_id == "ann" and dict(rtm.privileges) == {1: 600}
+
+
+@pytest.mark.parametrize("expire", [0, None])
+def test_get_token_expire_zero_or_absent_is_the_default(make_client: Callable[..., Client], expire: Any) -> None:
+    client = make_client(default_expire=1200)
+    body: dict[str, Any] = {"tokenType": "rtc", "channel": "c", "uid": 5}
+    if expire is not None:
+        body["expire"] = expire
+    answer = client.post("/getToken", json=body).json()
+    assert parse_verified(answer["token"]).expire == 1200
+    assert (answer["expires_at"], answer["expires_in"]) == (NOW + 1200, 1200)
+
+
+def test_get_token_chat_user_and_app(make_client: Callable[..., Client]) -> None:
+    client = make_client(public_chat_app_token=True)
     user = client.post("/getToken", json={"tokenType": "chat", "uid": "carol", "expire": 120})
     service = only_service(parse_verified(user.json()["token"]), ServiceType.CHAT)
     assert isinstance(service, ServiceChat)
@@ -440,12 +471,12 @@ def test_get_token_chat_user_and_app(client: Client) -> None:
         ({"tokenType": "rtc", "channel": "c", "uid": "9" * 5000}, "uid must be an integer from 0 to 4294967295"),
         ({"tokenType": "rtc", "channel": "c", "uid": "0" * 30 + "4294967296"}, "uid must be an integer from 0"),
         ({"tokenType": "rtc", "channel": "c" * 65536, "uid": 1}, "channel_name is 65536 UTF-8 bytes long"),
-        ({"tokenType": "rtc", "channel": "c", "uid": 1, "expire": 0}, "expire must be an integer from 1 to 86400"),
+        ({"tokenType": "rtc", "channel": "c", "uid": 1, "expire": -3}, "expire must be an integer from 1 to 86400"),
         ({"tokenType": "rtc", "channel": "c", "uid": 1, "expire": 86401}, "expire must be an integer from 1 to 86400"),
         ({"tokenType": "rtm"}, "uid is required"),
         ({"tokenType": "rtm", "uid": ""}, "uid is required"),
         ({"tokenType": "rtm", "uid": "u", "expire": -1}, "expire must be an integer from 1 to 86400"),
-        ({"tokenType": "chat", "expire": 10**12}, "expire must be an integer from 1 to 86400"),
+        ({"tokenType": "chat", "uid": "u", "expire": 10**12}, "expire must be an integer from 1 to 86400"),
     ],
 )
 def test_get_token_bad_values_are_400(client: Client, body: dict[str, Any], phrase: str) -> None:
@@ -550,7 +581,7 @@ def test_sample_service_token(client: Client) -> None:
         ({}, 422),
         ({"channel_name": ""}, 400),
         ({"channel_name": "x", "expire": "soon"}, 422),
-        ({"channel_name": "x", "expire": 0}, 400),
+        ({"channel_name": "x", "expire": 86401}, 400),
     ],
 )
 def test_sample_service_errors(client: Client, query: dict[str, Any], status: int) -> None:
@@ -571,14 +602,19 @@ def test_chat_user_token(client: Client) -> None:
     assert (service.user_id, dict(service.privileges)) == ("dave smith", {ServiceChat.kPrivilegeUser: 300})
 
 
-@pytest.mark.parametrize(("query", "status"), [({"expire": 0}, 400), ({"expire": 90000}, 400), ({"expire": "x"}, 422)])
+@pytest.mark.parametrize(
+    ("query", "status"), [({"expire": 86401}, 400), ({"expire": 90000}, 400), ({"expire": "x"}, 422)]
+)
 def test_chat_user_token_errors(client: Client, query: dict[str, Any], status: int) -> None:
     response = client.get("/chat/user/eve/token", params=query)
     assert response.status_code == status
     assert response.json()["detail"]
 
 
-def test_chat_app_token_is_cached_and_renewed_before_expiry(client: Client, clock: FakeClock) -> None:
+def test_chat_app_token_is_cached_and_renewed_before_expiry(
+    make_client: Callable[..., Client], clock: FakeClock
+) -> None:
+    client = make_client(public_chat_app_token=True)
     first = client.get("/chat/app/token").json()
     assert (first["expires_at"], first["expires_in"]) == (NOW + 3600, 3600)
     service = only_service(parse_verified(first["token"]), ServiceType.CHAT)
@@ -596,8 +632,10 @@ def test_chat_app_token_is_cached_and_renewed_before_expiry(client: Client, cloc
     assert AccessToken2.parse(third["token"]).issue_ts == NOW + 3240
 
 
-def test_chat_app_token_concurrent_requests_build_once(client: Client) -> None:
-    responses = client.gather([lambda: client.raw.get("/chat/app/token") for _ in range(32)])
+def test_chat_app_token_concurrent_requests_build_once(make_client: Callable[..., Client]) -> None:
+    client = make_client(admin_api_key=ADMIN_KEY)
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    responses = client.gather([lambda: client.raw.get("/chat/app/token", headers=admin) for _ in range(32)])
     assert {response.status_code for response in responses} == {200}
     assert len({response.json()["token"] for response in responses}) == 1
 
@@ -796,10 +834,46 @@ def test_api_key_required(
 
 @pytest.mark.parametrize(("method", "path", "kwargs"), TOKEN_CALLS)
 def test_api_key_accepted(make_client: Callable[..., Client], method: str, path: str, kwargs: dict[str, Any]) -> None:
-    client = make_client(api_key=API_KEY)
+    client = make_client(api_key=API_KEY, admin_api_key=ADMIN_KEY)
     response = client.request(method, path, headers={"Authorization": f"Bearer {API_KEY}"}, **kwargs)
-    assert response.status_code != 401
-    assert response.status_code in (200, 400)
+    # the user key gets everything but the Chat app token
+    assert response.status_code == (403 if path == "/chat/app/token" else 200 if path != "/inspect" else 400)
+    admin = client.request(method, path, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, **kwargs)
+    assert admin.status_code == (200 if path != "/inspect" else 400)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "authorization", "status", "phrase"),
+    [
+        ({}, None, 403, "set ACCESSTOKEN2_ADMIN_API_KEY"),
+        ({"api_key": API_KEY}, API_KEY, 403, "ACCESSTOKEN2_PUBLIC_CHAT_APP_TOKEN=1"),
+        ({"api_key": API_KEY, "admin_api_key": ADMIN_KEY}, API_KEY, 403, "needs the admin API key"),
+        ({"api_key": API_KEY, "admin_api_key": ADMIN_KEY}, None, 401, "missing"),
+        ({"admin_api_key": ADMIN_KEY}, None, 401, "missing"),
+        ({"api_key": API_KEY, "admin_api_key": ADMIN_KEY}, ADMIN_KEY, 200, None),
+        ({"public_chat_app_token": True}, None, 200, None),
+        ({"api_key": API_KEY, "public_chat_app_token": True}, API_KEY, 200, None),
+    ],
+)
+def test_chat_app_token_needs_admin_key(
+    make_client: Callable[..., Client], overrides: dict[str, Any], authorization: str | None, status: int, phrase: str
+) -> None:
+    client = make_client(**overrides)
+    headers = {"Authorization": f"Bearer {authorization}"} if authorization else {}
+    for response in (
+        client.get("/chat/app/token", headers=headers),
+        client.post("/getToken", json={"tokenType": "chat"}, headers=headers),
+        client.post("/getToken", json={"tokenType": "chat", "uid": ""}, headers=headers),
+    ):
+        assert response.status_code == status
+        if phrase is None:
+            assert only_service(parse_verified(response.json()["token"]), ServiceType.CHAT).user_id == ""
+        else:
+            assert phrase in detail(response)
+            assert API_KEY not in response.text and ADMIN_KEY not in response.text
+    if status == 403:  # the same caller still gets a Chat user token
+        user = client.post("/getToken", json={"tokenType": "chat", "uid": "u"}, headers=headers)
+        assert user.status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/ping", "/healthz", "/openapi.json"])
@@ -872,16 +946,17 @@ def test_unexpected_error_is_generic_500(make_client: Callable[..., Client], mon
 def test_logs_hold_neither_certificate_nor_tokens(
     make_client: Callable[..., Client], caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = make_client(api_key=API_KEY)
+    client = make_client(api_key=API_KEY, admin_api_key=ADMIN_KEY)
     auth = {"Authorization": f"Bearer {API_KEY}"}
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
     tokens: list[str] = []
     with caplog.at_level(logging.DEBUG):
         tokens.append(
             client.post("/getToken", json={"tokenType": "rtc", "channel": "c", "uid": 1}, headers=auth).json()["token"]
         )
-        tokens.append(client.post("/getToken", json={"tokenType": "chat"}, headers=auth).json()["token"])
+        tokens.append(client.post("/getToken", json={"tokenType": "chat"}, headers=admin).json()["token"])
         tokens.append(client.get("/v1/token?channel_name=c", headers=auth).json()["token"])
-        tokens.append(client.get("/chat/app/token", headers=auth).json()["token"])
+        tokens.append(client.get("/chat/app/token", headers=admin).json()["token"])
         tokens.append(client.get("/chat/user/u/token", headers=auth).json()["token"])
         client.post("/inspect", json={"token": tokens[0]}, headers=auth)
         client.post("/inspect", json={"token": tokens[0][:-4]}, headers=auth)
@@ -889,7 +964,7 @@ def test_logs_hold_neither_certificate_nor_tokens(
     logged = caplog.text + "".join(str(record.args) for record in caplog.records)
     assert "POST /getToken 200" in logged and "GET /chat/app/token 200" in logged
     assert "POST /getToken 401" in logged
-    assert CERT not in logged and API_KEY not in logged
+    assert CERT not in logged and API_KEY not in logged and ADMIN_KEY not in logged
     for token in tokens:
         assert token not in logged
         assert token[3:40] not in logged
@@ -925,7 +1000,7 @@ def test_get_token_never_500(lenient_client: Client, body: Any) -> None:
     response = lenient_client.post(
         "/getToken", content=json.dumps(body).encode(), headers={"content-type": "application/json"}
     )
-    assert response.status_code in (200, 400, 422), response.text
+    assert response.status_code in (200, 400, 403, 422), response.text
     answer = response.json()
     if response.status_code == 200:
         parse_verified(answer["token"])

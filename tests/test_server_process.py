@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import signal
 import socket
 import subprocess
 import sys
@@ -19,21 +18,17 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 httpx = pytest.importorskip("httpx")
 
+from server_processes import free_port, stop  # noqa: E402
+
 from accesstoken2 import AccessToken2, ServiceType  # noqa: E402
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 API_KEY = "process-test-key-0123456789"
+ADMIN_KEY = "process-admin-key-0123456789"
 STARTUP_SECONDS = 20.0
 
 Starter = Callable[..., "tuple[str, subprocess.Popen[bytes]]"]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def server_env(base: dict[str, str], **extra: str) -> dict[str, str]:
@@ -58,17 +53,6 @@ def wait_ready(process: subprocess.Popen[bytes], base_url: str) -> None:
             pass
         time.sleep(0.1)
     pytest.fail(f"server did not answer within {STARTUP_SECONDS} s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> int:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-    return process.returncode
 
 
 @pytest.fixture
@@ -123,7 +107,9 @@ def uvicorn_command(port: int) -> list[str]:
 
 def test_uvicorn_process_serves_verifiable_tokens(start_server: Starter, implementation: str) -> None:
     port = free_port()
-    base_url, process = start_server(uvicorn_command(port), port, ACCESSTOKEN2_API_KEY=API_KEY)
+    base_url, process = start_server(
+        uvicorn_command(port), port, ACCESSTOKEN2_API_KEY=API_KEY, ACCESSTOKEN2_ADMIN_API_KEY=ADMIN_KEY
+    )
     auth = {"Authorization": f"Bearer {API_KEY}"}
     with httpx.Client(base_url=base_url, timeout=5.0) as client:
         assert client.get("/ping").json() == {"message": "pong"}
@@ -142,8 +128,10 @@ def test_uvicorn_process_serves_verifiable_tokens(start_server: Starter, impleme
         assert (parsed.expire, parsed.services[0].user_id) == (120, "ann")
         assert abs(parsed.issue_ts - time.time()) < 60
 
-        app_token = client.get("/chat/app/token", headers=auth).json()
-        assert client.get("/chat/app/token", headers=auth).json()["token"] == app_token["token"]
+        admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+        assert client.get("/chat/app/token", headers=auth).status_code == 403
+        app_token = client.get("/chat/app/token", headers=admin).json()
+        assert client.get("/chat/app/token", headers=admin).json()["token"] == app_token["token"]
         assert verified(app_token["token"]).services[0].kServiceType == ServiceType.CHAT
 
         user = client.get("/chat/user/zoe/token", headers=auth)
@@ -157,7 +145,7 @@ def test_uvicorn_process_serves_verifiable_tokens(start_server: Starter, impleme
 
         unauthorized = client.post("/getToken", json={"tokenType": "rtm", "uid": "x"})
         assert unauthorized.status_code == 401
-        bad = client.post("/getToken", json={"tokenType": "rtm", "uid": "x", "expire": 0}, headers=auth)
+        bad = client.post("/getToken", json={"tokenType": "rtm", "uid": "x", "expire": 99999}, headers=auth)
         assert bad.status_code == 400 and "expire" in bad.json()["detail"]
         wrong_type = client.post("/getToken", content=b"[", headers={**auth, "content-type": "application/json"})
         assert wrong_type.status_code == 422

@@ -16,17 +16,41 @@ import time
 from typing import TYPE_CHECKING, Callable
 
 from .config import ConfigurationError, Settings
+from .issuer import TokenGrant
 from .runner import serve
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    from fastapi import APIRouter, FastAPI
 
-__all__ = ["ConfigurationError", "Settings", "create_app", "serve"]
+    from .authorize import Denied
+
+__all__ = ["ConfigurationError", "Denied", "Settings", "TokenGrant", "build_router", "create_app", "serve"]
+
+
+def __getattr__(name: str) -> object:
+    # Denied lives with the FastAPI-dependent authorization code: imported on first use.
+    if name == "Denied":
+        from .authorize import Denied
+
+        return Denied
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def build_router(settings: Settings | None = None, *, clock: Callable[[], float] = time.time) -> APIRouter:
+    """The token endpoints as a FastAPI ``APIRouter`` to mount in your own application (see the
+    README's "Mounting in your application"); ``settings`` default: read from the environment."""
+    from .app import build_router as build
+
+    return build(Settings.from_env() if settings is None else settings, clock=clock)
 
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], float] = time.time) -> FastAPI:
     """The ASGI application for ``settings`` (default: read from the environment, which raises
     :class:`ConfigurationError` when a setting is missing or malformed)."""
     from .app import build_app
+    from .runner import answer_busy_in_json
 
+    # uvicorn's worker processes build the app through this factory: the JSON answer at the
+    # connection limit must be installed in each of them.
+    answer_busy_in_json()
     return build_app(settings, clock=clock)

@@ -1,34 +1,58 @@
 """What the token server hands out, built with the public builders from its own credentials.
 
-Lifetimes are checked against the server's limits here, so every endpoint applies the same
-rule; bad values raise :class:`~accesstoken2.errors.InvalidParameterError`, which the HTTP
-layer turns into a 400 answer.
+Every endpoint turns its request into a :class:`TokenGrant` (what is asked for), which the
+authorization step may refuse or narrow, and :meth:`TokenIssuer.issue` builds it.  Lifetimes are
+checked against the server's limits here, so every endpoint applies the same rule; bad values
+raise :class:`~accesstoken2.errors.InvalidParameterError`, which the HTTP layer answers with 400.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Callable, Protocol
+from dataclasses import dataclass
+from typing import Callable, Literal, NamedTuple
 
-from .._validate import check_int
-from .._wire.limits import U32_MAX
 from ..builders import ChatTokenBuilder, Role_Publisher, Role_Subscriber, RtcTokenBuilder, RtmTokenBuilder
 from ..errors import InvalidParameterError
+from ..services import ServiceRtc, ServiceRtm
+from ..token2 import AccessToken2
 from .chat_cache import AppTokenCache, CachedToken
 from .config import Settings
 
-__all__ = ["TokenIssuer", "rtc_uid"]
-
-
-class UserTokenBuilder(Protocol):
-    """The shape of ``RtmTokenBuilder.build_token`` and ``ChatTokenBuilder.build_user_token``."""
-
-    def __call__(
-        self, app_id: str, app_certificate: str, user_id: str, expire: int, *, issue_ts: int | None
-    ) -> str: ...
-
+__all__ = ["Issued", "TokenGrant", "TokenIssuer", "rtc_uid"]
 
 ROLES = {"publisher": Role_Publisher, "subscriber": Role_Subscriber}
+U32_MAX = 0xFFFFFFFF
+
+Kind = Literal["rtc", "rtm", "rtc+rtm", "chat_user", "chat_app"]
+Role = Literal["publisher", "subscriber"]
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """What a request asks for, once parsed: what the authorizer sees and may narrow.
+
+    ``kind`` is ``rtc``, ``rtm``, ``rtc+rtm`` (both tokens, agora-token-service's ``/rte``
+    route), ``chat_user`` or ``chat_app``.  ``uid`` is the RTC uid (an int, 0 meaning any uid)
+    or user account (a str); ``user_id`` the RTM or Chat user id; ``channel`` the RTC channel
+    (for ``rtm``: the optional stream channel); ``role`` publisher or subscriber (RTC);
+    ``expire`` the requested lifetime in seconds (None: the server's default).
+    """
+
+    kind: Kind
+    channel: str | None = None
+    uid: int | str | None = None
+    user_id: str | None = None
+    role: Role | None = None
+    expire: int | None = None
+
+
+class Issued(NamedTuple):
+    """The tokens built for a grant (by answer key) and when they expire (Unix seconds)."""
+
+    tokens: dict[str, str]
+    expires_at: int
+    expires_in: int
 
 
 def rtc_uid(uid: int | str | None) -> int | str:
@@ -47,6 +71,14 @@ def rtc_uid(uid: int | str | None) -> int | str:
     return uid
 
 
+def check_expire(expire: object, high: int) -> int:
+    """``expire`` if it is an int from 1 to ``high``; else :class:`InvalidParameterError`."""
+    if isinstance(expire, bool) or not isinstance(expire, int) or not 1 <= expire <= high:
+        shown = expire if isinstance(expire, int) and abs(expire) < 10**12 else "out of range"
+        raise InvalidParameterError("expire", f"expire must be an integer from 1 to {high} (got {shown})")
+    return expire
+
+
 def _required_text(name: str, value: int | str | None, why: str) -> str:
     text = str(value) if isinstance(value, int) else value
     if not text:
@@ -61,50 +93,86 @@ class TokenIssuer:
         self._settings = settings
         self._clock = clock
         self.chat_app_cache = AppTokenCache(self._build_chat_app, settings.default_expire, clock=clock)
+        self._builders: dict[str, Callable[[TokenGrant, int, int], dict[str, str]]] = {
+            "rtc": self._rtc,
+            "rtm": self._rtm,
+            "rtc+rtm": self._rtc_rtm,
+            "chat_user": self._chat_user,
+            "chat_app": self._chat_app,
+        }
 
     def lifetime(self, expire: int | None) -> int:
-        """The requested lifetime, or the default; refused outside 1..max_expire."""
-        if expire is None:
+        """The requested lifetime, or the default when None or 0 (as agora-token-service reads
+        it); refused outside 1..max_expire."""
+        if expire is None or (expire == 0 and not isinstance(expire, bool)):
             return self._settings.default_expire
-        return check_int("expire", expire, 1, self._settings.max_expire)
+        return check_expire(expire, self._settings.max_expire)
 
-    def _now(self) -> int:
-        return int(self._clock())
+    def issue(self, grant: TokenGrant) -> Issued:
+        """Build the tokens of ``grant``."""
+        if grant.kind == "chat_app" and grant.expire is None:
+            cached = self.chat_app_cache.get()
+            now = self._clock()
+            return Issued({"token": cached.token}, cached.expires_at, cached.remaining(now))
+        lifetime = self.lifetime(grant.expire)
+        issue_ts = int(self._clock())
+        tokens = self._builders[grant.kind](grant, lifetime, issue_ts)
+        return Issued(tokens, issue_ts + lifetime, lifetime)
 
-    def rtc(self, channel: str | None, uid: int | str | None, role: str | None, expire: int | None) -> str:
-        """RTC token; ``role`` is "publisher" or "subscriber" (default subscriber)."""
-        lifetime = self.lifetime(expire)
-        channel_name = _required_text("channel", channel, "for tokenType rtc: the channel name")
+    def _rtc_token(self, grant: TokenGrant, lifetime: int, issue_ts: int, uid: int | str | None) -> str:
+        channel = _required_text("channel", grant.channel, "for an RTC token: the channel name")
         account = rtc_uid(uid)
-        role_id = ROLES.get(role or "subscriber")
+        role_id = ROLES.get(grant.role or "subscriber")
         if role_id is None:
-            raise InvalidParameterError("role", f"role must be 'publisher' or 'subscriber' (got {role!r})")
+            raise InvalidParameterError("role", "role must be 'publisher' or 'subscriber'")
         settings = self._settings
-        return RtcTokenBuilder.build_token_with_uid(
-            settings.app_id, settings.app_certificate, channel_name, account, role_id, lifetime, issue_ts=self._now()
+        if isinstance(account, int):
+            return RtcTokenBuilder.build_token_with_uid(
+                settings.app_id, settings.app_certificate, channel, account, role_id, lifetime, issue_ts=issue_ts
+            )
+        return RtcTokenBuilder.build_token_with_user_account(
+            settings.app_id, settings.app_certificate, channel, account, role_id, lifetime, issue_ts=issue_ts
         )
 
-    def rtm(self, user_id: int | str | None, expire: int | None) -> str:
-        """RTM login token for ``user_id``."""
-        why = "for tokenType rtm: the RTM user id"
-        return self._user_token(RtmTokenBuilder.build_token, "uid", user_id, why, expire)
+    def _rtc(self, grant: TokenGrant, lifetime: int, issue_ts: int) -> dict[str, str]:
+        return {"token": self._rtc_token(grant, lifetime, issue_ts, grant.uid)}
 
-    def chat_user(self, user_id: int | str | None, expire: int | None) -> str:
-        """Chat user token for ``user_id``."""
-        why = "for a Chat user token: the Chat user id"
-        return self._user_token(ChatTokenBuilder.build_user_token, "user_id", user_id, why, expire)
-
-    def _user_token(
-        self, build: UserTokenBuilder, parameter: str, user_id: int | str | None, why: str, expire: int | None
-    ) -> str:
-        lifetime = self.lifetime(expire)
-        user = _required_text(parameter, user_id, why)
+    def _rtm_token(self, user_id: str | None, channel: str | None, lifetime: int, issue_ts: int) -> str:
+        user = _required_text("uid", user_id, "for an RTM token: the RTM user id")
         settings = self._settings
-        return build(settings.app_id, settings.app_certificate, user, lifetime, issue_ts=self._now())
+        if not channel:
+            return RtmTokenBuilder.build_token(
+                settings.app_id, settings.app_certificate, user, lifetime, issue_ts=issue_ts
+            )
+        # With a channel, agora-token-service's RTM builder also grants the RTC stream channel
+        # of that name: join and publish data, for the same user id.
+        token = AccessToken2(settings.app_id, settings.app_certificate, issue_ts, lifetime)
+        stream = ServiceRtc(channel, user)
+        stream.add_privilege(ServiceRtc.kPrivilegeJoinChannel, lifetime)
+        stream.add_privilege(ServiceRtc.kPrivilegePublishDataStream, lifetime)
+        token.add_service(stream)
+        login = ServiceRtm(user)
+        login.add_privilege(ServiceRtm.kPrivilegeLogin, lifetime)
+        token.add_service(login)
+        return token.build()
 
-    def chat_app(self, expire: int | None) -> str:
-        """A freshly built Chat app token (the cached one is :meth:`cached_chat_app`)."""
-        return self._build_chat_app(self._now(), self.lifetime(expire))
+    def _rtm(self, grant: TokenGrant, lifetime: int, issue_ts: int) -> dict[str, str]:
+        return {"token": self._rtm_token(grant.user_id, grant.channel, lifetime, issue_ts)}
+
+    def _rtc_rtm(self, grant: TokenGrant, lifetime: int, issue_ts: int) -> dict[str, str]:
+        rtc = self._rtc_token(grant, lifetime, issue_ts, grant.uid)
+        return {"rtcToken": rtc, "rtmToken": self._rtm_token(grant.user_id, grant.channel, lifetime, issue_ts)}
+
+    def _chat_user(self, grant: TokenGrant, lifetime: int, issue_ts: int) -> dict[str, str]:
+        user = _required_text("uid", grant.user_id, "for a Chat user token: the Chat user id")
+        settings = self._settings
+        token = ChatTokenBuilder.build_user_token(
+            settings.app_id, settings.app_certificate, user, lifetime, issue_ts=issue_ts
+        )
+        return {"token": token}
+
+    def _chat_app(self, grant: TokenGrant, lifetime: int, issue_ts: int) -> dict[str, str]:
+        return {"token": self._build_chat_app(issue_ts, lifetime)}
 
     def cached_chat_app(self) -> CachedToken:
         """The shared Chat app token, renewed a margin before it expires."""

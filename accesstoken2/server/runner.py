@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import importlib.util
+import json
 import sys
 from typing import Any, TextIO
 
@@ -15,6 +17,54 @@ __all__ = ["APP_FACTORY", "serve"]
 APP_FACTORY = "accesstoken2.server:create_app"
 
 EXIT_CONFIG = 2
+#: Seconds an idle keep-alive connection is kept open.
+KEEP_ALIVE_SECONDS = 5
+_BUSY = json.dumps({"detail": "the server is at its connection limit (ACCESSTOKEN2_MAX_CONNECTIONS); retry later"})
+
+
+async def _busy_answer(scope: Any, receive: Any, send: Any) -> None:
+    """What uvicorn answers past ``limit_concurrency``: JSON instead of its plain-text 503."""
+    body = _BUSY.encode("ascii")
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode("ascii")),
+        (b"connection", b"close"),
+        (b"retry-after", b"1"),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def answer_busy_in_json() -> None:
+    """Make uvicorn's HTTP protocols answer JSON when the connection limit is reached.
+
+    uvicorn calls the module-level ``service_unavailable`` of each protocol module when a
+    connection arrives past ``limit_concurrency``; this process replaces it with
+    :func:`_busy_answer`.  Only the protocol modules present are touched.
+    """
+    for name in ("h11_impl", "httptools_impl", "zttp_impl", "zttp_h2_impl"):
+        try:
+            module = importlib.import_module(f"uvicorn.protocols.http.{name}")
+        except ImportError:
+            continue
+        if hasattr(module, "service_unavailable"):
+            setattr(module, "service_unavailable", _busy_answer)  # noqa: B010 (mypy cannot see the attribute)
+
+
+def _whole_number(value: int | str, low: int, high: int) -> int | None:
+    if isinstance(value, str):
+        text = value.strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > 6:
+            return None
+        value = int(text)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return None
+    return value
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return (text[:20] + f"... ({len(text)} characters)") if len(text) > 24 else text
 
 
 def _fail(message: str, stream: TextIO | None) -> int:
@@ -22,20 +72,23 @@ def _fail(message: str, stream: TextIO | None) -> int:
     return EXIT_CONFIG
 
 
-def _log_config(uvicorn_config: dict[str, Any], log_level: str) -> dict[str, Any]:
+def _log_config(uvicorn_config: dict[str, Any], log_level: str, log_format: str = "text") -> dict[str, Any]:
     config = copy.deepcopy(uvicorn_config)
     config.setdefault("loggers", {})["accesstoken2"] = {
         "handlers": ["default"],
         "level": log_level.upper(),
         "propagate": False,
     }
+    if log_format == "json":
+        # one JSON object per line, for our request log and uvicorn's own messages alike
+        config.setdefault("formatters", {})["default"] = {"()": "accesstoken2.server.logs.JsonFormatter"}
     return config
 
 
 def serve(
     host: str = "127.0.0.1",
-    port: int = 8080,
-    workers: int = 1,
+    port: int | str | None = None,
+    workers: int | str = 1,
     *,
     log_level: str = "info",
     stderr: TextIO | None = None,
@@ -43,21 +96,39 @@ def serve(
     """Run the token server until it is stopped; return the process exit status.
 
     The settings are read from the environment and checked first: when one is missing or
-    malformed, a one-line message goes to stderr (never the certificate) and 2 is returned
-    without starting anything.  ``workers`` > 1 runs that many uvicorn worker processes.
+    malformed, a one-line message goes to stderr (never the certificate, never more than a
+    short prefix of the value) and 2 is returned without starting anything.  ``workers`` > 1
+    runs that many uvicorn worker processes.  ``port`` and ``workers`` may be given as text
+    (from the command line); without ``port``, ``SERVER_PORT`` or ``PORT`` from the
+    environment is used, else 8080.
     """
+    missing = [
+        name for name in ("fastapi", "uvicorn", "pydantic_settings", "jwt") if importlib.util.find_spec(name) is None
+    ]
+    if missing:
+        extra = "pip install 'accesstoken2[server]'"
+        return _fail(f"the server needs the optional extra ({missing[0]} is not installed): {extra}", stderr)
     try:
         settings = Settings.from_env()
     except ConfigurationError as error:
         return _fail(str(error), stderr)
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        return _fail(f"workers must be an integer of at least 1 (got {workers!r})", stderr)
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 0xFFFF:
-        return _fail(f"port must be an integer from 0 to 65535 (got {port!r})", stderr)
-    missing = [name for name in ("fastapi", "uvicorn") if importlib.util.find_spec(name) is None]
-    if missing:
-        extra = "pip install 'accesstoken2[server]'"
-        return _fail(f"the server needs the optional extra ({missing[0]} is not installed): {extra}", stderr)
+    checked_workers = _whole_number(workers, 1, 1024)
+    if checked_workers is None:
+        return _fail(f"--workers must be an integer from 1 to 1024 (got {_shown(workers)})", stderr)
+    checked_port = _whole_number(settings.port if port is None else port, 0, 0xFFFF)
+    if checked_port is None:
+        return _fail(f"--port must be an integer from 0 to 65535 (got {_shown(port)})", stderr)
+    if not isinstance(host, str) or not host or len(host) > 255 or not host.isprintable():
+        return _fail(f"--host must be a host name or address (got {_shown(host)})", stderr)
+    port, workers = checked_port, checked_workers
+    if settings.metrics and importlib.util.find_spec("prometheus_client") is None:
+        return _fail("ACCESSTOKEN2_METRICS=1 needs prometheus-client: pip install 'accesstoken2[server]'", stderr)
+    from .authorize import load_hook
+
+    try:
+        load_hook(settings.authorizer)  # import the hook now: a wrong name is a one-line refusal
+    except ConfigurationError as error:
+        return _fail(str(error), stderr)
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 
@@ -65,10 +136,13 @@ def serve(
         "host": host,
         "port": port,
         "log_level": log_level,
-        "log_config": _log_config(LOGGING_CONFIG, log_level),
+        "log_config": _log_config(LOGGING_CONFIG, log_level, settings.log_format),
         "access_log": False,
         "server_header": False,
+        "limit_concurrency": settings.max_connections,
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
     }
+    answer_busy_in_json()
     try:
         if workers == 1:
             from .app import build_app

@@ -1,0 +1,59 @@
+"""Prometheus metrics of the token server (``ACCESSTOKEN2_METRICS=1``, needs prometheus-client).
+
+``accesstoken2_tokens_issued_total{kind, role}`` counts the tokens built, by grant kind (rtc,
+rtm, rtc+rtm, chat_user, chat_app) and RTC role; ``accesstoken2_denials_total{reason}`` counts
+the refusals: 401 (``missing``, ``invalid-key``, ``jwt-expired``...), 403 (``identity``,
+``any-uid``, ``channel``, ``chat-app``, ``authorizer``), 408 (``body-timeout``) and 413
+(``body-too-large``); ``accesstoken2_request_duration_seconds{method, route}`` is the latency
+histogram, by route template.  Each application has its own registry; with several worker
+processes each worker counts its own requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+__all__ = ["Metrics"]
+
+_STATUS_REASONS = {408: "body-timeout", 413: "body-too-large"}
+
+
+class Metrics:
+    """The counters and the histogram of one application, in their own registry."""
+
+    def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Histogram
+
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._issued = Counter("accesstoken2_tokens_issued", "Tokens issued", ["kind", "role"], registry=self.registry)
+        self._denials = Counter("accesstoken2_denials", "Requests refused", ["reason"], registry=self.registry)
+        self._latency = Histogram(
+            "accesstoken2_request_duration_seconds",
+            "Time to answer a request",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
+        )
+
+    def issued(self, kind: str, role: str | None) -> None:
+        self._issued.labels(kind, role or "").inc()
+
+    def denied(self, reason: str) -> None:
+        self._denials.labels(reason).inc()
+
+    def observe(self, scope: MutableMapping[str, Any], status: int, elapsed: float) -> None:
+        """A guard observer: the latency by route template, and the guard's own refusals."""
+        route = getattr(scope.get("route"), "path", None)
+        self._latency.labels(str(scope["method"])[:16], route if isinstance(route, str) else "unmatched").observe(
+            elapsed
+        )
+        reason = _STATUS_REASONS.get(status)
+        if reason is not None:
+            self.denied(reason)
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The text exposition format and its content type."""
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
