@@ -21,8 +21,8 @@ import time
 import weakref
 from typing import Callable, NamedTuple
 
-from ._wire.limits import U32_MAX
 from ._validate import check_hex32, check_int
+from ._wire.limits import U32_MAX
 from .errors import ParameterTypeError
 
 __all__ = ["MIN_RENEW_BEFORE", "CachedToken", "ChatAppTokenCache", "TokenCache", "renewal_margin"]
