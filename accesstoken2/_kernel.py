@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from types import ModuleType
 
-FUNCTIONS = ("hmac_sha256", "crc32", "build007", "build_many", "parse007", "verify007", "build006")
+FUNCTIONS = ("hmac_sha256", "crc32", "build007", "build_many", "parse007", "verify007", "build006", "compress")
 
 kernel: ModuleType
 
@@ -42,3 +42,4 @@ build_many = kernel.build_many
 parse007 = kernel.parse007
 verify007 = kernel.verify007
 build006 = kernel.build006
+compress = kernel.compress

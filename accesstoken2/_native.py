@@ -17,6 +17,9 @@ Functions (same names and signatures in both kernels):
     ``LAYOUTS``; ``unknown`` is the type where parsing stopped, or -1.
 ``verify007(signature, signing_info, app_certificate, issue_ts, salt) -> bool``
 ``build006(app_id, app_certificate, channel_name, uid, message) -> str``
+``compress(data) -> bytes``
+    ``zlib.compress(data, 6)``'s bytes, for at most ``MAX_CONTENT`` bytes (the compiled kernel's
+    own deflate reproduces them whatever zlib the platform has).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from hashlib import sha256
 from typing import Any
 
 from ._layout import LAYOUTS, MAX_CONTENT, MAX_TOKEN_CHARS, VERSION_006, VERSION_007
-from .errors import MalformedTokenError
+from .errors import InvalidParameterError, MalformedTokenError
 
 _U16 = struct.Struct("<H")
 _I16 = struct.Struct("<h")
@@ -92,6 +95,12 @@ def build006(app_id: bytes, app_certificate: bytes, channel_name: bytes, uid: by
         )
     )
     return VERSION_006 + app_id.decode("ascii") + binascii.b2a_base64(content, newline=False).decode("ascii")
+
+
+def compress(data: bytes) -> bytes:
+    if len(data) > MAX_CONTENT:
+        raise InvalidParameterError("data", f"data is {len(data)} bytes long; at most {MAX_CONTENT} are allowed")
+    return zlib.compress(data, 6)
 
 
 def canonical_base64(body: str) -> bytes | None:

@@ -11,7 +11,7 @@ from libc.string cimport memcpy
 
 from accesstoken2._layout import LAYOUTS, MAX_CONTENT, MAX_TOKEN_CHARS, VERSION_007
 from accesstoken2._threads import MAX_THREADS
-from accesstoken2.errors import MalformedTokenError
+from accesstoken2.errors import InvalidParameterError, MalformedTokenError
 
 
 cdef extern from "Python.h":
@@ -58,6 +58,11 @@ cdef extern from "token_core.h" nogil:
 
 cdef extern from "sha256.h" nogil:
     void at2_hmac_sha256(const uint8_t *key, size_t key_size, const uint8_t *msg, size_t msg_size, uint8_t *mac)
+
+
+cdef extern from "deflate.h" nogil:
+    size_t at2_deflate_bound(size_t size)
+    int at2_deflate_thread(const uint8_t *data, size_t size, uint8_t *out, size_t out_cap, size_t *out_size)
 
 
 cdef extern from "batch.h" nogil:
@@ -167,6 +172,22 @@ def crc32(bytes data not None) -> int:
         with nogil:
             result = at2_crc32(raw, size)
     return result
+
+
+def compress(bytes data not None) -> bytes:
+    cdef const uint8_t *raw = _data(data)
+    cdef size_t size = PyBytes_GET_SIZE(data)
+    cdef size_t out_size = 0
+    cdef int status
+    if size > _MAX_CONTENT:
+        raise InvalidParameterError("data", f"data is {size} bytes long; at most {MAX_CONTENT} are allowed")
+    out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>at2_deflate_bound(size))
+    cdef uint8_t *out_data = <uint8_t *>PyBytes_AS_STRING(out)
+    with nogil:
+        status = at2_deflate_thread(raw, size, out_data, at2_deflate_bound(size), &out_size)
+    if status != AT2_OK:
+        _raise_status(status)
+    return out[:out_size]
 
 
 cdef int _check_app_id(bytes app_id) except -1:
