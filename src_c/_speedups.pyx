@@ -1,8 +1,10 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, embedsignature=True
 """The compiled kernel: byte-for-byte twin of ``accesstoken2._native`` (see its docstring for the contract).
 
-The work (HMAC-SHA256, deflate, inflate, base64) runs in C with the GIL released; each thread keeps its
-own zlib streams, so the kernel is thread-safe and a build allocates nothing big.
+The work (HMAC-SHA256, deflate, inflate, base64) runs in C with the GIL released.  Deflate is the
+project's own encoder (src_c/deflate.c: zlib level 6's bytes on every platform), inflate is zlib's; each
+thread keeps its own encoder state and inflate stream, so the kernel is thread-safe and a build allocates
+nothing big.
 """
 
 from libc.stdint cimport int16_t, uint8_t, uint32_t

@@ -7,13 +7,13 @@
 #include <string.h>
 
 #include "base64.h"
+#include "deflate.h"
 #include "sha256.h"
 
 #define SIGNATURE_SIZE 32
-/* zlib.compress(): level 6, 32 KiB window, memLevel 8, default strategy */
-#define DEFLATE_LEVEL 6
-#define DEFLATE_WINDOW_BITS 15
-#define DEFLATE_MEM_LEVEL 8
+/* at2_build007 passes deflate.c's statuses on as at2_status values */
+typedef char deflate_statuses_match[AT2_DEFLATE_NO_MEMORY == AT2_NO_MEMORY &&
+                                    AT2_DEFLATE_FAILED == AT2_ZLIB_FAILED ? 1 : -1];
 /* Small tokens are assembled on the stack; larger ones get one heap block. */
 #define STACK_SCRATCH 4096
 
@@ -38,8 +38,6 @@ void at2_codec_clear(at2_codec *codec)
 
 void at2_codec_release(at2_codec *codec)
 {
-    if (codec->has_deflater)
-        deflateEnd(&codec->deflater);
     if (codec->has_inflater)
         inflateEnd(&codec->inflater);
     free(codec->content);
@@ -74,23 +72,6 @@ at2_codec *at2_thread_codec(void)
         return NULL;
     }
     return codec;
-}
-
-static int ready_deflater(at2_codec *codec)
-{
-    if (codec->has_deflater)
-        return deflateReset(&codec->deflater) == Z_OK ? AT2_OK : AT2_ZLIB_FAILED;
-    memset(&codec->deflater, 0, sizeof(codec->deflater));
-    switch (deflateInit2(&codec->deflater, DEFLATE_LEVEL, Z_DEFLATED, DEFLATE_WINDOW_BITS, DEFLATE_MEM_LEVEL,
-                         Z_DEFAULT_STRATEGY)) {
-    case Z_OK:
-        codec->has_deflater = 1;
-        return AT2_OK;
-    case Z_MEM_ERROR:
-        return AT2_NO_MEMORY;
-    default:
-        return AT2_ZLIB_FAILED;
-    }
 }
 
 static int ready_inflater(at2_codec *codec, size_t content_cap)
@@ -155,6 +136,7 @@ int at2_build007(at2_codec *codec, const uint8_t *app_id, size_t app_id_size, co
     size_t info_size = 2 + app_id_size + 12 + services_size;
     size_t content_size = 2 + SIGNATURE_SIZE + info_size;
     size_t compressed_cap = deflate_bound(content_size);
+    size_t compressed_size = 0;
     int status;
 
     if (content_size + compressed_cap > sizeof(stack)) {
@@ -179,19 +161,12 @@ int at2_build007(at2_codec *codec, const uint8_t *app_id, size_t app_id_size, co
     put_u16(content, SIGNATURE_SIZE);
     at2_signature007(certificate, certificate_size, issue_ts, salt, info, info_size, content + 2);
 
-    status = ready_deflater(codec);
+    /* the one compression call */
+    status = at2_deflate_thread(content, content_size, compressed, compressed_cap, &compressed_size);
     if (status != AT2_OK)
         goto done;
-    codec->deflater.next_in = content;
-    codec->deflater.avail_in = (uInt)content_size;
-    codec->deflater.next_out = compressed;
-    codec->deflater.avail_out = (uInt)compressed_cap;
-    if (deflate(&codec->deflater, Z_FINISH) != Z_STREAM_END) {
-        status = AT2_ZLIB_FAILED;
-        goto done;
-    }
     memcpy(out, "007", 3);
-    *out_size = 3 + at2_base64_encode(compressed, codec->deflater.total_out, out + 3);
+    *out_size = 3 + at2_base64_encode(compressed, compressed_size, out + 3);
     status = AT2_OK;
 
 done:

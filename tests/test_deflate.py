@@ -126,6 +126,19 @@ def test_kernels_take_exactly_the_content_cap(kernel: ModuleType) -> None:
     assert zlib.decompress(kernel.compress(data)) == data
 
 
+@pytest.mark.parametrize("services_size", [MAX_CONTENT - 81, MAX_CONTENT - 80])
+def test_kernels_build_tokens_up_to_the_content_cap(kernel: ModuleType, services_size: int) -> None:
+    # 2 + 32 (signature) + 2 + 32 (app id) + 12 (times, salt): the services take the rest of the cap
+    services = random.Random(services_size).randbytes(services_size)
+    args = (b"a" * 32, b"c" * 32, 1, 2, 3, services)
+    token = kernel.build007(*args)
+    content = zlib.decompress(base64.b64decode(token[3:]))
+    assert len(content) == services_size + 80
+    assert content.endswith(services)
+    if CANONICAL_ZLIB:
+        assert token == _native.build007(*args)
+
+
 # ---- the C encoder against zlib: generated inputs ----
 
 
