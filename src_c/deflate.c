@@ -14,6 +14,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* index of the lowest set bit of a nonzero word */
+static int lowest_bit(uint64_t word)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctzll(word);
+#else
+    int index = 0;
+
+    while (!(word & 1)) {
+        word >>= 1;
+        index++;
+    }
+    return index;
+#endif
+}
+
 /* level 6 of zlib's configuration table */
 #define GOOD_LENGTH 8      /* a previous match this long searches a quarter of the chain */
 #define LAZY_LENGTH 16     /* a previous match this long is taken without searching further */
@@ -98,7 +114,12 @@ struct at2_deflater {
     uint8_t sym_value[BLOCK_CAPACITY];     /* the literal, or the match length - 3 */
     size_t sym_count;
     uint64_t opt_bits;              /* the block's size with dynamic codes, in bits (without the 3-bit header) */
-    uint64_t fixed_bits;            /* the same with the fixed codes */
+    uint64_t fixed_bits;            /* the same with the fixed codes, kept up to date by the tally */
+    uint64_t extra_bits;            /* the extra bits of the block's lengths and distances */
+    uint64_t litlen_used[(LITLEN_CODES + 63) / 64]; /* bit n: litlen.freq[n] != 0 */
+    uint32_t distance_used;         /* bit n: distance.freq[n] != 0 */
+    int litlen_distinct;            /* symbols with a frequency */
+    int distance_distinct;
     huffman litlen;
     huffman distance;
     huffman lengths;                /* the code-length code */
@@ -274,10 +295,10 @@ static void sift_down(builder *work, int heap_len, int slot)
 }
 
 /* Builds code lengths (at most max_bits) and codes for code->freq[0..symbols), the way zlib does, and
- * adds the block's cost in bits to *opt_bits and, when fixed_bits is not NULL, to *fixed_total.
- * extra_from and extra give each symbol's extra bits.  Frequencies of padding symbols are set here. */
-static void build_code(builder *work, huffman *code, int symbols, int max_bits, const uint8_t *fixed_bits,
-                       int extra_from, const uint8_t *extra, uint64_t *opt_bits, uint64_t *fixed_total)
+ * adds the block's cost in bits to *opt_bits.  extra_from and extra give each symbol's extra bits.
+ * Frequencies of padding symbols are set here. */
+static void build_code(builder *work, huffman *code, int symbols, int max_bits, int extra_from,
+                       const uint8_t *extra, uint64_t *opt_bits)
 {
     int heap_len = 0, heap_top = HEAP_SLOTS, max_code = -1, overflow = 0;
     int n, node, slot, length;
@@ -298,8 +319,6 @@ static void build_code(builder *work, huffman *code, int symbols, int max_bits, 
         code->freq[node] = 1;
         work->key[node] = 1u << 8;
         *opt_bits -= 1;
-        if (fixed_bits)
-            *fixed_total -= fixed_bits[node];
     }
     code->max_code = max_code;
     for (slot = heap_len / 2; slot >= 1; slot--)
@@ -345,8 +364,6 @@ static void build_code(builder *work, huffman *code, int symbols, int max_bits, 
         extra_bits = n >= extra_from ? extra[n - extra_from] : 0;
         freq = code->freq[n];
         *opt_bits += (uint64_t)freq * (length + extra_bits);
-        if (fixed_bits)
-            *fixed_total += (uint64_t)freq * (fixed_bits[n] + extra_bits);
     }
     if (overflow) {
         /* zlib's repair: move a leaf down from the deepest non-full level, two at a time */
@@ -469,36 +486,349 @@ static void send_symbols(const at2_deflater *state, bit_sink *sink, const uint8_
     sink_bits(sink, lit_code[END_OF_BLOCK], lit_bits[END_OF_BLOCK]);
 }
 
+/* an empty block: frequencies are cleared symbol by symbol unless the codes were built (then wholesale,
+ * since building pads codes with symbols of its own) */
+static void reset_block(at2_deflater *state, int built)
+{
+    int word;
+
+    if (built) {
+        memset(state->litlen.freq, 0, sizeof(state->litlen.freq));
+        memset(state->distance.freq, 0, sizeof(state->distance.freq));
+    } else {
+        for (word = 0; word < (LITLEN_CODES + 63) / 64; word++)
+            while (state->litlen_used[word]) {
+                state->litlen.freq[word * 64 + lowest_bit(state->litlen_used[word])] = 0;
+                state->litlen_used[word] &= state->litlen_used[word] - 1;
+            }
+        while (state->distance_used) {
+            state->distance.freq[lowest_bit(state->distance_used)] = 0;
+            state->distance_used &= state->distance_used - 1;
+        }
+    }
+    memset(state->litlen_used, 0, sizeof(state->litlen_used));
+    state->distance_used = 0;
+    state->litlen_distinct = 0;
+    state->distance_distinct = 0;
+    state->fixed_bits = 0;
+    state->extra_bits = 0;
+    state->sym_count = 0;
+}
+
+/* ---- a lower bound of the dynamic block's size, to skip building its codes when fixed ones win ---- */
+
+#define BOUND_MAX_FREQ 255
+
+/* Pads the set of symbols with a frequency (count of them) as zlib does: a code gets at least two, the
+ * extra ones at the start.  Returns how many were added. */
+static int pad_symbols(uint64_t *used, int words, int count)
+{
+    int word, top = -1, added = 0;
+
+    for (word = words - 1; word >= 0 && top < 0; word--)
+        if (used[word]) {
+            uint64_t bits = used[word];
+
+            top = word * 64;
+            while (bits >>= 1)
+                top++;
+        }
+    for (; count + added < 2; added++) {
+        int node = top < 2 ? ++top : 0;
+
+        used[node >> 6] |= 1ull << (node & 63);
+    }
+    return added;
+}
+
+/* What the run-length coding of a code's lengths certainly holds, knowing only which lengths are zero:
+ * zero runs are coded exactly as zlib will (explicit zeros, 17 with 3 extra bits for 3-10, 18 with 7 for
+ * 11-138); a run of k nonzero lengths takes at least k symbols when k < 4 (too short to repeat), else at
+ * least one plus one repeat (16) per 6 more. */
+typedef struct {
+    uint32_t zeros;          /* symbol 0 */
+    uint32_t short_zero_runs; /* symbol 17 */
+    uint32_t long_zero_runs; /* symbol 18 */
+    uint32_t nonzero;        /* symbols 1-16, fewest possible */
+    uint64_t extra_bits;
+} length_symbols;
+
+static void count_zero_run(int run, length_symbols *out)
+{
+    while (run > 0) {
+        int piece = run < 138 ? run : 138;
+
+        run -= piece;
+        if (piece < 3) {
+            out->zeros += (uint32_t)piece;
+        } else if (piece <= 10) {
+            out->short_zero_runs++;
+            out->extra_bits += 3;
+        } else {
+            out->long_zero_runs++;
+            out->extra_bits += 7;
+        }
+    }
+}
+
+static uint32_t nonzero_run_symbols(int run)
+{
+    return run < 4 ? (uint32_t)run : 1 + (uint32_t)(run - 1 + 5) / 6;
+}
+
+/* walks the symbols with a length (the set bits of used, all at or below the highest one) */
+static void count_length_symbols(const uint64_t *used, int words, length_symbols *out)
+{
+    int word, previous = -1, run = 0;
+
+    for (word = 0; word < words; word++) {
+        uint64_t bits = used[word];
+
+        while (bits) {
+            int n = word * 64 + lowest_bit(bits);
+
+            bits &= bits - 1;
+            if (n == previous + 1) {
+                run++;
+            } else {
+                out->nonzero += nonzero_run_symbols(run);
+                count_zero_run(n - previous - 1, out);
+                run = 1;
+            }
+            previous = n;
+        }
+    }
+    out->nonzero += nonzero_run_symbols(run);
+}
+
+/* the optimal prefix code's size for up to 4 frequencies (zeros ignored; one symbol costs 1 bit each) */
+static uint64_t small_code_bits(uint64_t *freq, int count)
+{
+    uint64_t bits = 0;
+    int live = 0, i;
+
+    for (i = 0; i < count; i++)
+        if (freq[i])
+            freq[live++] = freq[i];
+    if (live == 1)
+        return freq[0];
+    while (live > 1) {
+        int least = 0, second = 1;
+
+        if (freq[second] < freq[least]) {
+            least = 1;
+            second = 0;
+        }
+        for (i = 2; i < live; i++) {
+            if (freq[i] < freq[least]) {
+                second = least;
+                least = i;
+            } else if (freq[i] < freq[second]) {
+                second = i;
+            }
+        }
+        freq[least] += freq[second];
+        bits += freq[least];
+        freq[second] = freq[--live];
+    }
+    return bits;
+}
+
+/* The size of an optimal prefix code without a length limit (the sum of the inner nodes' frequencies of
+ * a Huffman tree, whatever its tie-breaking): no code zlib builds is smaller.  counts[f] leaves have
+ * frequency f, for f <= max_freq.  Equal frequencies are merged a run at a time: the usual two-queue
+ * construction, with both queues kept as (frequency, how many) runs. */
+typedef struct {
+    uint32_t freq;
+    uint32_t count;
+} freq_run;
+
+typedef struct {
+    const uint16_t *counts;
+    int max_freq;
+    int freq;           /* the next leaf frequency... */
+    uint32_t left;      /* ...and how many leaves of it are left */
+    freq_run inner[LITLEN_CODES];
+    int head;
+    int tail;
+} merge_queues;
+
+/* the smallest frequency left in either queue (there must be one) */
+static uint32_t smallest(merge_queues *q)
+{
+    while (q->left == 0 && q->freq < q->max_freq)
+        q->left = q->counts[++q->freq];
+    if (q->left > 0 && (q->head == q->tail || (uint32_t)q->freq <= q->inner[q->head].freq))
+        return (uint32_t)q->freq;
+    return q->inner[q->head].freq;
+}
+
+/* removes up to want nodes of frequency freq (the smallest), leaves first; returns how many */
+static uint32_t take(merge_queues *q, uint32_t freq, uint32_t want)
+{
+    uint32_t taken = 0, part;
+
+    if (q->left > 0 && (uint32_t)q->freq == freq) {
+        part = q->left < want ? q->left : want;
+        q->left -= part;
+        taken += part;
+    }
+    if (taken < want && q->head < q->tail && q->inner[q->head].freq == freq) {
+        part = q->inner[q->head].count < want - taken ? q->inner[q->head].count : want - taken;
+        q->inner[q->head].count -= part;
+        taken += part;
+        if (q->inner[q->head].count == 0)
+            q->head++;
+    }
+    return taken;
+}
+
+static void push(merge_queues *q, uint32_t freq, uint32_t count)
+{
+    if (q->tail > q->head && q->inner[q->tail - 1].freq == freq) {
+        q->inner[q->tail - 1].count += count;
+        return;
+    }
+    q->inner[q->tail].freq = freq;
+    q->inner[q->tail++].count = count;
+}
+
+static uint64_t optimal_code_bits(const uint16_t *counts, int max_freq, int leaves)
+{
+    merge_queues q;
+    uint64_t bits = 0;
+    uint32_t nodes = (uint32_t)leaves;
+
+    q.counts = counts;
+    q.max_freq = max_freq;
+    q.freq = 1;
+    q.left = counts[1];
+    q.head = q.tail = 0;
+    while (nodes > 1) {
+        uint32_t least = smallest(&q), pairs, taken = take(&q, least, nodes);
+
+        /* a second queue may hold more of the same frequency */
+        if (taken < nodes && smallest(&q) == least)
+            taken += take(&q, least, nodes - taken);
+        pairs = taken / 2;
+        if (pairs > 0) {
+            bits += (uint64_t)pairs * 2 * least;
+            nodes -= pairs;
+        }
+        if (taken % 2) {
+            /* the odd one out pairs with the next smallest, which may be one just made */
+            if (pairs > 0)
+                push(&q, 2 * least, pairs);
+            {
+                uint32_t next = smallest(&q);
+
+                take(&q, next, 1);
+                bits += least + next;
+                nodes--;
+                push(&q, least + next, 1);
+            }
+        } else if (pairs > 0) {
+            push(&q, 2 * least, pairs);
+        }
+    }
+    return bits;
+}
+
+static int bucket_frequencies(const huffman *code, const uint64_t *used, int words, uint16_t *counts,
+                              int *max_freq)
+{
+    int word;
+
+    for (word = 0; word < words; word++) {
+        uint64_t bits = used[word];
+
+        while (bits) {
+            int n = word * 64 + lowest_bit(bits);
+            uint32_t freq = code->freq[n] ? code->freq[n] : 1; /* padding symbols count once */
+
+            if (freq > BOUND_MAX_FREQ)
+                return 0;
+            counts[freq]++;
+            if ((int)freq > *max_freq)
+                *max_freq = (int)freq;
+            bits &= bits - 1;
+        }
+    }
+    return 1;
+}
+
+/* 1 when the dynamic block is certainly no smaller than fixed_bytes, so zlib would not send it; 0 when
+ * that takes building its codes (or frequencies are too large for this quick bound). */
+static int fixed_certainly_wins(const at2_deflater *state, uint64_t fixed_bytes)
+{
+    uint64_t litlen_used[(LITLEN_CODES + 63) / 64], distance_used[1], bits, header[4];
+    uint16_t counts[BOUND_MAX_FREQ + 1];
+    length_symbols lengths = {0, 0, 0, 0, 0};
+    int max_freq = 1, litlen_pads, distance_pads;
+
+    memcpy(litlen_used, state->litlen_used, sizeof(litlen_used));
+    distance_used[0] = state->distance_used;
+    litlen_pads = pad_symbols(litlen_used, (LITLEN_CODES + 63) / 64, state->litlen_distinct);
+    distance_pads = pad_symbols(distance_used, 1, state->distance_distinct);
+    count_length_symbols(litlen_used, (LITLEN_CODES + 63) / 64, &lengths);
+    count_length_symbols(distance_used, 1, &lengths);
+    /* the code-length code is no smaller than an optimal code for these counts with every nonzero length
+     * merged into one symbol (merging symbols never makes a code larger) */
+    header[0] = lengths.zeros;
+    header[1] = lengths.short_zero_runs;
+    header[2] = lengths.long_zero_runs;
+    header[3] = lengths.nonzero;
+    /* 3 header fields, at least 4 code-length code lengths, the lengths, the extra bits */
+    bits = 5 + 5 + 4 + 3 * 4 + small_code_bits(header, 4) + lengths.extra_bits + state->extra_bits;
+    /* padding symbols cost zlib nothing: each takes back the one bit its code costs in the tree */
+    bits -= (uint64_t)(litlen_pads + distance_pads);
+    memset(counts, 0, sizeof(counts));
+    if (!bucket_frequencies(&state->litlen, litlen_used, (LITLEN_CODES + 63) / 64, counts, &max_freq))
+        return 0;
+    bits += optimal_code_bits(counts, max_freq, state->litlen_distinct + litlen_pads);
+    memset(counts, 0, sizeof(uint16_t) * (size_t)(max_freq + 1));
+    max_freq = 1;
+    if (!bucket_frequencies(&state->distance, distance_used, 1, counts, &max_freq))
+        return 0;
+    bits += optimal_code_bits(counts, max_freq, state->distance_distinct + distance_pads);
+    return fixed_bytes <= (bits + 3 + 7) >> 3;
+}
+
 /* Emits the buffered symbols as one block: stored when that is no larger and the block's bytes are
  * still in zlib's window (stored_data not NULL), else fixed when no larger than dynamic, else dynamic. */
 static void end_block(at2_deflater *state, bit_sink *sink, const uint8_t *stored_data, size_t stored_size,
                       int last)
 {
     uint64_t opt_bytes, fixed_bytes;
-    int max_order, n;
+    int max_order = 0, n, dynamic;
 
     state->litlen.freq[END_OF_BLOCK] = 1;
-    state->opt_bits = 0;
-    state->fixed_bits = 0;
-    build_code(&state->work, &state->litlen, LITLEN_CODES, MAX_CODE_BITS, fixed_litlen_bits, LITERALS + 1,
-               length_extra, &state->opt_bits, &state->fixed_bits);
-    build_code(&state->work, &state->distance, DISTANCE_CODES, MAX_CODE_BITS, fixed_distance_bits, 0,
-               distance_extra, &state->opt_bits, &state->fixed_bits);
-    memset(state->lengths.freq, 0, sizeof(uint32_t) * LENGTH_CODE_CODES);
-    code_lengths(&state->lengths, &state->litlen, NULL);
-    code_lengths(&state->lengths, &state->distance, NULL);
-    build_code(&state->work, &state->lengths, LENGTH_CODE_CODES, MAX_LENGTH_CODE_BITS, NULL, 0, length_code_extra,
-               &state->opt_bits, NULL);
-    /* at least 4 code-length lengths are sent; trailing zero ones are not */
-    for (max_order = LENGTH_CODE_CODES - 1; max_order >= 3; max_order--)
-        if (state->lengths.bits[length_code_order[max_order]] != 0)
-            break;
-    state->opt_bits += 3 * ((uint64_t)max_order + 1) + 5 + 5 + 4;
-
-    opt_bytes = (state->opt_bits + 3 + 7) >> 3;
+    state->litlen_distinct++;
+    state->litlen_used[END_OF_BLOCK >> 6] |= 1ull << (END_OF_BLOCK & 63);
+    state->fixed_bits += fixed_litlen_bits[END_OF_BLOCK];
     fixed_bytes = (state->fixed_bits + 3 + 7) >> 3;
-    if (fixed_bytes <= opt_bytes)
-        opt_bytes = fixed_bytes;
+    dynamic = !fixed_certainly_wins(state, fixed_bytes);
+    opt_bytes = fixed_bytes;
+    if (dynamic) {
+        state->opt_bits = 0;
+        build_code(&state->work, &state->litlen, LITLEN_CODES, MAX_CODE_BITS, LITERALS + 1, length_extra,
+                   &state->opt_bits);
+        build_code(&state->work, &state->distance, DISTANCE_CODES, MAX_CODE_BITS, 0, distance_extra,
+                   &state->opt_bits);
+        memset(state->lengths.freq, 0, sizeof(uint32_t) * LENGTH_CODE_CODES);
+        code_lengths(&state->lengths, &state->litlen, NULL);
+        code_lengths(&state->lengths, &state->distance, NULL);
+        build_code(&state->work, &state->lengths, LENGTH_CODE_CODES, MAX_LENGTH_CODE_BITS, 0, length_code_extra,
+                   &state->opt_bits);
+        /* at least 4 code-length lengths are sent; trailing zero ones are not */
+        for (max_order = LENGTH_CODE_CODES - 1; max_order >= 3; max_order--)
+            if (state->lengths.bits[length_code_order[max_order]] != 0)
+                break;
+        state->opt_bits += 3 * ((uint64_t)max_order + 1) + 5 + 5 + 4;
+        opt_bytes = (state->opt_bits + 3 + 7) >> 3;
+        if (fixed_bytes <= opt_bytes)
+            opt_bytes = fixed_bytes;
+    }
     if (stored_size + 4 <= opt_bytes && stored_data != NULL) {
         sink_bits(sink, (uint32_t)last, 3);
         sink_align(sink);
@@ -521,9 +851,7 @@ static void end_block(at2_deflater *state, bit_sink *sink, const uint8_t *stored
         send_symbols(state, sink, state->litlen.bits, state->litlen.code, state->distance.bits,
                      state->distance.code);
     }
-    memset(state->litlen.freq, 0, sizeof(state->litlen.freq));
-    memset(state->distance.freq, 0, sizeof(state->distance.freq));
-    state->sym_count = 0;
+    reset_block(state, dynamic);
     if (last)
         sink_align(sink);
 }
@@ -587,7 +915,9 @@ static int tally_literal(at2_deflater *state, unsigned literal)
 
     state->sym_distance[i] = 0;
     state->sym_value[i] = (uint8_t)literal;
-    state->litlen.freq[literal]++;
+    state->litlen_distinct += state->litlen.freq[literal]++ == 0;
+    state->litlen_used[literal >> 6] |= 1ull << (literal & 63);
+    state->fixed_bits += fixed_litlen_bits[literal];
     return state->sym_count == BLOCK_FULL;
 }
 
@@ -595,10 +925,18 @@ static int tally_match(at2_deflater *state, unsigned distance, unsigned length_m
 {
     size_t i = state->sym_count++;
 
+    unsigned symbol = length_code_of[length_minus_3] + LITERALS + 1;
+    unsigned code = distance_code(distance - 1);
+    unsigned extra = length_extra[symbol - LITERALS - 1] + distance_extra[code];
+
     state->sym_distance[i] = (uint16_t)distance;
     state->sym_value[i] = (uint8_t)length_minus_3;
-    state->litlen.freq[length_code_of[length_minus_3] + LITERALS + 1]++;
-    state->distance.freq[distance_code(distance - 1)]++;
+    state->litlen_distinct += state->litlen.freq[symbol]++ == 0;
+    state->distance_distinct += state->distance.freq[code]++ == 0;
+    state->litlen_used[symbol >> 6] |= 1ull << (symbol & 63);
+    state->distance_used |= 1u << code;
+    state->extra_bits += extra;
+    state->fixed_bits += fixed_litlen_bits[symbol] + fixed_distance_bits[code] + extra;
     return state->sym_count == BLOCK_FULL;
 }
 
@@ -731,7 +1069,7 @@ int at2_deflate(at2_deflater *state, const uint8_t *in, size_t in_size, uint8_t 
     /* zlib header: deflate, 32 KiB window, "default" level flag, check bits (RFC 1950) */
     sink_bits(&sink, 0x78, 8);
     sink_bits(&sink, 0x9c, 8);
-    state->sym_count = 0;
+    reset_block(state, 1);
     encode_input(state, in, in_size, &sink);
     clear_heads(state, in, in_size);
     check = adler32(in, in_size);
