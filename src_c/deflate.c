@@ -14,8 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* for the few helpers on the per-symbol path */
+#if defined(__GNUC__) || defined(__clang__)
+#define HOT_INLINE static inline __attribute__((always_inline))
+#else
+#define HOT_INLINE static inline
+#endif
+
 /* index of the lowest set bit of a nonzero word */
-static int lowest_bit(uint64_t word)
+HOT_INLINE int lowest_bit(uint64_t word)
 {
 #if defined(__GNUC__) || defined(__clang__)
     return __builtin_ctzll(word);
@@ -114,12 +121,8 @@ struct at2_deflater {
     uint8_t sym_value[BLOCK_CAPACITY];     /* the literal, or the match length - 3 */
     size_t sym_count;
     uint64_t opt_bits;              /* the block's size with dynamic codes, in bits (without the 3-bit header) */
-    uint64_t fixed_bits;            /* the same with the fixed codes, kept up to date by the tally */
-    uint64_t extra_bits;            /* the extra bits of the block's lengths and distances */
     uint64_t litlen_used[(LITLEN_CODES + 63) / 64]; /* bit n: litlen.freq[n] != 0 */
-    uint32_t distance_used;         /* bit n: distance.freq[n] != 0 */
-    int litlen_distinct;            /* symbols with a frequency */
-    int distance_distinct;
+    uint64_t distance_used;         /* bit n: distance.freq[n] != 0 */
     huffman litlen;
     huffman distance;
     huffman lengths;                /* the code-length code */
@@ -136,7 +139,7 @@ typedef struct {
     int overflow;
 } bit_sink;
 
-static void sink_bits(bit_sink *sink, uint32_t value, unsigned count)
+HOT_INLINE void sink_bits(bit_sink *sink, uint32_t value, unsigned count)
 {
     sink->bits |= (uint64_t)value << sink->count;
     sink->count += count;
@@ -463,6 +466,8 @@ static void code_lengths(huffman *lengths, huffman *code, bit_sink *sink)
 static void send_symbols(const at2_deflater *state, bit_sink *sink, const uint8_t *lit_bits,
                          const uint16_t *lit_code, const uint8_t *dist_bits, const uint16_t *dist_code)
 {
+    /* a local copy of the sink stays in registers: stores through sink->out could alias it */
+    bit_sink local = *sink;
     size_t i;
 
     for (i = 0; i < state->sym_count; i++) {
@@ -470,20 +475,21 @@ static void send_symbols(const at2_deflater *state, bit_sink *sink, const uint8_
         unsigned distance = state->sym_distance[i];
 
         if (distance == 0) {
-            sink_bits(sink, lit_code[value], lit_bits[value]);
+            sink_bits(&local, lit_code[value], lit_bits[value]);
         } else {
             unsigned code = length_code_of[value];
             unsigned symbol = code + LITERALS + 1;
 
-            sink_bits(sink, lit_code[symbol] | ((value - (length_base[code] - MATCH_MIN)) << lit_bits[symbol]),
+            sink_bits(&local, lit_code[symbol] | ((value - (length_base[code] - MATCH_MIN)) << lit_bits[symbol]),
                       lit_bits[symbol] + length_extra[code]);
             distance--;
             code = distance_code(distance);
-            sink_bits(sink, dist_code[code] | ((distance - (distance_base[code] - 1u)) << dist_bits[code]),
+            sink_bits(&local, dist_code[code] | ((distance - (distance_base[code] - 1u)) << dist_bits[code]),
                       dist_bits[code] + distance_extra[code]);
         }
     }
-    sink_bits(sink, lit_code[END_OF_BLOCK], lit_bits[END_OF_BLOCK]);
+    sink_bits(&local, lit_code[END_OF_BLOCK], lit_bits[END_OF_BLOCK]);
+    *sink = local;
 }
 
 /* an empty block: frequencies are cleared symbol by symbol unless the codes were built (then wholesale,
@@ -508,10 +514,6 @@ static void reset_block(at2_deflater *state, int built)
     }
     memset(state->litlen_used, 0, sizeof(state->litlen_used));
     state->distance_used = 0;
-    state->litlen_distinct = 0;
-    state->distance_distinct = 0;
-    state->fixed_bits = 0;
-    state->extra_bits = 0;
     state->sym_count = 0;
 }
 
@@ -734,42 +736,66 @@ static uint64_t optimal_code_bits(const uint16_t *counts, int max_freq, int leav
     return bits;
 }
 
-static int bucket_frequencies(const huffman *code, const uint64_t *used, int words, uint16_t *counts,
-                              int *max_freq)
+/* What one walk over an alphabet's symbols with a frequency tells about the block. */
+typedef struct {
+    uint64_t fixed_bits;        /* the symbols' size with the fixed codes, extra bits included */
+    uint64_t extra_bits;
+    int distinct;               /* symbols with a frequency */
+    int max_freq;
+    int small;                  /* 1 when every frequency is at most BOUND_MAX_FREQ: counts[] is then filled */
+    uint16_t counts[BOUND_MAX_FREQ + 1]; /* counts[f]: symbols of frequency f */
+} alphabet_summary;
+
+static void summarize(const huffman *code, const uint64_t *used, int words, const uint8_t *fixed_bits,
+                      int extra_from, const uint8_t *extra, alphabet_summary *out)
 {
     int word;
 
+    out->fixed_bits = out->extra_bits = 0;
+    out->distinct = 0;
+    out->max_freq = 1;
+    out->small = 1;
+    memset(out->counts, 0, sizeof(out->counts));
     for (word = 0; word < words; word++) {
         uint64_t bits = used[word];
 
         while (bits) {
             int n = word * 64 + lowest_bit(bits);
-            uint32_t freq = code->freq[n] ? code->freq[n] : 1; /* padding symbols count once */
+            uint32_t freq = code->freq[n], extra_bits = n >= extra_from ? extra[n - extra_from] : 0;
 
-            if (freq > BOUND_MAX_FREQ)
-                return 0;
-            counts[freq]++;
-            if ((int)freq > *max_freq)
-                *max_freq = (int)freq;
             bits &= bits - 1;
+            out->distinct++;
+            out->fixed_bits += (uint64_t)freq * (fixed_bits[n] + extra_bits);
+            out->extra_bits += (uint64_t)freq * extra_bits;
+            if (freq > BOUND_MAX_FREQ) {
+                out->small = 0;
+                continue;
+            }
+            out->counts[freq]++;
+            if ((int)freq > out->max_freq)
+                out->max_freq = (int)freq;
         }
     }
-    return 1;
 }
 
 /* 1 when the dynamic block is certainly no smaller than fixed_bytes, so zlib would not send it; 0 when
- * that takes building its codes (or frequencies are too large for this quick bound). */
-static int fixed_certainly_wins(const at2_deflater *state, uint64_t fixed_bytes)
+ * that takes building its codes. */
+static int fixed_certainly_wins(const at2_deflater *state, alphabet_summary *litlen, alphabet_summary *distance,
+                                uint64_t fixed_bytes)
 {
     uint64_t litlen_used[(LITLEN_CODES + 63) / 64], distance_used[1], bits, header[4];
-    uint16_t counts[BOUND_MAX_FREQ + 1];
     length_symbols lengths = {0, 0, 0, 0, 0};
-    int max_freq = 1, litlen_pads, distance_pads;
+    int litlen_pads, distance_pads;
 
+    if (!litlen->small || !distance->small)
+        return 0;
     memcpy(litlen_used, state->litlen_used, sizeof(litlen_used));
     distance_used[0] = state->distance_used;
-    litlen_pads = pad_symbols(litlen_used, (LITLEN_CODES + 63) / 64, state->litlen_distinct);
-    distance_pads = pad_symbols(distance_used, 1, state->distance_distinct);
+    litlen_pads = pad_symbols(litlen_used, (LITLEN_CODES + 63) / 64, litlen->distinct);
+    distance_pads = pad_symbols(distance_used, 1, distance->distinct);
+    /* padding symbols have frequency 1 in zlib's tree */
+    litlen->counts[1] = (uint16_t)(litlen->counts[1] + litlen_pads);
+    distance->counts[1] = (uint16_t)(distance->counts[1] + distance_pads);
     count_length_symbols(litlen_used, (LITLEN_CODES + 63) / 64, &lengths);
     count_length_symbols(distance_used, 1, &lengths);
     /* the code-length code is no smaller than an optimal code for these counts with every nonzero length
@@ -778,19 +804,12 @@ static int fixed_certainly_wins(const at2_deflater *state, uint64_t fixed_bytes)
     header[1] = lengths.short_zero_runs;
     header[2] = lengths.long_zero_runs;
     header[3] = lengths.nonzero;
-    /* 3 header fields, at least 4 code-length code lengths, the lengths, the extra bits */
-    bits = 5 + 5 + 4 + 3 * 4 + small_code_bits(header, 4) + lengths.extra_bits + state->extra_bits;
+    /* 3 header fields, at least 4 code-length code lengths, the lengths, the extra bits, the codes */
+    bits = 5 + 5 + 4 + 3 * 4 + small_code_bits(header, 4) + lengths.extra_bits + litlen->extra_bits +
+           distance->extra_bits + optimal_code_bits(litlen->counts, litlen->max_freq, litlen->distinct + litlen_pads) +
+           optimal_code_bits(distance->counts, distance->max_freq, distance->distinct + distance_pads);
     /* padding symbols cost zlib nothing: each takes back the one bit its code costs in the tree */
     bits -= (uint64_t)(litlen_pads + distance_pads);
-    memset(counts, 0, sizeof(counts));
-    if (!bucket_frequencies(&state->litlen, litlen_used, (LITLEN_CODES + 63) / 64, counts, &max_freq))
-        return 0;
-    bits += optimal_code_bits(counts, max_freq, state->litlen_distinct + litlen_pads);
-    memset(counts, 0, sizeof(uint16_t) * (size_t)(max_freq + 1));
-    max_freq = 1;
-    if (!bucket_frequencies(&state->distance, distance_used, 1, counts, &max_freq))
-        return 0;
-    bits += optimal_code_bits(counts, max_freq, state->distance_distinct + distance_pads);
     return fixed_bytes <= (bits + 3 + 7) >> 3;
 }
 
@@ -799,15 +818,17 @@ static int fixed_certainly_wins(const at2_deflater *state, uint64_t fixed_bytes)
 static void end_block(at2_deflater *state, bit_sink *sink, const uint8_t *stored_data, size_t stored_size,
                       int last)
 {
+    alphabet_summary litlen, distance;
     uint64_t opt_bytes, fixed_bytes;
     int max_order = 0, n, dynamic;
 
     state->litlen.freq[END_OF_BLOCK] = 1;
-    state->litlen_distinct++;
     state->litlen_used[END_OF_BLOCK >> 6] |= 1ull << (END_OF_BLOCK & 63);
-    state->fixed_bits += fixed_litlen_bits[END_OF_BLOCK];
-    fixed_bytes = (state->fixed_bits + 3 + 7) >> 3;
-    dynamic = !fixed_certainly_wins(state, fixed_bytes);
+    summarize(&state->litlen, state->litlen_used, (LITLEN_CODES + 63) / 64, fixed_litlen_bits, LITERALS + 1,
+              length_extra, &litlen);
+    summarize(&state->distance, &state->distance_used, 1, fixed_distance_bits, 0, distance_extra, &distance);
+    fixed_bytes = (litlen.fixed_bits + distance.fixed_bits + 3 + 7) >> 3;
+    dynamic = !fixed_certainly_wins(state, &litlen, &distance, fixed_bytes);
     opt_bytes = fixed_bytes;
     if (dynamic) {
         state->opt_bits = 0;
@@ -858,7 +879,7 @@ static void end_block(at2_deflater *state, bit_sink *sink, const uint8_t *stored
 
 /* ---- matching ---- */
 
-static unsigned hash_at(const uint8_t *p)
+HOT_INLINE unsigned hash_at(const uint8_t *p)
 {
     /* zlib's rolling hash (15 bits, shift 5) after three bytes depends on those three bytes only */
     return (((unsigned)p[0] << 10) ^ ((unsigned)p[1] << 5) ^ p[2]) & HASH_MASK;
@@ -909,15 +930,14 @@ static unsigned find_longer_match(const at2_deflater *state, const uint8_t *in, 
     return best;
 }
 
-static int tally_literal(at2_deflater *state, unsigned literal)
+HOT_INLINE int tally_literal(at2_deflater *state, unsigned literal)
 {
     size_t i = state->sym_count++;
 
     state->sym_distance[i] = 0;
     state->sym_value[i] = (uint8_t)literal;
-    state->litlen_distinct += state->litlen.freq[literal]++ == 0;
+    state->litlen.freq[literal]++;
     state->litlen_used[literal >> 6] |= 1ull << (literal & 63);
-    state->fixed_bits += fixed_litlen_bits[literal];
     return state->sym_count == BLOCK_FULL;
 }
 
@@ -927,16 +947,13 @@ static int tally_match(at2_deflater *state, unsigned distance, unsigned length_m
 
     unsigned symbol = length_code_of[length_minus_3] + LITERALS + 1;
     unsigned code = distance_code(distance - 1);
-    unsigned extra = length_extra[symbol - LITERALS - 1] + distance_extra[code];
 
     state->sym_distance[i] = (uint16_t)distance;
     state->sym_value[i] = (uint8_t)length_minus_3;
-    state->litlen_distinct += state->litlen.freq[symbol]++ == 0;
-    state->distance_distinct += state->distance.freq[code]++ == 0;
+    state->litlen.freq[symbol]++;
+    state->distance.freq[code]++;
     state->litlen_used[symbol >> 6] |= 1ull << (symbol & 63);
-    state->distance_used |= 1u << code;
-    state->extra_bits += extra;
-    state->fixed_bits += fixed_litlen_bits[symbol] + fixed_distance_bits[code] + extra;
+    state->distance_used |= 1ull << code;
     return state->sym_count == BLOCK_FULL;
 }
 
@@ -1069,7 +1086,7 @@ int at2_deflate(at2_deflater *state, const uint8_t *in, size_t in_size, uint8_t 
     /* zlib header: deflate, 32 KiB window, "default" level flag, check bits (RFC 1950) */
     sink_bits(&sink, 0x78, 8);
     sink_bits(&sink, 0x9c, 8);
-    reset_block(state, 1);
+    reset_block(state, 0); /* restates that every call leaves the block empty: costs nothing then */
     encode_input(state, in, in_size, &sink);
     clear_heads(state, in, in_size);
     check = adler32(in, in_size);
