@@ -107,10 +107,10 @@ typedef struct {
 
 /* Scratch for building one code: nodes are leaves (symbols) then inner nodes. */
 typedef struct {
-    uint32_t key[HEAP_SLOTS];       /* frequency << 8 | depth: the heap's order, zlib's "smaller" */
+    uint64_t live[HEAP_SLOTS];      /* the heap, slots 1..heap_len */
     uint16_t parent[HEAP_SLOTS];
     uint8_t depth_bits[HEAP_SLOTS]; /* a node's code length */
-    uint16_t heap[HEAP_SLOTS];
+    uint16_t heap[HEAP_SLOTS];      /* removed nodes, stacked down from the top as in zlib's heap array */
     uint16_t length_count[MAX_CODE_BITS + 1];
 } builder;
 
@@ -277,24 +277,28 @@ size_t at2_deflate_bound(size_t size)
 
 /* ---- Huffman codes ---- */
 
+/* A live heap entry: key (frequency << 8 | depth, zlib's order) << NODE_BITS | node. */
+#define NODE_BITS 10
+#define ENTRY_KEY(entry) ((entry) >> NODE_BITS)
+#define ENTRY_NODE(entry) ((int)((entry) & ((1u << NODE_BITS) - 1)))
+
 /* zlib's heap sift-down: a node moves below a child when the child's key is strictly smaller, or
  * (among children) the right one when its key is not larger than the left one's. */
-static void sift_down(builder *work, int heap_len, int slot)
+static void sift_down(uint64_t *heap, int heap_len, int slot)
 {
-    uint16_t node = work->heap[slot];
-    uint32_t key = work->key[node];
+    uint64_t entry = heap[slot];
     int child = slot << 1;
 
     while (child <= heap_len) {
-        if (child < heap_len && work->key[work->heap[child + 1]] <= work->key[work->heap[child]])
+        if (child < heap_len && ENTRY_KEY(heap[child + 1]) <= ENTRY_KEY(heap[child]))
             child++;
-        if (key <= work->key[work->heap[child]])
+        if (ENTRY_KEY(entry) <= ENTRY_KEY(heap[child]))
             break;
-        work->heap[slot] = work->heap[child];
+        heap[slot] = heap[child];
         slot = child;
         child <<= 1;
     }
-    work->heap[slot] = node;
+    heap[slot] = entry;
 }
 
 /* Builds code lengths (at most max_bits) and codes for code->freq[0..symbols), the way zlib does, and
@@ -308,9 +312,8 @@ static void build_code(builder *work, huffman *code, int symbols, int max_bits, 
 
     for (n = 0; n < symbols; n++) {
         if (code->freq[n]) {
-            work->heap[++heap_len] = (uint16_t)n;
+            work->live[++heap_len] = ((uint64_t)code->freq[n] << (8 + NODE_BITS)) | (uint64_t)n;
             max_code = n;
-            work->key[n] = code->freq[n] << 8;
         } else {
             code->bits[n] = 0;
         }
@@ -318,35 +321,35 @@ static void build_code(builder *work, huffman *code, int symbols, int max_bits, 
     /* a code needs two symbols: zlib adds symbols of frequency 1 and takes their cost back out */
     while (heap_len < 2) {
         node = max_code < 2 ? ++max_code : 0;
-        work->heap[++heap_len] = (uint16_t)node;
+        work->live[++heap_len] = ((uint64_t)1 << (8 + NODE_BITS)) | (uint64_t)node;
         code->freq[node] = 1;
-        work->key[node] = 1u << 8;
         *opt_bits -= 1;
     }
     code->max_code = max_code;
     for (slot = heap_len / 2; slot >= 1; slot--)
-        sift_down(work, heap_len, slot);
-    /* merge the two least nodes until one is left; every removed node goes on a stack at the top of
-     * the heap array, so that the stack read upwards lists parents before their children */
+        sift_down(work->live, heap_len, slot);
+    /* merge the two least nodes until one is left; every removed node goes on a stack that, read
+     * upwards from its top, lists parents before their children */
     node = symbols;
     do {
-        uint16_t least = work->heap[1], second;
-        uint32_t depth_a, depth_b;
+        uint64_t least = work->live[1], second, depth_a, depth_b;
 
-        work->heap[1] = work->heap[heap_len--];
-        sift_down(work, heap_len, 1);
-        second = work->heap[1];
-        work->heap[--heap_top] = least;
-        work->heap[--heap_top] = second;
-        depth_a = work->key[least] & 0xff;
-        depth_b = work->key[second] & 0xff;
-        work->key[node] = (((work->key[least] >> 8) + (work->key[second] >> 8)) << 8) |
-                          ((depth_a >= depth_b ? depth_a : depth_b) + 1);
-        work->parent[least] = work->parent[second] = (uint16_t)node;
-        work->heap[1] = (uint16_t)node++;
-        sift_down(work, heap_len, 1);
+        work->live[1] = work->live[heap_len--];
+        sift_down(work->live, heap_len, 1);
+        second = work->live[1];
+        work->heap[--heap_top] = (uint16_t)ENTRY_NODE(least);
+        work->heap[--heap_top] = (uint16_t)ENTRY_NODE(second);
+        depth_a = ENTRY_KEY(least) & 0xff;
+        depth_b = ENTRY_KEY(second) & 0xff;
+        work->parent[ENTRY_NODE(least)] = work->parent[ENTRY_NODE(second)] = (uint16_t)node;
+        work->live[1] = ((((ENTRY_KEY(least) >> 8) + (ENTRY_KEY(second) >> 8)) << 8 |
+                          ((depth_a >= depth_b ? depth_a : depth_b) + 1))
+                         << NODE_BITS) |
+                        (uint64_t)node;
+        node++;
+        sift_down(work->live, heap_len, 1);
     } while (heap_len >= 2);
-    work->heap[--heap_top] = work->heap[1];
+    work->heap[--heap_top] = (uint16_t)ENTRY_NODE(work->live[1]);
 
     /* lengths: one more than the parent's, capped at max_bits (capped nodes counted as overflow) */
     memset(work->length_count, 0, sizeof(work->length_count));
@@ -879,6 +882,14 @@ static void end_block(at2_deflater *state, bit_sink *sink, const uint8_t *stored
 
 /* ---- matching ---- */
 
+HOT_INLINE uint16_t load16(const uint8_t *p)
+{
+    uint16_t value;
+
+    memcpy(&value, p, sizeof(value));
+    return value;
+}
+
 HOT_INLINE unsigned hash_at(const uint8_t *p)
 {
     /* zlib's rolling hash (15 bits, shift 5) after three bytes depends on those three bytes only */
@@ -897,14 +908,17 @@ static unsigned find_longer_match(const at2_deflater *state, const uint8_t *in, 
     unsigned chain = best >= GOOD_LENGTH ? CHAIN_LENGTH >> 2 : CHAIN_LENGTH;
     unsigned nice = lookahead < NICE_LENGTH ? (unsigned)lookahead : NICE_LENGTH;
     unsigned longest = lookahead < MATCH_MAX ? (unsigned)lookahead : MATCH_MAX;
+    uint16_t scan_start, scan_end;
 
     if (best >= longest)
         return longest;
+    scan_start = load16(scan);
+    scan_end = load16(scan + best - 1);
     do {
         const uint8_t *match = in + candidate;
 
-        if (match[best] == scan[best] && match[best - 1] == scan[best - 1] && match[0] == scan[0] &&
-            match[1] == scan[1]) {
+        /* zlib's quick rejection: the two bytes ending at the best length so far, then the first two */
+        if (load16(match + best - 1) == scan_end && load16(match) == scan_start) {
             unsigned length = 2;
 
             while (length + 8 <= longest) {
@@ -923,6 +937,7 @@ static unsigned find_longer_match(const at2_deflater *state, const uint8_t *in, 
                 best = length;
                 if (length >= nice)
                     break;
+                scan_end = load16(scan + best - 1);
             }
         }
         candidate = state->prev[candidate & WINDOW_MASK];
