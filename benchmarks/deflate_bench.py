@@ -4,7 +4,7 @@ Builds two contents with the library (a Chat user token's, 104 bytes, and an RTC
 1 KiB), compiles benchmarks/deflate_bench.c with ``cc -O2`` against src_c/deflate.c and -lz, and runs
 it: median CPU nanoseconds per call of each way, and zlib's time over ours.
 
-    python benchmarks/deflate_bench.py                 # 31 rounds of 20,000 calls per way and content
+    python benchmarks/deflate_bench.py                 # 31 rounds of 5,000 calls per way and content
     python benchmarks/deflate_bench.py --rounds 5 --calls 2000
 """
 
@@ -62,7 +62,7 @@ def contents() -> dict[str, bytes]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=31)
-    parser.add_argument("--calls", type=int, default=20000)
+    parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--cc", default=os.environ.get("CC", "cc"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:

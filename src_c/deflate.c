@@ -110,7 +110,7 @@ typedef struct {
     uint64_t live[HEAP_SLOTS];      /* the heap, slots 1..heap_len */
     uint16_t parent[HEAP_SLOTS];
     uint8_t depth_bits[HEAP_SLOTS]; /* a node's code length */
-    uint16_t heap[HEAP_SLOTS];      /* removed nodes, stacked down from the top as in zlib's heap array */
+    uint16_t removed[HEAP_SLOTS];   /* removed nodes, stacked down from the top as in zlib's heap array */
     uint16_t length_count[MAX_CODE_BITS + 1];
 } builder;
 
@@ -261,7 +261,7 @@ at2_deflater *at2_deflater_new(void)
 {
     if (pthread_once(&tables_once, fill_tables) != 0)
         return NULL;
-    /* calloc: head must start all zero; the rest is written before it is read */
+    /* calloc: the hash heads and the symbol frequencies start at zero; the rest is written before it is read */
     return (at2_deflater *)calloc(1, sizeof(at2_deflater));
 }
 
@@ -337,8 +337,8 @@ static void build_code(builder *work, huffman *code, int symbols, int max_bits, 
         work->live[1] = work->live[heap_len--];
         sift_down(work->live, heap_len, 1);
         second = work->live[1];
-        work->heap[--heap_top] = (uint16_t)ENTRY_NODE(least);
-        work->heap[--heap_top] = (uint16_t)ENTRY_NODE(second);
+        work->removed[--heap_top] = (uint16_t)ENTRY_NODE(least);
+        work->removed[--heap_top] = (uint16_t)ENTRY_NODE(second);
         depth_a = ENTRY_KEY(least) & 0xff;
         depth_b = ENTRY_KEY(second) & 0xff;
         work->parent[ENTRY_NODE(least)] = work->parent[ENTRY_NODE(second)] = (uint16_t)node;
@@ -349,15 +349,15 @@ static void build_code(builder *work, huffman *code, int symbols, int max_bits, 
         node++;
         sift_down(work->live, heap_len, 1);
     } while (heap_len >= 2);
-    work->heap[--heap_top] = (uint16_t)ENTRY_NODE(work->live[1]);
+    work->removed[--heap_top] = (uint16_t)ENTRY_NODE(work->live[1]);
 
     /* lengths: one more than the parent's, capped at max_bits (capped nodes counted as overflow) */
     memset(work->length_count, 0, sizeof(work->length_count));
-    work->depth_bits[work->heap[heap_top]] = 0;
+    work->depth_bits[work->removed[heap_top]] = 0;
     for (slot = heap_top + 1; slot < HEAP_SLOTS; slot++) {
         uint32_t freq, extra_bits;
 
-        n = work->heap[slot];
+        n = work->removed[slot];
         length = work->depth_bits[work->parent[n]] + 1;
         if (length > max_bits) {
             length = max_bits;
@@ -369,7 +369,7 @@ static void build_code(builder *work, huffman *code, int symbols, int max_bits, 
         work->length_count[length]++;
         extra_bits = n >= extra_from ? extra[n - extra_from] : 0;
         freq = code->freq[n];
-        *opt_bits += (uint64_t)freq * (length + extra_bits);
+        *opt_bits += (uint64_t)freq * ((uint32_t)length + extra_bits);
     }
     if (overflow) {
         /* zlib's repair: move a leaf down from the deepest non-full level, two at a time */
@@ -388,7 +388,7 @@ static void build_code(builder *work, huffman *code, int symbols, int max_bits, 
             int left = work->length_count[length];
 
             while (left != 0) {
-                n = work->heap[--slot];
+                n = work->removed[--slot];
                 if (n > max_code)
                     continue;
                 if (work->depth_bits[n] != length) {
