@@ -7,13 +7,15 @@
 #include <string.h>
 
 #include "base64.h"
+#include "deflate.h"
 #include "sha256.h"
 
 #define SIGNATURE_SIZE 32
-/* zlib.compress(): level 6, 32 KiB window, memLevel 8, default strategy */
-#define DEFLATE_LEVEL 6
-#define DEFLATE_WINDOW_BITS 15
-#define DEFLATE_MEM_LEVEL 8
+/* at2_compress passes deflate.c's statuses on as at2_status values */
+typedef char deflate_statuses_match[AT2_DEFLATE_OK == AT2_OK && AT2_DEFLATE_NO_MEMORY == AT2_NO_MEMORY &&
+                                            AT2_DEFLATE_FAILED == AT2_ZLIB_FAILED
+                                        ? 1
+                                        : -1];
 /* Small tokens are assembled on the stack; larger ones get one heap block. */
 #define STACK_SCRATCH 4096
 
@@ -38,8 +40,6 @@ void at2_codec_clear(at2_codec *codec)
 
 void at2_codec_release(at2_codec *codec)
 {
-    if (codec->has_deflater)
-        deflateEnd(&codec->deflater);
     if (codec->has_inflater)
         inflateEnd(&codec->inflater);
     free(codec->content);
@@ -74,23 +74,6 @@ at2_codec *at2_thread_codec(void)
         return NULL;
     }
     return codec;
-}
-
-static int ready_deflater(at2_codec *codec)
-{
-    if (codec->has_deflater)
-        return deflateReset(&codec->deflater) == Z_OK ? AT2_OK : AT2_ZLIB_FAILED;
-    memset(&codec->deflater, 0, sizeof(codec->deflater));
-    switch (deflateInit2(&codec->deflater, DEFLATE_LEVEL, Z_DEFLATED, DEFLATE_WINDOW_BITS, DEFLATE_MEM_LEVEL,
-                         Z_DEFAULT_STRATEGY)) {
-    case Z_OK:
-        codec->has_deflater = 1;
-        return AT2_OK;
-    case Z_MEM_ERROR:
-        return AT2_NO_MEMORY;
-    default:
-        return AT2_ZLIB_FAILED;
-    }
 }
 
 static int ready_inflater(at2_codec *codec, size_t content_cap)
@@ -148,21 +131,9 @@ void at2_signature007(const uint8_t *certificate, size_t certificate_size, uint3
  * Replacing the deflate engine is a change to this function only. */
 static int at2_compress(at2_codec *codec, const uint8_t *in, size_t size, uint8_t *out, size_t cap, size_t *out_size)
 {
-    int status;
-
-    if (size > UINT_MAX || cap > UINT_MAX)
-        return AT2_ZLIB_FAILED;
-    status = ready_deflater(codec);
-    if (status != AT2_OK)
-        return status;
-    codec->deflater.next_in = (Bytef *)in;
-    codec->deflater.avail_in = (uInt)size;
-    codec->deflater.next_out = out;
-    codec->deflater.avail_out = (uInt)cap;
-    if (deflate(&codec->deflater, Z_FINISH) != Z_STREAM_END)
-        return AT2_ZLIB_FAILED;
-    *out_size = codec->deflater.total_out;
-    return AT2_OK;
+    (void)codec; /* the encoder keeps its own per-thread state */
+    /* our own level-6 encoder (deflate.c): zlib.compress()'s bytes whatever zlib the platform has */
+    return at2_deflate_thread(in, size, out, cap, out_size);
 }
 
 int at2_seal007(at2_codec *codec, uint8_t *content, size_t content_size, const uint8_t *certificate,

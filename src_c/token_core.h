@@ -11,7 +11,7 @@
 enum at2_status {
     AT2_OK = 0,
     AT2_NO_MEMORY = 1,
-    AT2_ZLIB_FAILED = 2,          /* deflate misbehaved: never expected */
+    AT2_ZLIB_FAILED = 2,          /* the encoder or inflate misbehaved: never expected */
     AT2_BAD_BASE64 = 3,
     AT2_INCOMPLETE_ZLIB = 4,
     AT2_CONTENT_TOO_LARGE = 5,
@@ -23,11 +23,9 @@ enum at2_status {
 /* u16(signature size) and the signature at the start of a 007 content, before signing_info */
 #define AT2_SIGNATURE_HEAD 34
 
-/* A thread's zlib streams, created on first use and reused with deflateReset/inflateReset. */
+/* A thread's zlib inflate stream, created on first use and reused with inflateReset (deflate is deflate.c's). */
 typedef struct {
-    z_stream deflater;
     z_stream inflater;
-    int has_deflater;
     int has_inflater;
     uint8_t *content;             /* inflate output: content_cap bytes */
     size_t content_cap;

@@ -15,6 +15,7 @@ from libc.stdlib cimport free, malloc, qsort, realloc
 from libc.string cimport memcpy
 
 from accesstoken2._threads import MAX_THREADS
+from accesstoken2.errors import InvalidParameterError
 from accesstoken2._validate import (
     check_count,
     check_hex32,
@@ -91,6 +92,10 @@ cdef extern from "token_core.h" nogil:
     int at2_utf8_valid(const uint8_t *text, size_t size)
     uint32_t at2_crc32(const uint8_t *data, size_t size)
 
+
+cdef extern from "deflate.h" nogil:
+    size_t at2_deflate_bound(size_t size)
+    int at2_deflate_thread(const uint8_t *data, size_t size, uint8_t *out, size_t out_cap, size_t *out_size)
 
 cdef extern from "base64.h" nogil:
     int at2_base64_decode(const char *text, size_t size, uint8_t *out, size_t *out_size)
@@ -188,6 +193,22 @@ def crc32(bytes data not None) -> int:
         with nogil:
             result = at2_crc32(raw, size)
     return result
+
+
+def compress(bytes data not None) -> bytes:
+    cdef const uint8_t *raw = _data(data)
+    cdef size_t size = PyBytes_GET_SIZE(data)
+    cdef size_t out_size = 0
+    cdef int status
+    if size > _MAX_CONTENT:
+        raise InvalidParameterError("data", f"data is {size} bytes long; at most {MAX_CONTENT} are allowed")
+    out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>at2_deflate_bound(size))
+    cdef uint8_t *out_data = <uint8_t *>PyBytes_AS_STRING(out)
+    with nogil:
+        status = at2_deflate_thread(raw, size, out_data, at2_deflate_bound(size), &out_size)
+    if status != AT2_OK:
+        _raise_status(status)
+    return out[:out_size]
 
 
 # --- packing --------------------------------------------------------------------------------------

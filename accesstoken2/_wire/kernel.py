@@ -46,6 +46,9 @@ class Kernel(Protocol):
     def crc32(self, data: bytes, /) -> int:
         """zlib's CRC-32."""
 
+    def compress(self, data: bytes, /) -> bytes:
+        """The bytes of ``zlib.compress(data, 6)``: zlib itself (pure) or the project's own encoder (C)."""
+
     def build007(
         self,
         app_id: str,

@@ -23,6 +23,7 @@ from .limits import (
     VERSION_006,
     VERSION_007,
 )
+from ..errors import InvalidParameterError
 from .reader import Reader, canonical_base64
 from .specs import LAYOUTS
 from .stages import PARTS_007, malformed, service_part
@@ -49,6 +50,12 @@ def hmac_sha256(key: bytes, msg: bytes) -> bytes:
 
 def crc32(data: bytes) -> int:
     return zlib.crc32(data) & 0xFFFFFFFF
+
+
+def compress(data: bytes) -> bytes:
+    if len(data) > MAX_CONTENT:
+        raise InvalidParameterError("data", f"data is {len(data)} bytes long; at most {MAX_CONTENT} are allowed")
+    return zlib.compress(data, 6)
 
 
 def _signature(certificate: bytes, issue_ts: int, salt: int, signing_info: bytes) -> bytes:

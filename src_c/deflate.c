@@ -1,0 +1,1140 @@
+/* Deflate at zlib's level 6, reproduced decision for decision so that the bytes match zlib's.
+ *
+ * What has to agree with zlib, and where it lives here:
+ *   - lazy matching with level 6's limits and its 3-byte hash chains: encode_input, find_longer_match;
+ *   - when a block ends (symbol buffer full), and whether it is stored, fixed or dynamic: end_block;
+ *   - Huffman lengths, including the heap's tie-breaking and the length-limit repair: build_code;
+ *   - the run-length coding of the code lengths: code_lengths.
+ * Input positions are absolute offsets into the caller's buffer.  zlib keeps a 64 KiB window that
+ * slides by 32 KiB once; an input of at most 64 KiB is read into it whole, so the only traces of that
+ * slide are the ones handled through window_origin (see encode_input). */
+#include "deflate.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* for the few helpers on the per-symbol path */
+#if defined(__GNUC__) || defined(__clang__)
+#define HOT_INLINE static inline __attribute__((always_inline))
+#else
+#define HOT_INLINE static inline
+#endif
+
+/* index of the lowest set bit of a nonzero word */
+HOT_INLINE int lowest_bit(uint64_t word)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctzll(word);
+#else
+    int index = 0;
+
+    while (!(word & 1)) {
+        word >>= 1;
+        index++;
+    }
+    return index;
+#endif
+}
+
+/* level 6 of zlib's configuration table */
+#define GOOD_LENGTH 8      /* a previous match this long searches a quarter of the chain */
+#define LAZY_LENGTH 16     /* a previous match this long is taken without searching further */
+#define NICE_LENGTH 128    /* a match this long ends the search */
+#define CHAIN_LENGTH 128   /* candidates examined per search */
+#define FAR_DISTANCE 4096  /* a 3-byte match further back than this is dropped */
+
+#define WINDOW_SIZE 32768u
+#define WINDOW_MASK (WINDOW_SIZE - 1)
+#define MATCH_MIN 3
+#define MATCH_MAX 258
+#define LOOKAHEAD_MIN (MATCH_MAX + MATCH_MIN + 1)
+#define MAX_DISTANCE (WINDOW_SIZE - LOOKAHEAD_MIN)
+/* zlib slides its window when it needs input while strstart is at least this far in */
+#define SLIDE_POSITION (WINDOW_SIZE + MAX_DISTANCE)
+#define HASH_SIZE 32768u
+#define HASH_MASK (HASH_SIZE - 1)
+
+/* memLevel 8: a block holds 1 << 14 symbols, and ends once one fewer than that is buffered */
+#define BLOCK_CAPACITY 16384
+#define BLOCK_FULL (BLOCK_CAPACITY - 1)
+
+#define LITERALS 256
+#define END_OF_BLOCK 256
+#define LENGTH_CODES 29
+#define LITLEN_CODES (LITERALS + 1 + LENGTH_CODES)
+#define DISTANCE_CODES 30
+#define LENGTH_CODE_CODES 19
+#define MAX_CODE_BITS 15
+#define MAX_LENGTH_CODE_BITS 7
+#define REPEAT_PREVIOUS 16  /* 3-6 copies of the previous length, 2 extra bits */
+#define REPEAT_ZERO 17      /* 3-10 zeros, 3 extra bits */
+#define REPEAT_ZERO_LONG 18 /* 11-138 zeros, 7 extra bits */
+/* zlib's heap array spans every node of the largest tree: 286 leaves and 285 inner nodes, plus slot 0 */
+#define HEAP_SLOTS (2 * LITLEN_CODES + 1)
+
+static const uint8_t length_extra[LENGTH_CODES] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
+                                                   2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+static const uint16_t length_base[LENGTH_CODES] = {3,  4,  5,  6,  7,  8,  9,  10,  11,  13,  15,  17,  19,  23, 27,
+                                                   31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
+static const uint8_t distance_extra[DISTANCE_CODES] = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
+                                                       6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
+static const uint16_t distance_base[DISTANCE_CODES] = {1,    2,    3,    4,    5,    7,     9,     13,    17,  25,
+                                                       33,   49,   65,   97,   129,  193,   257,   385,   513, 769,
+                                                       1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
+static const uint8_t length_code_extra[LENGTH_CODE_CODES] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                                             0, 0, 0, 0, 0, 0, 2, 3, 7};
+/* the order in which a dynamic header lists the code-length code's lengths (RFC 1951 3.2.7) */
+static const uint8_t length_code_order[LENGTH_CODE_CODES] = {16, 17, 18, 0, 8,  7, 9,  6, 10, 5,
+                                                             11, 4,  12, 3, 13, 2, 14, 1, 15};
+
+/* Tables filled once: code of each match length - 3, code of each distance - 1 (split at 256), and the
+ * fixed Huffman code (RFC 1951 3.2.6) as bit-reversed codes ready to send. */
+static uint8_t length_code_of[256];
+static uint8_t distance_code_of[512];
+static uint8_t fixed_litlen_bits[LITLEN_CODES + 2];
+static uint16_t fixed_litlen_code[LITLEN_CODES + 2];
+static uint8_t fixed_distance_bits[DISTANCE_CODES];
+static uint16_t fixed_distance_code[DISTANCE_CODES];
+
+/* One alphabet's Huffman code: inputs (freq of each symbol) and outputs (bits, reversed code). */
+typedef struct {
+    uint32_t freq[LITLEN_CODES];
+    uint8_t bits[LITLEN_CODES + 1]; /* one spare slot for the run-length coder's sentinel */
+    uint16_t code[LITLEN_CODES];
+    int max_code;                   /* highest symbol with a code, as zlib counts it */
+} huffman;
+
+/* Scratch for building one code: nodes are leaves (symbols) then inner nodes. */
+typedef struct {
+    uint64_t live[HEAP_SLOTS];      /* the heap, slots 1..heap_len */
+    uint16_t parent[HEAP_SLOTS];
+    uint8_t depth_bits[HEAP_SLOTS]; /* a node's code length */
+    uint16_t removed[HEAP_SLOTS];   /* removed nodes, stacked down from the top as in zlib's heap array */
+    uint16_t length_count[MAX_CODE_BITS + 1];
+} builder;
+
+struct at2_deflater {
+    uint16_t head[HASH_SIZE];       /* newest position per hash, 0 when none: all 0 between calls */
+    uint16_t prev[WINDOW_SIZE];     /* previous position with the same hash, by position & WINDOW_MASK */
+    uint16_t sym_distance[BLOCK_CAPACITY]; /* 0 for a literal */
+    uint8_t sym_value[BLOCK_CAPACITY];     /* the literal, or the match length - 3 */
+    size_t sym_count;
+    uint64_t opt_bits;              /* the block's size with dynamic codes, in bits (without the 3-bit header) */
+    uint64_t litlen_used[(LITLEN_CODES + 63) / 64]; /* bit n: litlen.freq[n] != 0 */
+    uint64_t distance_used;         /* bit n: distance.freq[n] != 0 */
+    huffman litlen;
+    huffman distance;
+    huffman lengths;                /* the code-length code */
+    builder work;
+};
+
+/* Output bits, least significant first; stops writing (and says so) when out_cap would be passed. */
+typedef struct {
+    uint8_t *out;
+    size_t size;
+    size_t cap;
+    uint64_t bits;
+    unsigned count;
+    int overflow;
+} bit_sink;
+
+HOT_INLINE void sink_bits(bit_sink *sink, uint32_t value, unsigned count)
+{
+    sink->bits |= (uint64_t)value << sink->count;
+    sink->count += count;
+    if (sink->count >= 32) {
+        if (sink->cap - sink->size >= 4) {
+            uint8_t *out = sink->out + sink->size;
+            out[0] = (uint8_t)sink->bits;
+            out[1] = (uint8_t)(sink->bits >> 8);
+            out[2] = (uint8_t)(sink->bits >> 16);
+            out[3] = (uint8_t)(sink->bits >> 24);
+            sink->size += 4;
+        } else {
+            sink->overflow = 1;
+        }
+        sink->bits >>= 32;
+        sink->count -= 32;
+    }
+}
+
+/* pads to a byte boundary with zero bits */
+static void sink_align(bit_sink *sink)
+{
+    while (sink->count > 0) {
+        if (sink->size < sink->cap)
+            sink->out[sink->size++] = (uint8_t)sink->bits;
+        else
+            sink->overflow = 1;
+        sink->bits >>= 8;
+        sink->count = sink->count > 8 ? sink->count - 8 : 0;
+    }
+    sink->bits = 0;
+}
+
+static void sink_bytes(bit_sink *sink, const uint8_t *data, size_t size)
+{
+    if (sink->cap - sink->size < size) {
+        sink->overflow = 1;
+        return;
+    }
+    memcpy(sink->out + sink->size, data, size);
+    sink->size += size;
+}
+
+static uint16_t reverse_bits(unsigned code, unsigned length)
+{
+    unsigned result = 0;
+
+    while (length-- > 0) {
+        result = (result << 1) | (code & 1);
+        code >>= 1;
+    }
+    return (uint16_t)result;
+}
+
+/* canonical codes (RFC 1951 3.2.2) from code lengths, bit-reversed for LSB-first output */
+static void assign_codes(const uint8_t *bits, uint16_t *code, int max_code, const uint16_t *length_count)
+{
+    uint16_t next[MAX_CODE_BITS + 1];
+    unsigned value = 0;
+    int length, symbol;
+
+    next[0] = 0;
+    for (length = 1; length <= MAX_CODE_BITS; length++) {
+        value = (value + length_count[length - 1]) << 1;
+        next[length] = (uint16_t)value;
+    }
+    for (symbol = 0; symbol <= max_code; symbol++)
+        if (bits[symbol])
+            code[symbol] = reverse_bits(next[bits[symbol]]++, bits[symbol]);
+}
+
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+static pthread_key_t thread_state_key;
+static int thread_key_ready;
+
+static void release_thread_state(void *state)
+{
+    at2_deflater_free((at2_deflater *)state);
+}
+
+static void fill_tables(void)
+{
+    uint16_t length_count[MAX_CODE_BITS + 1] = {0};
+    int code, n, value;
+
+    for (code = 0; code < LENGTH_CODES - 1; code++)
+        for (n = 0; n < 1 << length_extra[code]; n++)
+            length_code_of[length_base[code] - MATCH_MIN + n] = (uint8_t)code;
+    /* length 258 has a code of its own (285), not 284 with all extra bits set */
+    length_code_of[MATCH_MAX - MATCH_MIN] = LENGTH_CODES - 1;
+    /* distances - 1 below 256 are looked up directly; larger ones by (distance - 1) >> 7, from 256 on */
+    for (code = 0; code < DISTANCE_CODES; code++)
+        for (n = 0; n < 1 << distance_extra[code]; n++) {
+            value = distance_base[code] - 1 + n;
+            if (value < 256)
+                distance_code_of[value] = (uint8_t)code;
+            else
+                distance_code_of[256 + (value >> 7)] = (uint8_t)code;
+        }
+    for (n = 0; n < LITLEN_CODES + 2; n++) {
+        fixed_litlen_bits[n] = n < 144 ? 8 : n < 256 ? 9 : n < 280 ? 7 : 8;
+        length_count[fixed_litlen_bits[n]]++;
+    }
+    assign_codes(fixed_litlen_bits, fixed_litlen_code, LITLEN_CODES + 1, length_count);
+    for (n = 0; n < DISTANCE_CODES; n++) {
+        fixed_distance_bits[n] = 5;
+        fixed_distance_code[n] = reverse_bits((unsigned)n, 5);
+    }
+    thread_key_ready = pthread_key_create(&thread_state_key, release_thread_state) == 0;
+}
+
+static unsigned distance_code(unsigned distance_minus_one)
+{
+    return distance_minus_one < 256 ? distance_code_of[distance_minus_one]
+                                    : distance_code_of[256 + (distance_minus_one >> 7)];
+}
+
+at2_deflater *at2_deflater_new(void)
+{
+    if (pthread_once(&tables_once, fill_tables) != 0)
+        return NULL;
+    /* calloc: the hash heads and the symbol frequencies start at zero; the rest is written before it is read */
+    return (at2_deflater *)calloc(1, sizeof(at2_deflater));
+}
+
+void at2_deflater_free(at2_deflater *state)
+{
+    free(state);
+}
+
+size_t at2_deflate_bound(size_t size)
+{
+    return size + (size >> 12) + (size >> 14) + (size >> 25) + 13;
+}
+
+/* ---- Huffman codes ---- */
+
+/* A live heap entry: key (frequency << 8 | depth, zlib's order) << NODE_BITS | node. */
+#define NODE_BITS 10
+#define ENTRY_KEY(entry) ((entry) >> NODE_BITS)
+#define ENTRY_NODE(entry) ((int)((entry) & ((1u << NODE_BITS) - 1)))
+
+/* zlib's heap sift-down: a node moves below a child when the child's key is strictly smaller, or
+ * (among children) the right one when its key is not larger than the left one's. */
+static void sift_down(uint64_t *heap, int heap_len, int slot)
+{
+    uint64_t entry = heap[slot];
+    int child = slot << 1;
+
+    while (child <= heap_len) {
+        if (child < heap_len && ENTRY_KEY(heap[child + 1]) <= ENTRY_KEY(heap[child]))
+            child++;
+        if (ENTRY_KEY(entry) <= ENTRY_KEY(heap[child]))
+            break;
+        heap[slot] = heap[child];
+        slot = child;
+        child <<= 1;
+    }
+    heap[slot] = entry;
+}
+
+/* Builds code lengths (at most max_bits) and codes for code->freq[0..symbols), the way zlib does, and
+ * adds the block's cost in bits to *opt_bits.  extra_from and extra give each symbol's extra bits.
+ * Frequencies of padding symbols are set here. */
+static void build_code(builder *work, huffman *code, int symbols, int max_bits, int extra_from,
+                       const uint8_t *extra, uint64_t *opt_bits)
+{
+    int heap_len = 0, heap_top = HEAP_SLOTS, max_code = -1, overflow = 0;
+    int n, node, slot, length;
+
+    for (n = 0; n < symbols; n++) {
+        if (code->freq[n]) {
+            work->live[++heap_len] = ((uint64_t)code->freq[n] << (8 + NODE_BITS)) | (uint64_t)n;
+            max_code = n;
+        } else {
+            code->bits[n] = 0;
+        }
+    }
+    /* a code needs two symbols: zlib adds symbols of frequency 1 and takes their cost back out */
+    while (heap_len < 2) {
+        node = max_code < 2 ? ++max_code : 0;
+        work->live[++heap_len] = ((uint64_t)1 << (8 + NODE_BITS)) | (uint64_t)node;
+        code->freq[node] = 1;
+        *opt_bits -= 1;
+    }
+    code->max_code = max_code;
+    for (slot = heap_len / 2; slot >= 1; slot--)
+        sift_down(work->live, heap_len, slot);
+    /* merge the two least nodes until one is left; every removed node goes on a stack that, read
+     * upwards from its top, lists parents before their children */
+    node = symbols;
+    do {
+        uint64_t least = work->live[1], second, depth_a, depth_b;
+
+        work->live[1] = work->live[heap_len--];
+        sift_down(work->live, heap_len, 1);
+        second = work->live[1];
+        work->removed[--heap_top] = (uint16_t)ENTRY_NODE(least);
+        work->removed[--heap_top] = (uint16_t)ENTRY_NODE(second);
+        depth_a = ENTRY_KEY(least) & 0xff;
+        depth_b = ENTRY_KEY(second) & 0xff;
+        work->parent[ENTRY_NODE(least)] = work->parent[ENTRY_NODE(second)] = (uint16_t)node;
+        work->live[1] = ((((ENTRY_KEY(least) >> 8) + (ENTRY_KEY(second) >> 8)) << 8 |
+                          ((depth_a >= depth_b ? depth_a : depth_b) + 1))
+                         << NODE_BITS) |
+                        (uint64_t)node;
+        node++;
+        sift_down(work->live, heap_len, 1);
+    } while (heap_len >= 2);
+    work->removed[--heap_top] = (uint16_t)ENTRY_NODE(work->live[1]);
+
+    /* lengths: one more than the parent's, capped at max_bits (capped nodes counted as overflow) */
+    memset(work->length_count, 0, sizeof(work->length_count));
+    work->depth_bits[work->removed[heap_top]] = 0;
+    for (slot = heap_top + 1; slot < HEAP_SLOTS; slot++) {
+        uint32_t freq, extra_bits;
+
+        n = work->removed[slot];
+        length = work->depth_bits[work->parent[n]] + 1;
+        if (length > max_bits) {
+            length = max_bits;
+            overflow++;
+        }
+        work->depth_bits[n] = (uint8_t)length;
+        if (n > max_code)
+            continue;
+        work->length_count[length]++;
+        extra_bits = n >= extra_from ? extra[n - extra_from] : 0;
+        freq = code->freq[n];
+        *opt_bits += (uint64_t)freq * ((uint32_t)length + extra_bits);
+    }
+    if (overflow) {
+        /* zlib's repair: move a leaf down from the deepest non-full level, two at a time */
+        do {
+            length = max_bits - 1;
+            while (work->length_count[length] == 0)
+                length--;
+            work->length_count[length]--;
+            work->length_count[length + 1] += 2;
+            work->length_count[max_bits]--;
+            overflow -= 2;
+        } while (overflow > 0);
+        /* then hand the lengths out again, longest first, to leaves in the order they left the heap */
+        slot = HEAP_SLOTS;
+        for (length = max_bits; length != 0; length--) {
+            int left = work->length_count[length];
+
+            while (left != 0) {
+                n = work->removed[--slot];
+                if (n > max_code)
+                    continue;
+                if (work->depth_bits[n] != length) {
+                    *opt_bits += ((uint64_t)length - work->depth_bits[n]) * code->freq[n];
+                    work->depth_bits[n] = (uint8_t)length;
+                }
+                left--;
+            }
+        }
+    }
+    for (n = 0; n <= max_code; n++)
+        if (code->freq[n])
+            code->bits[n] = work->depth_bits[n];
+    assign_codes(code->bits, code->code, max_code, work->length_count);
+}
+
+static void send_symbol(bit_sink *sink, const huffman *code, int symbol)
+{
+    sink_bits(sink, code->code[symbol], code->bits[symbol]);
+}
+
+/* one symbol of the code-length alphabet: counted when sink is NULL, else sent with its extra bits */
+static void length_symbol(huffman *lengths, bit_sink *sink, int symbol, int extra, unsigned extra_bits)
+{
+    if (sink == NULL) {
+        lengths->freq[symbol]++;
+        return;
+    }
+    send_symbol(sink, lengths, symbol);
+    if (extra_bits)
+        sink_bits(sink, (uint32_t)extra, extra_bits);
+}
+
+/* Run-length coding of code->bits[0..max_code] (RFC 1951 3.2.7) with zlib's choice of runs: the same
+ * walk first counts the code-length symbols (sink NULL), then sends them. */
+static void code_lengths(huffman *lengths, huffman *code, bit_sink *sink)
+{
+    int n, previous = -1, current, next = code->bits[0], count = 0;
+    int max_count = next == 0 ? 138 : 7, min_count = next == 0 ? 3 : 4;
+
+    code->bits[code->max_code + 1] = 0xff; /* sentinel: ends the last run */
+    for (n = 0; n <= code->max_code; n++) {
+        current = next;
+        next = code->bits[n + 1];
+        if (++count < max_count && current == next)
+            continue;
+        if (count < min_count) {
+            do
+                length_symbol(lengths, sink, current, 0, 0);
+            while (--count != 0);
+        } else if (current != 0) {
+            if (current != previous) {
+                length_symbol(lengths, sink, current, 0, 0);
+                count--;
+            }
+            length_symbol(lengths, sink, REPEAT_PREVIOUS, count - 3, 2);
+        } else if (count <= 10) {
+            length_symbol(lengths, sink, REPEAT_ZERO, count - 3, 3);
+        } else {
+            length_symbol(lengths, sink, REPEAT_ZERO_LONG, count - 11, 7);
+        }
+        count = 0;
+        previous = current;
+        if (next == 0) {
+            max_count = 138;
+            min_count = 3;
+        } else if (current == next) {
+            max_count = 6;
+            min_count = 3;
+        } else {
+            max_count = 7;
+            min_count = 4;
+        }
+    }
+}
+
+/* the block's symbols with the given codes, then end-of-block */
+static void send_symbols(const at2_deflater *state, bit_sink *sink, const uint8_t *lit_bits,
+                         const uint16_t *lit_code, const uint8_t *dist_bits, const uint16_t *dist_code)
+{
+    /* a local copy of the sink stays in registers: stores through sink->out could alias it */
+    bit_sink local = *sink;
+    size_t i;
+
+    for (i = 0; i < state->sym_count; i++) {
+        unsigned value = state->sym_value[i];
+        unsigned distance = state->sym_distance[i];
+
+        if (distance == 0) {
+            sink_bits(&local, lit_code[value], lit_bits[value]);
+        } else {
+            unsigned code = length_code_of[value];
+            unsigned symbol = code + LITERALS + 1;
+
+            sink_bits(&local, lit_code[symbol] | ((value - (length_base[code] - MATCH_MIN)) << lit_bits[symbol]),
+                      lit_bits[symbol] + length_extra[code]);
+            distance--;
+            code = distance_code(distance);
+            sink_bits(&local, dist_code[code] | ((distance - (distance_base[code] - 1u)) << dist_bits[code]),
+                      dist_bits[code] + distance_extra[code]);
+        }
+    }
+    sink_bits(&local, lit_code[END_OF_BLOCK], lit_bits[END_OF_BLOCK]);
+    *sink = local;
+}
+
+/* an empty block: frequencies are cleared symbol by symbol unless the codes were built (then wholesale,
+ * since building pads codes with symbols of its own) */
+static void reset_block(at2_deflater *state, int built)
+{
+    int word;
+
+    if (built) {
+        memset(state->litlen.freq, 0, sizeof(state->litlen.freq));
+        memset(state->distance.freq, 0, sizeof(state->distance.freq));
+    } else {
+        for (word = 0; word < (LITLEN_CODES + 63) / 64; word++)
+            while (state->litlen_used[word]) {
+                state->litlen.freq[word * 64 + lowest_bit(state->litlen_used[word])] = 0;
+                state->litlen_used[word] &= state->litlen_used[word] - 1;
+            }
+        while (state->distance_used) {
+            state->distance.freq[lowest_bit(state->distance_used)] = 0;
+            state->distance_used &= state->distance_used - 1;
+        }
+    }
+    memset(state->litlen_used, 0, sizeof(state->litlen_used));
+    state->distance_used = 0;
+    state->sym_count = 0;
+}
+
+/* ---- a lower bound of the dynamic block's size, to skip building its codes when fixed ones win ---- */
+
+#define BOUND_MAX_FREQ 255
+
+/* Pads the set of symbols with a frequency (count of them) as zlib does: a code gets at least two, the
+ * extra ones at the start.  Returns how many were added. */
+static int pad_symbols(uint64_t *used, int words, int count)
+{
+    int word, top = -1, added = 0;
+
+    for (word = words - 1; word >= 0 && top < 0; word--)
+        if (used[word]) {
+            uint64_t bits = used[word];
+
+            top = word * 64;
+            while (bits >>= 1)
+                top++;
+        }
+    for (; count + added < 2; added++) {
+        int node = top < 2 ? ++top : 0;
+
+        used[node >> 6] |= 1ull << (node & 63);
+    }
+    return added;
+}
+
+/* What the run-length coding of a code's lengths certainly holds, knowing only which lengths are zero:
+ * zero runs are coded exactly as zlib will (explicit zeros, 17 with 3 extra bits for 3-10, 18 with 7 for
+ * 11-138); a run of k nonzero lengths takes at least k symbols when k < 4 (too short to repeat), else at
+ * least one plus one repeat (16) per 6 more. */
+typedef struct {
+    uint32_t zeros;          /* symbol 0 */
+    uint32_t short_zero_runs; /* symbol 17 */
+    uint32_t long_zero_runs; /* symbol 18 */
+    uint32_t nonzero;        /* symbols 1-16, fewest possible */
+    uint64_t extra_bits;
+} length_symbols;
+
+static void count_zero_run(int run, length_symbols *out)
+{
+    while (run > 0) {
+        int piece = run < 138 ? run : 138;
+
+        run -= piece;
+        if (piece < 3) {
+            out->zeros += (uint32_t)piece;
+        } else if (piece <= 10) {
+            out->short_zero_runs++;
+            out->extra_bits += 3;
+        } else {
+            out->long_zero_runs++;
+            out->extra_bits += 7;
+        }
+    }
+}
+
+static uint32_t nonzero_run_symbols(int run)
+{
+    return run < 4 ? (uint32_t)run : 1 + (uint32_t)(run - 1 + 5) / 6;
+}
+
+/* walks the symbols with a length (the set bits of used, all at or below the highest one) */
+static void count_length_symbols(const uint64_t *used, int words, length_symbols *out)
+{
+    int word, previous = -1, run = 0;
+
+    for (word = 0; word < words; word++) {
+        uint64_t bits = used[word];
+
+        while (bits) {
+            int n = word * 64 + lowest_bit(bits);
+
+            bits &= bits - 1;
+            if (n == previous + 1) {
+                run++;
+            } else {
+                out->nonzero += nonzero_run_symbols(run);
+                count_zero_run(n - previous - 1, out);
+                run = 1;
+            }
+            previous = n;
+        }
+    }
+    out->nonzero += nonzero_run_symbols(run);
+}
+
+/* the optimal prefix code's size for up to 4 frequencies (zeros ignored; one symbol costs 1 bit each) */
+static uint64_t small_code_bits(uint64_t *freq, int count)
+{
+    uint64_t bits = 0;
+    int live = 0, i;
+
+    for (i = 0; i < count; i++)
+        if (freq[i])
+            freq[live++] = freq[i];
+    if (live == 1)
+        return freq[0];
+    while (live > 1) {
+        int least = 0, second = 1;
+
+        if (freq[second] < freq[least]) {
+            least = 1;
+            second = 0;
+        }
+        for (i = 2; i < live; i++) {
+            if (freq[i] < freq[least]) {
+                second = least;
+                least = i;
+            } else if (freq[i] < freq[second]) {
+                second = i;
+            }
+        }
+        freq[least] += freq[second];
+        bits += freq[least];
+        freq[second] = freq[--live];
+    }
+    return bits;
+}
+
+/* The size of an optimal prefix code without a length limit (the sum of the inner nodes' frequencies of
+ * a Huffman tree, whatever its tie-breaking): no code zlib builds is smaller.  counts[f] leaves have
+ * frequency f, for f <= max_freq.  Equal frequencies are merged a run at a time: the usual two-queue
+ * construction, with both queues kept as (frequency, how many) runs. */
+typedef struct {
+    uint32_t freq;
+    uint32_t count;
+} freq_run;
+
+typedef struct {
+    const uint16_t *counts;
+    int max_freq;
+    int freq;           /* the next leaf frequency... */
+    uint32_t left;      /* ...and how many leaves of it are left */
+    freq_run inner[LITLEN_CODES];
+    int head;
+    int tail;
+} merge_queues;
+
+/* the smallest frequency left in either queue (there must be one) */
+static uint32_t smallest(merge_queues *q)
+{
+    while (q->left == 0 && q->freq < q->max_freq)
+        q->left = q->counts[++q->freq];
+    if (q->left > 0 && (q->head == q->tail || (uint32_t)q->freq <= q->inner[q->head].freq))
+        return (uint32_t)q->freq;
+    return q->inner[q->head].freq;
+}
+
+/* removes up to want nodes of frequency freq (the smallest), leaves first; returns how many */
+static uint32_t take(merge_queues *q, uint32_t freq, uint32_t want)
+{
+    uint32_t taken = 0, part;
+
+    if (q->left > 0 && (uint32_t)q->freq == freq) {
+        part = q->left < want ? q->left : want;
+        q->left -= part;
+        taken += part;
+    }
+    if (taken < want && q->head < q->tail && q->inner[q->head].freq == freq) {
+        part = q->inner[q->head].count < want - taken ? q->inner[q->head].count : want - taken;
+        q->inner[q->head].count -= part;
+        taken += part;
+        if (q->inner[q->head].count == 0)
+            q->head++;
+    }
+    return taken;
+}
+
+static void push(merge_queues *q, uint32_t freq, uint32_t count)
+{
+    if (q->tail > q->head && q->inner[q->tail - 1].freq == freq) {
+        q->inner[q->tail - 1].count += count;
+        return;
+    }
+    q->inner[q->tail].freq = freq;
+    q->inner[q->tail++].count = count;
+}
+
+static uint64_t optimal_code_bits(const uint16_t *counts, int max_freq, int leaves)
+{
+    merge_queues q;
+    uint64_t bits = 0;
+    uint32_t nodes = (uint32_t)leaves;
+
+    q.counts = counts;
+    q.max_freq = max_freq;
+    q.freq = 1;
+    q.left = counts[1];
+    q.head = q.tail = 0;
+    while (nodes > 1) {
+        uint32_t least = smallest(&q), pairs, taken = take(&q, least, nodes);
+
+        /* a second queue may hold more of the same frequency */
+        if (taken < nodes && smallest(&q) == least)
+            taken += take(&q, least, nodes - taken);
+        pairs = taken / 2;
+        if (pairs > 0) {
+            bits += (uint64_t)pairs * 2 * least;
+            nodes -= pairs;
+        }
+        if (taken % 2) {
+            /* the odd one out pairs with the next smallest, which may be one just made */
+            if (pairs > 0)
+                push(&q, 2 * least, pairs);
+            {
+                uint32_t next = smallest(&q);
+
+                take(&q, next, 1);
+                bits += least + next;
+                nodes--;
+                push(&q, least + next, 1);
+            }
+        } else if (pairs > 0) {
+            push(&q, 2 * least, pairs);
+        }
+    }
+    return bits;
+}
+
+/* What one walk over an alphabet's symbols with a frequency tells about the block. */
+typedef struct {
+    uint64_t fixed_bits;        /* the symbols' size with the fixed codes, extra bits included */
+    uint64_t extra_bits;
+    int distinct;               /* symbols with a frequency */
+    int max_freq;
+    int small;                  /* 1 when every frequency is at most BOUND_MAX_FREQ: counts[] is then filled */
+    uint16_t counts[BOUND_MAX_FREQ + 1]; /* counts[f]: symbols of frequency f */
+} alphabet_summary;
+
+static void summarize(const huffman *code, const uint64_t *used, int words, const uint8_t *fixed_bits,
+                      int extra_from, const uint8_t *extra, alphabet_summary *out)
+{
+    int word;
+
+    out->fixed_bits = out->extra_bits = 0;
+    out->distinct = 0;
+    out->max_freq = 1;
+    out->small = 1;
+    memset(out->counts, 0, sizeof(out->counts));
+    for (word = 0; word < words; word++) {
+        uint64_t bits = used[word];
+
+        while (bits) {
+            int n = word * 64 + lowest_bit(bits);
+            uint32_t freq = code->freq[n], extra_bits = n >= extra_from ? extra[n - extra_from] : 0;
+
+            bits &= bits - 1;
+            out->distinct++;
+            out->fixed_bits += (uint64_t)freq * (fixed_bits[n] + extra_bits);
+            out->extra_bits += (uint64_t)freq * extra_bits;
+            if (freq > BOUND_MAX_FREQ) {
+                out->small = 0;
+                continue;
+            }
+            out->counts[freq]++;
+            if ((int)freq > out->max_freq)
+                out->max_freq = (int)freq;
+        }
+    }
+}
+
+/* 1 when the dynamic block is certainly no smaller than fixed_bytes, so zlib would not send it; 0 when
+ * that takes building its codes. */
+static int fixed_certainly_wins(const at2_deflater *state, alphabet_summary *litlen, alphabet_summary *distance,
+                                uint64_t fixed_bytes)
+{
+    uint64_t litlen_used[(LITLEN_CODES + 63) / 64], distance_used[1], bits, header[4];
+    length_symbols lengths = {0, 0, 0, 0, 0};
+    int litlen_pads, distance_pads;
+
+    if (!litlen->small || !distance->small)
+        return 0;
+    memcpy(litlen_used, state->litlen_used, sizeof(litlen_used));
+    distance_used[0] = state->distance_used;
+    litlen_pads = pad_symbols(litlen_used, (LITLEN_CODES + 63) / 64, litlen->distinct);
+    distance_pads = pad_symbols(distance_used, 1, distance->distinct);
+    /* padding symbols have frequency 1 in zlib's tree */
+    litlen->counts[1] = (uint16_t)(litlen->counts[1] + litlen_pads);
+    distance->counts[1] = (uint16_t)(distance->counts[1] + distance_pads);
+    count_length_symbols(litlen_used, (LITLEN_CODES + 63) / 64, &lengths);
+    count_length_symbols(distance_used, 1, &lengths);
+    /* the code-length code is no smaller than an optimal code for these counts with every nonzero length
+     * merged into one symbol (merging symbols never makes a code larger) */
+    header[0] = lengths.zeros;
+    header[1] = lengths.short_zero_runs;
+    header[2] = lengths.long_zero_runs;
+    header[3] = lengths.nonzero;
+    /* 3 header fields, at least 4 code-length code lengths, the lengths, the extra bits, the codes */
+    bits = 5 + 5 + 4 + 3 * 4 + small_code_bits(header, 4) + lengths.extra_bits + litlen->extra_bits +
+           distance->extra_bits + optimal_code_bits(litlen->counts, litlen->max_freq, litlen->distinct + litlen_pads) +
+           optimal_code_bits(distance->counts, distance->max_freq, distance->distinct + distance_pads);
+    /* padding symbols cost zlib nothing: each takes back the one bit its code costs in the tree */
+    bits -= (uint64_t)(litlen_pads + distance_pads);
+    return fixed_bytes <= (bits + 3 + 7) >> 3;
+}
+
+/* Emits the buffered symbols as one block: stored when that is no larger and the block's bytes are
+ * still in zlib's window (stored_data not NULL), else fixed when no larger than dynamic, else dynamic. */
+static void end_block(at2_deflater *state, bit_sink *sink, const uint8_t *stored_data, size_t stored_size,
+                      int last)
+{
+    alphabet_summary litlen, distance;
+    uint64_t opt_bytes, fixed_bytes;
+    int max_order = 0, n, dynamic;
+
+    state->litlen.freq[END_OF_BLOCK] = 1;
+    state->litlen_used[END_OF_BLOCK >> 6] |= 1ull << (END_OF_BLOCK & 63);
+    summarize(&state->litlen, state->litlen_used, (LITLEN_CODES + 63) / 64, fixed_litlen_bits, LITERALS + 1,
+              length_extra, &litlen);
+    summarize(&state->distance, &state->distance_used, 1, fixed_distance_bits, 0, distance_extra, &distance);
+    fixed_bytes = (litlen.fixed_bits + distance.fixed_bits + 3 + 7) >> 3;
+    dynamic = !fixed_certainly_wins(state, &litlen, &distance, fixed_bytes);
+    opt_bytes = fixed_bytes;
+    if (dynamic) {
+        state->opt_bits = 0;
+        build_code(&state->work, &state->litlen, LITLEN_CODES, MAX_CODE_BITS, LITERALS + 1, length_extra,
+                   &state->opt_bits);
+        build_code(&state->work, &state->distance, DISTANCE_CODES, MAX_CODE_BITS, 0, distance_extra,
+                   &state->opt_bits);
+        memset(state->lengths.freq, 0, sizeof(uint32_t) * LENGTH_CODE_CODES);
+        code_lengths(&state->lengths, &state->litlen, NULL);
+        code_lengths(&state->lengths, &state->distance, NULL);
+        build_code(&state->work, &state->lengths, LENGTH_CODE_CODES, MAX_LENGTH_CODE_BITS, 0, length_code_extra,
+                   &state->opt_bits);
+        /* at least 4 code-length lengths are sent; trailing zero ones are not */
+        for (max_order = LENGTH_CODE_CODES - 1; max_order >= 3; max_order--)
+            if (state->lengths.bits[length_code_order[max_order]] != 0)
+                break;
+        state->opt_bits += 3 * ((uint64_t)max_order + 1) + 5 + 5 + 4;
+        opt_bytes = (state->opt_bits + 3 + 7) >> 3;
+        if (fixed_bytes <= opt_bytes)
+            opt_bytes = fixed_bytes;
+    }
+    if (stored_size + 4 <= opt_bytes && stored_data != NULL) {
+        sink_bits(sink, (uint32_t)last, 3);
+        sink_align(sink);
+        sink_bits(sink, (uint32_t)stored_size & 0xffff, 16);
+        sink_bits(sink, ~(uint32_t)stored_size & 0xffff, 16);
+        sink_align(sink);
+        sink_bytes(sink, stored_data, stored_size);
+    } else if (fixed_bytes == opt_bytes) {
+        sink_bits(sink, (1u << 1) | (uint32_t)last, 3);
+        send_symbols(state, sink, fixed_litlen_bits, fixed_litlen_code, fixed_distance_bits, fixed_distance_code);
+    } else {
+        sink_bits(sink, (2u << 1) | (uint32_t)last, 3);
+        sink_bits(sink, (uint32_t)(state->litlen.max_code + 1 - 257), 5);
+        sink_bits(sink, (uint32_t)(state->distance.max_code + 1 - 1), 5);
+        sink_bits(sink, (uint32_t)(max_order + 1 - 4), 4);
+        for (n = 0; n <= max_order; n++)
+            sink_bits(sink, state->lengths.bits[length_code_order[n]], 3);
+        code_lengths(&state->lengths, &state->litlen, sink);
+        code_lengths(&state->lengths, &state->distance, sink);
+        send_symbols(state, sink, state->litlen.bits, state->litlen.code, state->distance.bits,
+                     state->distance.code);
+    }
+    reset_block(state, dynamic);
+    if (last)
+        sink_align(sink);
+}
+
+/* ---- matching ---- */
+
+HOT_INLINE uint16_t load16(const uint8_t *p)
+{
+    uint16_t value;
+
+    memcpy(&value, p, sizeof(value));
+    return value;
+}
+
+HOT_INLINE unsigned hash_at(const uint8_t *p)
+{
+    /* zlib's rolling hash (15 bits, shift 5) after three bytes depends on those three bytes only */
+    return (((unsigned)p[0] << 10) ^ ((unsigned)p[1] << 5) ^ p[2]) & HASH_MASK;
+}
+
+/* The longest match for in[pos..] among the hash chain starting at candidate, as zlib's search finds
+ * it: only candidates above limit, first of equal lengths wins, stops at nice.  Returns best (unchanged
+ * when nothing beats it) and sets *start for a better one.  Bytes past the input are never compared:
+ * zlib compares its window's padding there, but any match reaching the end of the input already ends
+ * its search (nice is capped to the lookahead), and its length is cut to the lookahead. */
+static unsigned find_longer_match(const at2_deflater *state, const uint8_t *in, size_t pos, size_t lookahead,
+                                  unsigned candidate, unsigned best, size_t limit, size_t *start)
+{
+    const uint8_t *scan = in + pos;
+    unsigned chain = best >= GOOD_LENGTH ? CHAIN_LENGTH >> 2 : CHAIN_LENGTH;
+    unsigned nice = lookahead < NICE_LENGTH ? (unsigned)lookahead : NICE_LENGTH;
+    unsigned longest = lookahead < MATCH_MAX ? (unsigned)lookahead : MATCH_MAX;
+    uint16_t scan_start, scan_end;
+
+    if (best >= longest)
+        return longest;
+    scan_start = load16(scan);
+    scan_end = load16(scan + best - 1);
+    do {
+        const uint8_t *match = in + candidate;
+
+        /* zlib's quick rejection: the two bytes ending at the best length so far, then the first two */
+        if (load16(match + best - 1) == scan_end && load16(match) == scan_start) {
+            unsigned length = 2;
+
+            while (length + 8 <= longest) {
+                uint64_t a, b;
+
+                memcpy(&a, scan + length, 8);
+                memcpy(&b, match + length, 8);
+                if (a != b)
+                    break;
+                length += 8;
+            }
+            while (length < longest && match[length] == scan[length])
+                length++;
+            if (length > best) {
+                *start = candidate;
+                best = length;
+                if (length >= nice)
+                    break;
+                scan_end = load16(scan + best - 1);
+            }
+        }
+        candidate = state->prev[candidate & WINDOW_MASK];
+    } while (candidate > limit && --chain != 0);
+    return best;
+}
+
+HOT_INLINE int tally_literal(at2_deflater *state, unsigned literal)
+{
+    size_t i = state->sym_count++;
+
+    state->sym_distance[i] = 0;
+    state->sym_value[i] = (uint8_t)literal;
+    state->litlen.freq[literal]++;
+    state->litlen_used[literal >> 6] |= 1ull << (literal & 63);
+    return state->sym_count == BLOCK_FULL;
+}
+
+static int tally_match(at2_deflater *state, unsigned distance, unsigned length_minus_3)
+{
+    size_t i = state->sym_count++;
+
+    unsigned symbol = length_code_of[length_minus_3] + LITERALS + 1;
+    unsigned code = distance_code(distance - 1);
+
+    state->sym_distance[i] = (uint16_t)distance;
+    state->sym_value[i] = (uint8_t)length_minus_3;
+    state->litlen.freq[symbol]++;
+    state->distance.freq[code]++;
+    state->litlen_used[symbol >> 6] |= 1ull << (symbol & 63);
+    state->distance_used |= 1ull << code;
+    return state->sym_count == BLOCK_FULL;
+}
+
+static void insert_position(at2_deflater *state, const uint8_t *in, size_t pos, unsigned *candidate)
+{
+    unsigned hash = hash_at(in + pos);
+
+    *candidate = state->head[hash];
+    state->prev[pos & WINDOW_MASK] = (uint16_t)*candidate;
+    state->head[hash] = (uint16_t)pos;
+}
+
+/* zlib's deflate_slow over the whole input, then the last block.
+ * window_origin is the absolute position of zlib's window[0]: 0, then WINDOW_SIZE after the slide.
+ * A candidate at the origin is zlib's "no candidate" (NIL), and a block that began before the origin
+ * can no longer be stored, because zlib has let go of its first bytes. */
+static void encode_input(at2_deflater *state, const uint8_t *in, size_t size, bit_sink *sink)
+{
+    size_t pos = 0, lookahead = size, block_start = 0, window_origin = 0;
+    size_t match_start = 0, prev_match;
+    unsigned match_length = MATCH_MIN - 1, prev_length;
+    int match_available = 0;
+
+    for (;;) {
+        unsigned candidate = 0;
+        int have_candidate = 0;
+
+        if (lookahead < LOOKAHEAD_MIN) {
+            if (window_origin == 0 && pos >= SLIDE_POSITION)
+                window_origin = WINDOW_SIZE;
+            if (lookahead == 0)
+                break;
+        }
+        if (lookahead >= MATCH_MIN) {
+            insert_position(state, in, pos, &candidate);
+            have_candidate = candidate != window_origin;
+        }
+        prev_length = match_length;
+        prev_match = match_start;
+        match_length = MATCH_MIN - 1;
+        if (have_candidate && prev_length < LAZY_LENGTH && pos - candidate <= MAX_DISTANCE) {
+            size_t limit = pos - window_origin > MAX_DISTANCE ? pos - MAX_DISTANCE : window_origin;
+
+            match_length = find_longer_match(state, in, pos, lookahead, candidate, prev_length, limit, &match_start);
+            if (match_length == MATCH_MIN && pos - match_start > FAR_DISTANCE)
+                match_length = MATCH_MIN - 1;
+        }
+        if (prev_length >= MATCH_MIN && match_length <= prev_length) {
+            /* the previous position's match wins: emit it and hash the positions it covers */
+            size_t last_insert = pos + lookahead - MATCH_MIN;
+            unsigned skip = prev_length - 2, ignored;
+            int full = tally_match(state, (unsigned)(pos - 1 - prev_match), prev_length - MATCH_MIN);
+
+            lookahead -= prev_length - 1;
+            do {
+                if (++pos <= last_insert)
+                    insert_position(state, in, pos, &ignored);
+            } while (--skip != 0);
+            match_available = 0;
+            match_length = MATCH_MIN - 1;
+            pos++;
+            if (full) {
+                end_block(state, sink, block_start >= window_origin ? in + block_start : NULL, pos - block_start, 0);
+                block_start = pos;
+            }
+        } else if (match_available) {
+            /* the previous position stays a literal; this one may start a longer match */
+            if (tally_literal(state, in[pos - 1])) {
+                end_block(state, sink, block_start >= window_origin ? in + block_start : NULL, pos - block_start, 0);
+                block_start = pos;
+            }
+            pos++;
+            lookahead--;
+        } else {
+            match_available = 1;
+            pos++;
+            lookahead--;
+        }
+    }
+    if (match_available)
+        tally_literal(state, in[pos - 1]); /* the buffer has room for this one past "full" */
+    end_block(state, sink, block_start >= window_origin ? in + block_start : NULL, pos - block_start, 1);
+}
+
+static uint32_t adler32(const uint8_t *data, size_t size)
+{
+    uint32_t a = 1, b = 0;
+
+    while (size > 0) {
+        /* 5552 bytes is the most that cannot overflow b before the modulo */
+        size_t chunk = size < 5552 ? size : 5552;
+
+        size -= chunk;
+        while (chunk-- > 0) {
+            a += *data++;
+            b += a;
+        }
+        a %= 65521;
+        b %= 65521;
+    }
+    return (b << 16) | a;
+}
+
+/* forgets this call's hash heads so the next call starts from an empty table */
+static void clear_heads(at2_deflater *state, const uint8_t *in, size_t size)
+{
+    size_t pos;
+
+    if (size > HASH_SIZE / 4) {
+        memset(state->head, 0, sizeof(state->head));
+        return;
+    }
+    for (pos = 0; pos + MATCH_MIN <= size; pos++)
+        state->head[hash_at(in + pos)] = 0;
+}
+
+int at2_deflate(at2_deflater *state, const uint8_t *in, size_t in_size, uint8_t *out, size_t out_cap,
+                size_t *out_size)
+{
+    bit_sink sink;
+    uint32_t check;
+    int status;
+
+    *out_size = 0;
+    if (in_size > AT2_DEFLATE_MAX_INPUT)
+        return AT2_DEFLATE_FAILED;
+    memset(&sink, 0, sizeof(sink));
+    sink.out = out;
+    sink.cap = out_cap;
+    /* zlib header: deflate, 32 KiB window, "default" level flag, check bits (RFC 1950) */
+    sink_bits(&sink, 0x78, 8);
+    sink_bits(&sink, 0x9c, 8);
+    reset_block(state, 0); /* restates that every call leaves the block empty: costs nothing then */
+    encode_input(state, in, in_size, &sink);
+    clear_heads(state, in, in_size);
+    check = adler32(in, in_size);
+    sink_bits(&sink, (check >> 24) | ((check >> 8) & 0xff00), 16);
+    sink_bits(&sink, ((check >> 8) & 0xff) | ((check & 0xff) << 8), 16);
+    sink_align(&sink);
+    if (sink.overflow) {
+        status = AT2_DEFLATE_FAILED;
+        goto cleanup;
+    }
+    *out_size = sink.size;
+    status = AT2_DEFLATE_OK;
+
+cleanup:
+    return status;
+}
+
+int at2_deflate_thread(const uint8_t *in, size_t in_size, uint8_t *out, size_t out_cap, size_t *out_size)
+{
+    at2_deflater *state;
+
+    *out_size = 0;
+    if (pthread_once(&tables_once, fill_tables) != 0 || !thread_key_ready)
+        return AT2_DEFLATE_NO_MEMORY;
+    state = (at2_deflater *)pthread_getspecific(thread_state_key);
+    if (state == NULL) {
+        state = at2_deflater_new();
+        if (state == NULL)
+            return AT2_DEFLATE_NO_MEMORY;
+        if (pthread_setspecific(thread_state_key, state) != 0) {
+            at2_deflater_free(state);
+            return AT2_DEFLATE_NO_MEMORY;
+        }
+    }
+    return at2_deflate(state, in, in_size, out, out_cap, out_size);
+}
