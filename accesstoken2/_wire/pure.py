@@ -11,6 +11,7 @@ from hashlib import sha256
 from typing import Any
 
 from .._validate import is_hex32, require_str
+from ..errors import InvalidParameterError
 from . import packing
 from .limits import (
     APP_ID_END_006,
@@ -23,7 +24,6 @@ from .limits import (
     VERSION_006,
     VERSION_007,
 )
-from ..errors import InvalidParameterError
 from .reader import Reader, canonical_base64
 from .specs import LAYOUTS
 from .stages import PARTS_007, malformed, service_part
