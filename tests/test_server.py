@@ -6,7 +6,6 @@ import asyncio
 import io
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from typing import Any, Callable
 
@@ -21,7 +20,6 @@ httpx = pytest.importorskip("httpx")
 from accesstoken2 import AccessToken2, ServiceChat, ServiceRtc, ServiceRtm, ServiceType  # noqa: E402
 from accesstoken2.server import ConfigurationError, Settings, create_app, serve  # noqa: E402
 from accesstoken2.server.app import MAX_BODY_BYTES  # noqa: E402
-from accesstoken2.server.chat_cache import AppTokenCache, renewal_margin  # noqa: E402
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
@@ -638,72 +636,6 @@ def test_chat_app_token_concurrent_requests_build_once(make_client: Callable[...
     responses = client.gather([lambda: client.raw.get("/chat/app/token", headers=admin) for _ in range(32)])
     assert {response.status_code for response in responses} == {200}
     assert len({response.json()["token"] for response in responses}) == 1
-
-
-def test_renewal_margin() -> None:
-    assert renewal_margin(3600) == 360
-    assert renewal_margin(86400) == 8640
-    assert renewal_margin(300) == 60
-    assert renewal_margin(60) == 30
-    assert renewal_margin(1) == 0
-
-
-def test_cache_with_fake_clock() -> None:
-    clock = FakeClock(1000)
-    built: list[int] = []
-
-    def build(issue_ts: int, lifetime: int) -> str:
-        built.append(issue_ts)
-        return f"token-{issue_ts}-{lifetime}"
-
-    cache = AppTokenCache(build, 600, clock=clock)
-    assert cache.margin == 60
-    assert cache.get().token == "token-1000-600"
-    clock.now = 1539
-    assert cache.get().token == "token-1000-600"
-    clock.now = 1540
-    renewed = cache.get()
-    assert (renewed.token, renewed.issue_ts, renewed.expires_at) == ("token-1540-600", 1540, 2140)
-    clock.now = 1200  # the clock went back before the issue time: do not hand out a token "from the future"
-    assert cache.get().issue_ts == 1200
-    assert built == [1000, 1540, 1200] and cache.builds == 3
-
-
-def test_cache_concurrent_threads_build_once() -> None:
-    started = threading.Event()
-    release = threading.Event()
-    calls: list[int] = []
-
-    def slow_build(issue_ts: int, lifetime: int) -> str:
-        calls.append(issue_ts)
-        started.set()
-        release.wait(5)
-        return f"t{len(calls)}"
-
-    cache = AppTokenCache(slow_build, 3600, clock=FakeClock())
-    results: list[str] = []
-    lock = threading.Lock()
-
-    def worker() -> None:
-        token = cache.get().token
-        with lock:
-            results.append(token)
-
-    threads = [threading.Thread(target=worker) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    assert started.wait(5)
-    release.set()
-    for thread in threads:
-        thread.join(5)
-    assert results == ["t1"] * 16
-    assert calls == [NOW] and cache.builds == 1
-
-
-@pytest.mark.parametrize(("lifetime", "margin"), [(0, None), (100, 100), (100, -1)])
-def test_cache_rejects_bad_arguments(lifetime: int, margin: int | None) -> None:
-    with pytest.raises(ValueError):
-        AppTokenCache(lambda issue_ts, lifetime: "t", lifetime, margin=margin)
 
 
 # ---------------------------------------------------------------- POST /inspect

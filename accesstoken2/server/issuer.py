@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Callable, Literal, NamedTuple
 
 from ..builders import ChatTokenBuilder, Role_Publisher, Role_Subscriber, RtcTokenBuilder, RtmTokenBuilder
+from ..cache import CachedToken, ChatAppTokenCache
 from ..errors import InvalidParameterError
 from ..services import ServiceRtc, ServiceRtm
 from ..token2 import AccessToken2
-from .chat_cache import AppTokenCache, CachedToken
 from .config import Settings
 
 __all__ = ["Issued", "TokenGrant", "TokenIssuer", "rtc_uid"]
@@ -92,7 +92,9 @@ class TokenIssuer:
     def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
         self._settings = settings
         self._clock = clock
-        self.chat_app_cache = AppTokenCache(self._build_chat_app, settings.default_expire, clock=clock)
+        self.chat_app_cache = ChatAppTokenCache(
+            settings.app_id, settings.app_certificate, expire=settings.default_expire, clock=clock
+        )
         self._builders: dict[str, Callable[[TokenGrant, int, int], dict[str, str]]] = {
             "rtc": self._rtc,
             "rtm": self._rtm,
@@ -111,7 +113,7 @@ class TokenIssuer:
     def issue(self, grant: TokenGrant) -> Issued:
         """Build the tokens of ``grant``."""
         if grant.kind == "chat_app" and grant.expire is None:
-            cached = self.chat_app_cache.get()
+            cached = self.chat_app_cache.entry()
             now = self._clock()
             return Issued({"token": cached.token}, cached.expires_at, cached.remaining(now))
         lifetime = self.lifetime(grant.expire)
@@ -176,7 +178,7 @@ class TokenIssuer:
 
     def cached_chat_app(self) -> CachedToken:
         """The shared Chat app token, renewed a margin before it expires."""
-        return self.chat_app_cache.get()
+        return self.chat_app_cache.entry()
 
     def _build_chat_app(self, issue_ts: int, lifetime: int) -> str:
         settings = self._settings
