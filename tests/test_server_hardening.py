@@ -311,3 +311,16 @@ def test_bad_serve_arguments_are_one_short_line(monkeypatch: pytest.MonkeyPatch,
     assert serve(stderr=stream, **{option: value}) == 2
     output = stream.getvalue()
     assert output.count("\n") == 1 and f"--{option} must be" in output and len(output) < 200
+
+
+def test_depth_limit_counts_brackets_outside_strings_only() -> None:
+    from fastapi import HTTPException
+
+    from accesstoken2.server.body import MAX_DEPTH, parse_json
+
+    inside_string = b'{"channel": "' + b"[" * 500 + b'\\"' + b"{" * 500 + b'"}'
+    assert parse_json(inside_string) == {"channel": "[" * 500 + '"' + "{" * 500}
+    assert parse_json(b"[" * MAX_DEPTH + b"]" * MAX_DEPTH) is not None
+    with pytest.raises(HTTPException) as raised:
+        parse_json(b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1))
+    assert raised.value.status_code == 422 and "nested too deeply" in str(raised.value.detail)

@@ -44,6 +44,36 @@ def _no_constant(text: str) -> Any:
     raise _BodyError(f"{text} is not valid JSON: send numbers as finite decimals")
 
 
+#: No token request nests deeper than this; the limit is checked before parsing because whether
+#: json.loads hits RecursionError on deep input depends on the Python version (3.13 does not).
+MAX_DEPTH = 32
+
+
+def _too_deep(text: str) -> bool:
+    # counting brackets is done in C; only a body with many of them is walked character by character
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
 def parse_json(body: bytes) -> Any:
     """The JSON value of ``body``; a 422 :class:`HTTPException` that never echoes it."""
     if not body.strip():
@@ -54,6 +84,8 @@ def parse_json(body: bytes) -> Any:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
         raise HTTPException(422, f"the request body is not valid UTF-8 (byte {error.start})") from None
+    if _too_deep(text):
+        raise HTTPException(422, f"the request body is nested too deeply: at most {MAX_DEPTH} levels are allowed")
     try:
         return json.loads(text, parse_int=_bounded_int, parse_float=_bounded_float, parse_constant=_no_constant)
     except _BodyError as error:
