@@ -306,7 +306,7 @@ def _listed(items: Mapping[int, int]) -> list[tuple[int, int]]:
 
 
 def _omitted_services(services: Sequence[Service]) -> dict[str, int]:
-    counts = Counter(service.kServiceType for service in services[MAX_LISTED:])
+    counts = Counter(service.TYPE for service in services[MAX_LISTED:])
     return {SERVICE_NAMES[kind]: count for kind, count in counts.items()}
 
 

@@ -15,7 +15,7 @@ from typing import Callable, Literal, NamedTuple
 from ..builders import ChatTokenBuilder, Role_Publisher, Role_Subscriber, RtcTokenBuilder, RtmTokenBuilder
 from ..cache import CachedToken, ChatAppTokenCache
 from ..errors import InvalidParameterError
-from ..services import ServiceRtc, ServiceRtm
+from ..services import RtcPrivilege, RtmPrivilege, ServiceRtc, ServiceRtm
 from ..token2 import AccessToken2
 from .config import Settings
 
@@ -150,11 +150,11 @@ class TokenIssuer:
         # of that name: join and publish data, for the same user id.
         token = AccessToken2(settings.app_id, settings.app_certificate, issue_ts, lifetime)
         stream = ServiceRtc(channel, user)
-        stream.add_privilege(ServiceRtc.kPrivilegeJoinChannel, lifetime)
-        stream.add_privilege(ServiceRtc.kPrivilegePublishDataStream, lifetime)
+        stream.add_privilege(RtcPrivilege.JOIN_CHANNEL, lifetime)
+        stream.add_privilege(RtcPrivilege.PUBLISH_DATA_STREAM, lifetime)
         token.add_service(stream)
         login = ServiceRtm(user)
-        login.add_privilege(ServiceRtm.kPrivilegeLogin, lifetime)
+        login.add_privilege(RtmPrivilege.LOGIN, lifetime)
         token.add_service(login)
         return token.build()
 
