@@ -10,8 +10,7 @@ from __future__ import annotations
 import heapq
 import re
 import time
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import IntEnum
@@ -305,9 +304,6 @@ def _listed(items: Mapping[int, int]) -> list[tuple[int, int]]:
     return [(key, items[key]) for key in heapq.nsmallest(MAX_LISTED, items)]
 
 
-def _omitted_services(services: Sequence[Service]) -> dict[str, int]:
-    counts = Counter(service.TYPE for service in services[MAX_LISTED:])
-    return {SERVICE_NAMES[kind]: count for kind, count in counts.items()}
 
 
 def _service007(service: Service, issue_ts: int, expire_ts: int) -> ServiceInfo:
@@ -348,6 +344,8 @@ def _permission_names(details: dict[int, dict[int, list[str]]]) -> dict[str, dic
 def _inspect007(parsed: AccessToken2, now: int) -> TokenInfo:
     expire_ts = parsed.issue_ts + parsed.expire
     signature = parsed.signature or b""
+    # the services past MAX_LISTED are only counted: a crafted token can hold 16,000 of them
+    listed, omitted = parsed._first_services(MAX_LISTED)
     return TokenInfo(
         version=VERSION_007,
         app_id=parsed.app_id,
@@ -355,11 +353,11 @@ def _inspect007(parsed: AccessToken2, now: int) -> TokenInfo:
         expire=parsed.expire,
         expire_ts=expire_ts,
         salt=parsed.salt,
-        services=[_service007(service, parsed.issue_ts, expire_ts) for service in parsed.services[:MAX_LISTED]],
+        services=[_service007(service, parsed.issue_ts, expire_ts) for service in listed],
         now=now,
         signature=signature.hex(),
         unknown_service_type=parsed.unknown_service_type,
-        omitted_services=_omitted_services(parsed.services),
+        omitted_services={SERVICE_NAMES[kind]: count for kind, count in omitted.items()},
         token=parsed,
     )
 

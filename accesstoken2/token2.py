@@ -11,7 +11,7 @@ from typing import Any
 
 from ._validate import ONE_DAY, check_ids, check_int, check_u32, warn_lifetimes
 from ._wire import kernel as _kernel
-from ._wire.kernel import Build007Args, ServicesAt
+from ._wire.kernel import Build007Args, ParsedService, ServicesAt
 from ._wire.limits import SALT_MAX, SALT_MIN, U16_MAX, U32_MAX
 from ._wire.specs import LAYOUTS
 from .errors import EmptyTokenError, InvalidParameterError, ParameterTypeError
@@ -155,10 +155,24 @@ class AccessToken2:
         where = self._parsed_services
         if where is not None:
             assert self._signing_info is not None
-            parsed = _kernel.active.services007(self._signing_info, where)
-            self._services = [service_class(kind)._from_wire(privileges, fields) for kind, privileges, fields in parsed]
+            parsed, _ = _kernel.active.services007(self._signing_info, where, where[1])
+            self._services = _made(parsed)
             self._parsed_services = None
         return self._services
+
+    def _first_services(self, limit: int) -> tuple[list[Service], dict[int, int]]:
+        """The first ``limit`` services, and {service type: count} of the others in token order.
+
+        A parsed token makes only those ``limit`` (explaining a crafted token of 16,000 services makes 32)."""
+        where = self._parsed_services
+        if where is None:
+            counts: dict[int, int] = {}
+            for service in self._services[limit:]:
+                counts[service.TYPE] = counts.get(service.TYPE, 0) + 1
+            return self._services[:limit], counts
+        assert self._signing_info is not None
+        parsed, counts = _kernel.active.services007(self._signing_info, where, limit)
+        return _made(parsed), counts
 
     @property
     def signature(self) -> bytes | None:
@@ -306,6 +320,10 @@ class AccessToken2:
             f"AccessToken2(app_id={self._app_id!r}, issue_ts={self._issue_ts}, expire={self._expire}, "
             f"salt={self._salt}, services=[{services}])"
         )
+
+
+def _made(parsed: list[ParsedService]) -> list[Service]:
+    return [service_class(kind)._from_wire(privileges, fields) for kind, privileges, fields in parsed]
 
 
 def _service_type(service: Service) -> int:

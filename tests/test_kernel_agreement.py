@@ -10,6 +10,7 @@ import base64
 import random
 import struct
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -49,9 +50,15 @@ def assert_same_parse(speedups: Kernel, pure: Kernel, token: str) -> tuple[Any, 
     if expected[0] == "ok":
         # the services, made on demand from what parse007 checked
         signing_info, where = expected[1][1], expected[1][6]
-        services = pure.services007(signing_info, where)
-        assert speedups.services007(signing_info, where) == services
-        assert len(services) == where[1]
+        services, counts = pure.services007(signing_info, where, where[1])
+        assert speedups.services007(signing_info, where, where[1]) == (services, counts)
+        assert len(services) == where[1] and counts == {}
+        # bounded: the first ones made, the others counted by type
+        for limit in (0, 1, where[1] // 2):
+            first, rest = pure.services007(signing_info, where, limit)
+            assert speedups.services007(signing_info, where, limit) == (first, rest)
+            assert first == services[:limit]
+            assert rest == dict(Counter(kind for kind, _, _ in services[limit:]))
     return expected
 
 

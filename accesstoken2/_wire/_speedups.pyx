@@ -40,6 +40,7 @@ from accesstoken2._wire.limits import (
     VERSION_007,
 )
 from accesstoken2._wire.packing import _field_name
+from accesstoken2._wire.reader import services_at
 from accesstoken2._wire.specs import LAYOUTS
 from accesstoken2._wire.stages import PARTS_007, malformed, service_part
 
@@ -827,19 +828,21 @@ cdef bytes _decode007(object token):
     _raise_status(status)
 
 
-cdef int _read_services(Reader *reader, Py_ssize_t limit, list out) except -2:
-    """Reads services reader.index.. (at most limit) as the table lays them out; appends them to out, or, when
-    out is None, only checks them.  Returns the first unknown type, or -1."""
-    cdef Py_ssize_t index, code_index
-    cdef unsigned service_type, count
+cdef int _read_services(Reader *reader, Py_ssize_t end, list out, dict counts) except -2:
+    """Reads services reader.index..end-1 as the table lays them out and appends them to out; when out is None,
+    only checks them, and counts them by type into counts unless that is None too.  Returns the first unknown
+    type (reader.index is its index), or -1 (reader.index is end)."""
+    cdef Py_ssize_t index, code_index, run = 0
+    cdef unsigned service_type, count, run_type = 0
     cdef bytes layout
     cdef const char *codes
     cdef list fields
-    for index in range(limit):
+    for index in range(reader.index, end):
         reader.index = index
         service_type = _u16(reader)
         layout = _LAYOUTS.get(service_type)
         if layout is None:
+            _add_run(counts, run_type, run)
             return service_type
         codes = PyBytes_AS_STRING(layout)
         if out is None:
@@ -852,6 +855,13 @@ cdef int _read_services(Reader *reader, Py_ssize_t limit, list out) except -2:
                     _take(reader, 2)
                 else:
                     _permissions(reader, False)
+            if counts is not None:
+                # counted by runs of one type: a dict update per run, not per service
+                if run and service_type != run_type:
+                    _add_run(counts, run_type, run)
+                    run = 0
+                run_type = service_type
+                run += 1
             continue
         privileges = _privileges(reader)
         fields = []
@@ -863,7 +873,15 @@ cdef int _read_services(Reader *reader, Py_ssize_t limit, list out) except -2:
             else:
                 fields.append(_permissions(reader, True))
         out.append((service_type, privileges, tuple(fields)))
+    reader.index = end
+    _add_run(counts, run_type, run)
     return -1
+
+
+cdef inline int _add_run(dict counts, unsigned service_type, Py_ssize_t run) except -1:
+    if run:
+        counts[service_type] = counts.get(service_type, 0) + run
+    return 0
 
 
 def parse007(object token) -> tuple:
@@ -892,29 +910,33 @@ def parse007(object token) -> tuple:
     reader.index = 0
     services_start = reader.pos
     # the services are checked here and made only when someone reads them (services007)
-    unknown = _read_services(&reader, count, None)
+    unknown = _read_services(&reader, count, None, None)
     if unknown < 0:
         extra = reader.size - reader.pos
         if extra:
             raise malformed("after_services", extra=extra)
     signing_info = PyBytes_FromStringAndSize(<const char *>reader.data + info_start, reader.size - info_start)
     # every service was read, or those before the unknown one
-    known = count if unknown < 0 else reader.index
+    known = reader.index
     return (signature, signing_info, app_id, issue_ts, expire, salt, (services_start - info_start, known, count),
             unknown)
 
 
-def services007(bytes signing_info not None, tuple where not None) -> list:
+def services007(bytes signing_info not None, tuple where not None, Py_ssize_t limit) -> tuple:
     cdef Reader reader
     cdef list services = []
-    offset, known, count = where
-    reader.data = _data(signing_info)
+    cdef dict counts = {}
+    cdef Py_ssize_t known
     reader.size = PyBytes_GET_SIZE(signing_info)
+    offset, known, count = services_at(where, reader.size)
+    reader.data = _data(signing_info)
     reader.pos = offset
     reader.part = PART_SERVICE
     reader.count = count
-    _read_services(&reader, known, services)
-    return services
+    reader.index = 0
+    _read_services(&reader, min(max(limit, 0), known), services, None)
+    _read_services(&reader, known, None, counts)
+    return services, counts
 
 
 # --- 006 -------------------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ Parsed007 = tuple[Any, ...]
 ServicesAt = tuple[int, int, int]
 #: (service type, {privilege: value}, field values in the order of the spec table)
 ParsedService = tuple[int, dict[int, int], tuple[Any, ...]]
+#: services007: the services made, and {service type: count} of the known services after them (in token order)
+ServicesRead = tuple[list[ParsedService], dict[int, int]]
 #: parse006: app id, signature, crc(channel), crc(uid), message, salt, ts, privileges
 Parsed006 = tuple[Any, ...]
 
@@ -69,8 +71,11 @@ class Kernel(Protocol):
 
         The services are checked but not made: :meth:`services007` makes them when they are read."""
 
-    def services007(self, signing_info: bytes, where: ServicesAt, /) -> list[ParsedService]:
-        """The services of a token parse007 accepted."""
+    def services007(self, signing_info: bytes, where: ServicesAt, limit: int, /) -> ServicesRead:
+        """The first ``limit`` services of a token parse007 accepted, made, and the others counted by type.
+
+        ``limit >= where[1]`` makes them all; explaining makes a few and only counts the rest, so a crafted
+        token of 16,000 services costs one walk over its bytes, not 16,000 objects."""
 
     def verify007(
         self, signature: bytes, signing_info: bytes, app_certificate: str, issue_ts: int, salt: int, /

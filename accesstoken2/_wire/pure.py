@@ -8,7 +8,7 @@ import struct
 import zlib
 from collections.abc import Iterable, Mapping
 from hashlib import sha256
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._validate import is_hex32, require_str
 from ..errors import InvalidParameterError
@@ -24,14 +24,22 @@ from .limits import (
     VERSION_006,
     VERSION_007,
 )
-from .reader import Reader, canonical_base64
+from .reader import Reader, canonical_base64, services_at
 from .specs import LAYOUTS
 from .stages import PARTS_007, malformed, service_part
+
+if TYPE_CHECKING:
+    from .kernel import ParsedService, ServicesRead
 
 IMPLEMENTATION = "python"
 
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
+#: a service's type and privilege count (and, in an RTM2 tree, any two u16 in a row)
+_HEAD = struct.Struct("<HH")
+#: the wire codes of specs.LAYOUTS, as bytes iterate
+_TEXT = ord("s")
+_I16 = ord("h")
 _CRCS = struct.Struct("<II")
 _INNER_PAD = bytes(byte ^ 0x36 for byte in range(256))
 _OUTER_PAD = bytes(byte ^ 0x5C for byte in range(256))
@@ -114,11 +122,10 @@ def _decode007(token: str) -> bytes:
     return content
 
 
-def _read_services(
-    reader: Reader, limit: int, count: int, out: list[tuple[int, dict[int, int], tuple[Any, ...]]]
-) -> int:
-    """Reads up to ``limit`` services as the table lays them out into ``out``; the first unknown type, or -1."""
-    for index in range(limit):
+def _make_services(reader: Reader, first: int, end: int, count: int, out: list[ParsedService]) -> int:
+    """Reads services ``first..end-1`` from ``reader.pos`` as the table lays them out into ``out``; the first
+    unknown type, or -1.  The Reader names each part it reads, so its errors are the exact ones."""
+    for index in range(first, end):
         reader.what = service_part(index, count)
         service_type = reader.u16()
         layout = LAYOUTS.get(service_type)
@@ -127,14 +134,81 @@ def _read_services(
         privileges = reader.privileges()
         fields: list[Any] = []
         for code in layout:
-            if code == 0x73:  # "s"
+            if code == _TEXT:
                 fields.append(reader.text())
-            elif code == 0x68:  # "h"
+            elif code == _I16:
                 fields.append(reader.i16())
             else:
                 fields.append(reader.permissions())
         out.append((service_type, privileges, tuple(fields)))
     return -1
+
+
+def _skip_tree(data: bytes, pos: int) -> int:
+    """The end of the RTM2 permission tree at ``pos``, its names checked (struct.error or UnicodeDecodeError
+    when it does not hold one: the caller reads it again with the Reader)."""
+    (resources,) = _U16.unpack_from(data, pos)
+    pos += 2
+    for _ in range(resources):
+        permissions = _HEAD.unpack_from(data, pos)[1]
+        pos += 4
+        for _ in range(permissions):
+            names = _HEAD.unpack_from(data, pos)[1]
+            pos += 4
+            for _ in range(names):
+                (size,) = _U16.unpack_from(data, pos)
+                pos += 2 + size
+                if size:
+                    data[pos - size : pos].decode("utf-8")
+    return pos
+
+
+def _check_services(
+    data: bytes, pos: int, first: int, end: int, count: int, counts: dict[int, int] | None
+) -> tuple[int, int, int]:
+    """Checks services ``first..end-1`` from ``pos`` without making them, counting them by type into ``counts``
+    if given: (the position after them, the index reached, the first unknown type or -1).
+
+    The Reader's checks restated over the raw bytes: a service they find fault with (or cannot read to its
+    end) is read again by :func:`_make_services`, which raises the exact error."""
+    size = len(data)
+    head = _HEAD.unpack_from
+    text_size = _U16.unpack_from
+    layouts = LAYOUTS
+    for index in range(first, end):
+        start = pos
+        try:
+            service_type, privileges = head(data, pos)
+            layout = layouts.get(service_type)
+            if layout is None:
+                return start, index, service_type
+            pos += 4 + 6 * privileges
+            for code in layout:
+                if code == _TEXT:
+                    (length,) = text_size(data, pos)
+                    pos += 2 + length
+                    if length:
+                        data[pos - length : pos].decode("utf-8")
+                elif code == _I16:
+                    pos += 2
+                else:
+                    pos = _skip_tree(data, pos)
+            if pos > size:
+                raise struct.error("short")
+        except (struct.error, UnicodeDecodeError):
+            # the Reader raises the error, with the service's name (2 bytes of an unknown type are no error)
+            reader = Reader(data)
+            reader.pos = start
+            made: list[ParsedService] = []
+            unknown = _make_services(reader, index, index + 1, count, made)
+            if unknown >= 0:
+                return start, index, unknown
+            # not reached while the two readings agree; if they ever disagree, the Reader's reading holds
+            pos = reader.pos
+            service_type = made[0][0]
+        if counts is not None:
+            counts[service_type] = counts.get(service_type, 0) + 1
+    return pos, end, -1
 
 
 def parse007(token: str) -> tuple[Any, ...]:
@@ -154,24 +228,26 @@ def parse007(token: str) -> tuple[Any, ...]:
     reader.what = PARTS_007[5]
     count = reader.u16()
     services_start = reader.pos
-    # the services are checked here and made again only when someone reads them (services007)
-    services: list[tuple[int, dict[int, int], tuple[Any, ...]]] = []
-    unknown = _read_services(reader, count, count, services)
+    # the services are checked here and made only when someone reads them (services007)
+    end, known, unknown = _check_services(content, services_start, 0, count, count, None)
     if unknown < 0:
-        extra = len(content) - reader.pos
+        extra = len(content) - end
         if extra:
             raise malformed("after_services", extra=extra)
-    where = (services_start - info_start, len(services), count)
+    where = (services_start - info_start, known, count)
     return (signature, content[info_start:], app_id, issue_ts, expire, salt, where, unknown)
 
 
-def services007(signing_info: bytes, where: tuple[int, int, int]) -> list[tuple[int, dict[int, int], tuple[Any, ...]]]:
-    offset, known, count = where
+def services007(signing_info: bytes, where: tuple[int, int, int], limit: int) -> ServicesRead:
+    offset, known, count = services_at(where, len(signing_info))
     reader = Reader(signing_info)
     reader.pos = offset
-    services: list[tuple[int, dict[int, int], tuple[Any, ...]]] = []
-    _read_services(reader, known, count, services)
-    return services
+    services: list[ParsedService] = []
+    made = min(max(limit, 0), known)
+    _make_services(reader, 0, made, count, services)
+    counts: dict[int, int] = {}
+    _check_services(signing_info, reader.pos, made, known, count, counts)
+    return services, counts
 
 
 # --- 006 -----------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import binascii
 import struct
 
+from ..errors import InvalidParameterError
 from .stages import malformed
 
 _U16 = struct.Struct("<H")
@@ -21,6 +22,15 @@ def canonical_base64(body: str) -> bytes | None:
     except (UnicodeEncodeError, binascii.Error):
         return None
     return raw if binascii.b2a_base64(raw, newline=False) == encoded else None
+
+
+def services_at(where: tuple[int, int, int], size: int) -> tuple[int, int, int]:
+    """``where`` as parse007 returned it for a signing_info of ``size`` bytes, else InvalidParameterError
+    (services007 is never given anything else; this keeps a C reader inside its buffer whatever it is given)."""
+    offset, known, count = where
+    if not (0 <= offset <= size and 0 <= known <= count <= 0xFFFF):
+        raise InvalidParameterError("where", "where must be the services' place that parse007 returned")
+    return offset, known, count
 
 
 class Reader:
