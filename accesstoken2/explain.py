@@ -7,6 +7,7 @@ DynamicKey and SignalingToken formats by their shape and refuses them with
 
 from __future__ import annotations
 
+import functools
 import heapq
 import re
 import time
@@ -112,10 +113,15 @@ def privilege_name(service_type: int, privilege: int) -> str:
 def _enum_name(enum: type[IntEnum] | None, value: int) -> str:
     if enum is None:
         return "unknown"
-    try:
-        return _snake(enum(value).name)
-    except ValueError:
-        return "unknown"
+    return _names_of(enum).get(value, "unknown")
+
+
+@functools.lru_cache(maxsize=64)
+def _names_of(enum: type[IntEnum]) -> dict[int, str]:
+    """{value: snake_case name} of an enum's canonical members, the names ``enum(value).name`` gives.
+
+    A table, because a crafted token lists hundreds of unknown ids and ``enum(value)`` raises for each."""
+    return {member.value: _snake(member.name) for member in enum}
 
 
 @dataclass(frozen=True)
@@ -302,8 +308,6 @@ def _listed(items: Mapping[int, int]) -> list[tuple[int, int]]:
     if len(items) <= MAX_LISTED:
         return sorted(items.items())
     return [(key, items[key]) for key in heapq.nsmallest(MAX_LISTED, items)]
-
-
 
 
 def _service007(service: Service, issue_ts: int, expire_ts: int) -> ServiceInfo:
