@@ -28,7 +28,10 @@ T0 = 1_700_000_000
 TARGETS = {"inspect": 10.0, "diagnose": 15.0}
 CASES = {
     "empty_services": "16,000 empty services (259 chars)",
+    "mixed_empty": "16,000 empty, 3 types mixed",
+    "rtm2_empty": "8,000 empty RTM2 services",
     "privileges": "10,000 RTC privileges",
+    "privileges_32x335": "32 RTC services x 335 privileges",
     "privileges_006": "006 with 10,000 privileges",
     "longest": "near-maximal 007 (72k chars)",
     "truncated": "near-maximal 007 cut short",
@@ -38,13 +41,41 @@ CASES = {
 
 
 def make_token(case: str) -> str:
-    from accesstoken2 import AccessToken2, RtcTokenBuilder, ServiceFpa, ServiceRtc
+    from accesstoken2 import (
+        AccessToken2,
+        RtcTokenBuilder,
+        ServiceConvoAI,
+        ServiceFpa,
+        ServiceRtc,
+        ServiceRtm2,
+        ServiceStt,
+    )
     from accesstoken2.legacy import AccessToken
+    from accesstoken2.services import Rtm2Permissions
 
     if case == "empty_services":
         token = AccessToken2(APP_ID, CERTIFICATE, T0, 3600, salt=1)
         for _ in range(16_000):
             token.add_service(ServiceFpa())
+        return token.build()
+    if case in ("mixed_empty", "rtm2_empty"):
+        # the kernel writes services in the order given (AccessToken2 sorts them by type)
+        from accesstoken2._wire import kernel
+
+        rnd = random.Random(1)
+        if case == "mixed_empty":
+            kinds = [ServiceFpa()._wire(), ServiceConvoAI()._wire(), ServiceStt()._wire()]
+            services = [rnd.choice(kinds) for _ in range(16_000)]
+        else:
+            services = [ServiceRtm2("", Rtm2Permissions())._wire()] * 8_000
+        return kernel.active.build007(APP_ID, CERTIFICATE, T0, 3600, 1, services)
+    if case == "privileges_32x335":
+        token = AccessToken2(APP_ID, CERTIFICATE, T0, 3600, salt=1)
+        for _ in range(32):
+            rtc = ServiceRtc("room", 42)
+            for key in range(335):
+                rtc.add_privilege(key, 60 + key)
+            token.add_service(rtc)
         return token.build()
     if case == "privileges":
         token = AccessToken2(APP_ID, CERTIFICATE, T0, 3600, salt=1)

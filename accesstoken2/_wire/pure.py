@@ -6,6 +6,7 @@ import binascii
 import hmac
 import struct
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from hashlib import sha256
 from typing import TYPE_CHECKING, Any
@@ -164,17 +165,18 @@ def _skip_tree(data: bytes, pos: int) -> int:
 
 
 def _check_services(
-    data: bytes, pos: int, first: int, end: int, count: int, counts: dict[int, int] | None
+    data: bytes, pos: int, first: int, end: int, count: int, types: list[int] | None
 ) -> tuple[int, int, int]:
-    """Checks services ``first..end-1`` from ``pos`` without making them, counting them by type into ``counts``
+    """Checks services ``first..end-1`` from ``pos`` without making them, appending their types to ``types``
     if given: (the position after them, the index reached, the first unknown type or -1).
 
     The Reader's checks restated over the raw bytes: a service they find fault with (or cannot read to its
     end) is read again by :func:`_make_services`, which raises the exact error."""
     size = len(data)
     head = _HEAD.unpack_from
-    text_size = _U16.unpack_from
+    u16 = _U16.unpack_from
     layouts = LAYOUTS
+    add = None if types is None else types.append
     for index in range(first, end):
         start = pos
         try:
@@ -185,14 +187,16 @@ def _check_services(
             pos += 4 + 6 * privileges
             for code in layout:
                 if code == _TEXT:
-                    (length,) = text_size(data, pos)
+                    (length,) = u16(data, pos)
                     pos += 2 + length
                     if length:
                         data[pos - length : pos].decode("utf-8")
                 elif code == _I16:
                     pos += 2
-                else:
+                elif u16(data, pos)[0]:
                     pos = _skip_tree(data, pos)
+                else:  # an empty permission tree
+                    pos += 2
             if pos > size:
                 raise struct.error("short")
         except (struct.error, UnicodeDecodeError):
@@ -206,8 +210,8 @@ def _check_services(
             # not reached while the two readings agree; if they ever disagree, the Reader's reading holds
             pos = reader.pos
             service_type = made[0][0]
-        if counts is not None:
-            counts[service_type] = counts.get(service_type, 0) + 1
+        if add is not None:
+            add(service_type)
     return pos, end, -1
 
 
@@ -245,9 +249,10 @@ def services007(signing_info: bytes, where: tuple[int, int, int], limit: int) ->
     services: list[ParsedService] = []
     made = min(max(limit, 0), known)
     _make_services(reader, 0, made, count, services)
-    counts: dict[int, int] = {}
-    _check_services(signing_info, reader.pos, made, known, count, counts)
-    return services, counts
+    types: list[int] = []
+    _check_services(signing_info, reader.pos, made, known, count, types)
+    # Counter keeps the order types first appear in, as the C kernel's dict does
+    return services, dict(Counter(types))
 
 
 # --- 006 -----------------------------------------------------------------------------------------
