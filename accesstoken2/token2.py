@@ -161,7 +161,7 @@ class AccessToken2:
         return self._services
 
     def _first_services(self, limit: int) -> tuple[list[Service], dict[int, int]]:
-        """The first ``limit`` services, and {service type: count} of the others in token order.
+        """The first ``limit`` of :attr:`services`, and {service type: count} of the others, in that order.
 
         A parsed token makes only those ``limit`` (explaining a crafted token of 16,000 services makes 32)."""
         where = self._parsed_services

@@ -922,19 +922,19 @@ def parse007(object token) -> tuple:
             unknown)
 
 
-def services007(bytes signing_info not None, tuple where not None, Py_ssize_t limit) -> tuple:
+def services007(bytes signing_info not None, tuple where not None, object limit) -> tuple:
     cdef Reader reader
     cdef list services = []
     cdef dict counts = {}
-    cdef Py_ssize_t known
+    cdef Py_ssize_t made, known
     reader.size = PyBytes_GET_SIZE(signing_info)
-    offset, known, count = services_at(where, reader.size)
+    offset, made, known, count = services_at(where, reader.size, limit)
     reader.data = _data(signing_info)
     reader.pos = offset
     reader.part = PART_SERVICE
     reader.count = count
     reader.index = 0
-    _read_services(&reader, min(max(limit, 0), known), services, None)
+    _read_services(&reader, made, services, None)
     _read_services(&reader, known, None, counts)
     return services, counts
 

@@ -243,11 +243,10 @@ def parse007(token: str) -> tuple[Any, ...]:
 
 
 def services007(signing_info: bytes, where: tuple[int, int, int], limit: int) -> ServicesRead:
-    offset, known, count = services_at(where, len(signing_info))
+    offset, made, known, count = services_at(where, len(signing_info), limit)
     reader = Reader(signing_info)
     reader.pos = offset
     services: list[ParsedService] = []
-    made = min(max(limit, 0), known)
     _make_services(reader, 0, made, count, services)
     types: list[int] = []
     _check_services(signing_info, reader.pos, made, known, count, types)

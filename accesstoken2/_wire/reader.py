@@ -24,13 +24,16 @@ def canonical_base64(body: str) -> bytes | None:
     return raw if binascii.b2a_base64(raw, newline=False) == encoded else None
 
 
-def services_at(where: tuple[int, int, int], size: int) -> tuple[int, int, int]:
-    """``where`` as parse007 returned it for a signing_info of ``size`` bytes, else InvalidParameterError
-    (services007 is never given anything else; this keeps a C reader inside its buffer whatever it is given)."""
+def services_at(where: tuple[int, int, int], size: int, limit: int) -> tuple[int, int, int, int]:
+    """services007's arguments checked for both kernels: (offset, how many services to make, known, count).
+
+    ``where`` must be what parse007 returned for a signing_info of ``size`` bytes, else InvalidParameterError
+    (services007 is never given anything else; this keeps a C reader inside its buffer whatever it is given);
+    ``limit`` may be any int."""
     offset, known, count = where
     if not (0 <= offset <= size and 0 <= known <= count <= 0xFFFF):
         raise InvalidParameterError("where", "where must be the services' place that parse007 returned")
-    return offset, known, count
+    return offset, min(max(limit, 0), known), known, count
 
 
 class Reader:
