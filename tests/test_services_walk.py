@@ -199,8 +199,8 @@ def test_explaining_makes_the_listed_services_and_counts_the_rest_by_type() -> N
 
 
 @kernel_tests
-def test_first_services_of_a_built_token_count_alike() -> None:
-    # a token whose services are already made (built, or read once) answers from them, as the kernels would
+def test_first_services_once_all_are_made_answer_alike() -> None:
+    # once every service is made (read once), the answer comes from them and equals the kernel's
     token = AccessToken2.parse(LONG_TOKEN)
     bounded = token._first_services(MAX_LISTED)
     assert len(token.services) == LONG
