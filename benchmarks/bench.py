@@ -409,7 +409,8 @@ def describe_run(facts: Mapping[str, Any]) -> str:
         f"{facts['cpus']} CPUs ({facts['cpu']}), load average {load[0]:.1f} → {load[1]:.1f}; "
         f"agoraiotools {facts['agoraiotools']}, accesstoken2 {facts['accesstoken2']}"
         + (f" (commit {facts['commit']})" if facts.get("commit") else "")
-        + f", default kernel {facts['kernel']}. µs per token: process CPU time, median over "
+        + f", {'C core' if facts['kernel'] == 'c' else 'NO C core (the C columns are pure Python)'}. "
+        f"µs per token: process CPU time, median over "
         f"{facts['rounds']} fresh processes x {facts['repeats']} runs of about 50 ms each."
     )
 
@@ -421,7 +422,7 @@ def markdown_block(
     lines = [MARK_BEGIN, describe_run(facts), "", *table_lines(results, heaps), ""]
     lines += [f"* {heap}: {HEAPS[heap]}." for heap in heaps]
     lines.append("* ref/pure and ref/C: the reference's time divided by ours, both measured in the same heap.")
-    lines += [f"* {note}" for note in notes]
+    lines += [f"* {note}." for note in notes]
     if image is not None:
         lines += ["", f"![µs per token, every implementation side by side]({image})"]
     lines.append(MARK_END)

@@ -155,7 +155,8 @@ def test_markdown_block_says_where_its_figures_come_from(bench: ModuleType) -> N
     assert any(line.startswith("| Chat user token ") and "25.0x" in line for line in lines)
     steady = "* steady: a heap that is never trimmed (MALLOC_TRIM_THRESHOLD_=2**30), as in a long-running process."
     assert steady in lines
-    assert "* memory (C): +20 KiB" in lines
+    assert "* memory (C): +20 KiB." in lines
+    assert "C core." in lines[1]
     assert lines[-2] == "![µs per token, every implementation side by side](benchmarks/p.png)"
 
 
