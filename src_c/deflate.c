@@ -102,7 +102,7 @@ static uint16_t fixed_distance_code[DISTANCE_CODES];
 /* One alphabet's Huffman code: inputs (freq of each symbol) and outputs (bits, reversed code). */
 typedef struct {
     uint32_t freq[LITLEN_CODES];
-    uint8_t bits[LITLEN_CODES + 1]; /* one spare slot for the run-length coder's sentinel */
+    uint8_t bits[LITLEN_CODES];
     uint16_t code[LITLEN_CODES];
     uint16_t length_count[MAX_CODE_BITS + 1]; /* symbols per code length */
     int max_code;                   /* highest symbol with a code, as zlib counts it */
@@ -236,7 +236,9 @@ static void release_thread_state(void *state)
 static void fill_tables(void)
 {
     uint16_t length_count[MAX_CODE_BITS + 1] = {0};
-    uint64_t all_litlen[(LITLEN_CODES + 2 + 63) / 64] = {~0ull, ~0ull, ~0ull, ~0ull, (1ull << (LITLEN_CODES + 2 - 256)) - 1};
+    /* all 288 symbols of the fixed literal/length code */
+    uint64_t all_litlen[(LITLEN_CODES + 2 + 63) / 64] = {~0ull, ~0ull, ~0ull, ~0ull,
+                                                          (1ull << (LITLEN_CODES + 2 - 256)) - 1};
     int code, n, value, bit;
 
     for (n = 0; n < 256; n++) {
