@@ -55,7 +55,8 @@ at2_codec *at2_thread_codec(void);
 size_t at2_token007_bound(size_t content_size);
 
 /* Signs content[34:] (signing_info) into content[0:34], then writes "007" + base64(zlib(content)) to out
- * (at least at2_token007_bound bytes).  AT2_OK, AT2_NO_MEMORY, AT2_ZLIB_FAILED or AT2_BAD_INPUT. */
+ * (at least at2_token007_bound bytes); codec keeps the signature chain's first link.  AT2_OK, AT2_NO_MEMORY,
+ * AT2_ZLIB_FAILED or AT2_BAD_INPUT. */
 int at2_seal007(at2_codec *codec, uint8_t *content, size_t content_size, const uint8_t *certificate,
                 size_t certificate_size, uint32_t issue_ts, uint32_t salt, char *out, size_t *out_size);
 
