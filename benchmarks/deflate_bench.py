@@ -1,8 +1,8 @@
 """Our deflate (src_c/deflate.c) against zlib's, in C, on real token contents: see deflate_bench.c.
 
-Builds two contents with the library (a Chat user token's, 104 bytes, and an RTC + Chat token's of
-1 KiB), compiles benchmarks/deflate_bench.c with ``cc -O2`` against src_c/deflate.c and -lz, and runs
-it: median CPU nanoseconds per call of each way, and zlib's time over ours.
+Builds three contents with the library (a Chat user token's, 104 bytes, an RTC publisher token's, 156
+bytes, and an RTC + Chat token's of 1 KiB), compiles benchmarks/deflate_bench.c with ``cc -O2`` against
+src_c/deflate.c and -lz, and runs it: median CPU nanoseconds per call of each way, and zlib's time over ours.
 
     python benchmarks/deflate_bench.py                 # 31 rounds of 5,000 calls per way and content
     python benchmarks/deflate_bench.py --rounds 5 --calls 2000
@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERTIFICATE = "5CFd2fd1755d40ecb72977518be15d3b"
+RTC_CHANNEL = "7d72365eb983485397e3e3f9d460bdda"
 
 
 def token_content(token: str) -> bytes:
@@ -29,7 +30,7 @@ def token_content(token: str) -> bytes:
 
 
 def contents() -> dict[str, bytes]:
-    """name -> content of a real token: 104 bytes (Chat user) and exactly 1024 bytes (RTC + Chat)."""
+    """name -> content of a real token: 104 bytes (Chat user), 156 (RTC publisher), exactly 1024 (RTC + Chat)."""
     sys.path.insert(0, str(ROOT))
     from accesstoken2 import AccessToken2
     from accesstoken2.services import ServiceChat, ServiceRtc
@@ -53,10 +54,19 @@ def contents() -> dict[str, bytes]:
         token.add_service(chat_service)
         return token_content(token.build())
 
+    # what RtcTokenBuilder.build_token_with_uid(APP_ID, CERTIFICATE, RTC_CHANNEL, 2882341273, Role_Publisher,
+    # 600, 600) builds: four privileges of 600 s, whose repeated records once made our deflate slow
+    token = AccessToken2(APP_ID, CERTIFICATE, 1_700_000_000, 600, salt=12345)
+    rtc = ServiceRtc(RTC_CHANNEL, 2882341273)
+    for privilege in (1, 2, 3, 4):
+        rtc.add_privilege(privilege, 600)
+    token.add_service(rtc)
+    publisher = token_content(token.build())
+
     size = len(rtc_chat(0))
     kib = rtc_chat(1024 - size)
-    assert len(chat) == 104 and len(kib) == 1024, (len(chat), len(kib))
-    return {"chat_user_104": chat, "rtc_chat_1024": kib}
+    assert (len(chat), len(publisher), len(kib)) == (104, 156, 1024), (len(chat), len(publisher), len(kib))
+    return {"chat_user_104": chat, "rtc_publisher_156": publisher, "rtc_chat_1024": kib}
 
 
 def main() -> int:

@@ -1,6 +1,13 @@
-/* The build_many pipeline: a mutex-guarded queue of chunks, consumed in order by any thread. */
+/* The build_many pipeline: a mutex-guarded queue of chunks, consumed in order by any thread.
+ *
+ * Every pthread mutex and condition call is checked.  With the default mutex type that
+ * at2_pipeline_init creates, lock, unlock, wait and signal fail only on misuse (an uninitialised or
+ * destroyed object, unlocking a mutex the thread does not hold), so no test can make them fail
+ * without replacing libpthread; a failure still ends the batch with AT2_THREAD_FAILED instead of a
+ * wrong result, and the caller's thread never waits for a worker that cannot be told to stop. */
 #include "batch.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,40 +26,57 @@ static int build_chunk(at2_chunk *chunk, at2_codec *codec)
     return AT2_OK;
 }
 
-/* Claims chunks until the queue is closed and empty (or has failed). */
-static void consume(at2_pipeline *pipeline, at2_codec *codec)
+/* Records the batch's first failure; the caller holds the lock. */
+static void record_failure(at2_pipeline *pipeline, int status)
+{
+    if (pipeline->status == AT2_OK)
+        pipeline->status = status;
+}
+
+/* Claims chunks until the queue is closed and empty (or has failed).  Returns AT2_OK, or a failure that
+ * could not be recorded in pipeline->status because the lock could not be taken. */
+static int consume(at2_pipeline *pipeline, at2_codec *codec)
 {
     for (;;) {
         at2_chunk *chunk = NULL;
-        int status;
+        int status = AT2_OK;
 
-        pthread_mutex_lock(&pipeline->lock);
-        while (pipeline->next >= pipeline->chunk_count && !pipeline->closed)
-            pthread_cond_wait(&pipeline->published, &pipeline->lock);
+        if (pthread_mutex_lock(&pipeline->lock) != 0)
+            return AT2_THREAD_FAILED;
+        while (pipeline->next >= pipeline->chunk_count && !pipeline->closed) {
+            if (pthread_cond_wait(&pipeline->published, &pipeline->lock) != 0) {
+                /* a wait fails only on misuse it detects before letting the mutex go: the failure is
+                 * recorded here and the unlock below reports whether the mutex was held after all */
+                record_failure(pipeline, AT2_THREAD_FAILED);
+                break;
+            }
+        }
         if (pipeline->next < pipeline->chunk_count && pipeline->status == AT2_OK)
             chunk = pipeline->chunks[pipeline->next++];
-        pthread_mutex_unlock(&pipeline->lock);
+        if (pthread_mutex_unlock(&pipeline->lock) != 0)
+            return AT2_THREAD_FAILED;
         if (!chunk)
-            return;
+            return AT2_OK;
         status = build_chunk(chunk, codec);
         if (status != AT2_OK) {
-            pthread_mutex_lock(&pipeline->lock);
-            if (pipeline->status == AT2_OK)
-                pipeline->status = status;
-            pthread_mutex_unlock(&pipeline->lock);
-            return;
+            if (pthread_mutex_lock(&pipeline->lock) != 0)
+                return status;
+            record_failure(pipeline, status);
+            return pthread_mutex_unlock(&pipeline->lock) == 0 ? AT2_OK : AT2_THREAD_FAILED;
         }
     }
 }
 
+/* A worker's status travels back through pthread_join. */
 static void *worker_main(void *argument)
 {
     at2_codec codec;
+    int status;
 
     at2_codec_clear(&codec);
-    consume((at2_pipeline *)argument, &codec);
+    status = consume((at2_pipeline *)argument, &codec);
     at2_codec_release(&codec);
-    return NULL;
+    return (void *)(intptr_t)status;
 }
 
 int at2_pipeline_init(at2_pipeline *pipeline, unsigned max_threads)
@@ -81,51 +105,83 @@ fail_lock:
 
 int at2_pipeline_publish(at2_pipeline *pipeline, at2_chunk *chunk)
 {
-    int start_worker;
+    int start_worker = 0, status = AT2_OK;
 
-    pthread_mutex_lock(&pipeline->lock);
+    if (pthread_mutex_lock(&pipeline->lock) != 0) {
+        status = AT2_THREAD_FAILED;
+        goto free_chunk;
+    }
     if (pipeline->chunk_count == pipeline->chunk_capacity) {
         size_t capacity = pipeline->chunk_capacity ? 2 * pipeline->chunk_capacity : 16;
         at2_chunk **chunks = (at2_chunk **)realloc(pipeline->chunks, capacity * sizeof(*chunks));
         if (!chunks) {
-            pthread_mutex_unlock(&pipeline->lock);
-            free(chunk->contents);
-            free(chunk->tokens);
-            free(chunk);
-            return AT2_NO_MEMORY;
+            status = AT2_NO_MEMORY;
+            goto unlock;
         }
         pipeline->chunks = chunks;
         pipeline->chunk_capacity = capacity;
     }
     pipeline->chunks[pipeline->chunk_count++] = chunk;
+    chunk = NULL; /* the queue owns it now */
     /* a worker is worth starting once there is more than one chunk: small batches stay on one thread */
     start_worker = pipeline->chunk_count > 1 && pipeline->worker_count < pipeline->worker_limit;
-    pthread_cond_signal(&pipeline->published);
-    pthread_mutex_unlock(&pipeline->lock);
+    if (pthread_cond_signal(&pipeline->published) != 0) {
+        record_failure(pipeline, AT2_THREAD_FAILED);
+        status = AT2_THREAD_FAILED;
+        start_worker = 0;
+    }
+
+unlock:
+    if (pthread_mutex_unlock(&pipeline->lock) != 0) {
+        status = AT2_THREAD_FAILED;
+        start_worker = 0;
+    }
     if (start_worker) {
         if (pthread_create(&pipeline->workers[pipeline->worker_count], NULL, worker_main, pipeline) == 0)
             pipeline->worker_count++;
         else
             pipeline->worker_limit = pipeline->worker_count; /* the threads we have will do */
     }
-    return AT2_OK;
+
+free_chunk:
+    if (chunk) {
+        free(chunk->contents);
+        free(chunk->tokens);
+        free(chunk);
+    }
+    return status;
 }
 
 int at2_pipeline_finish(at2_pipeline *pipeline, at2_codec *caller_codec, int cancel)
 {
+    int status = AT2_OK, closed_under_lock;
     unsigned i;
 
-    pthread_mutex_lock(&pipeline->lock);
+    closed_under_lock = pthread_mutex_lock(&pipeline->lock) == 0;
+    /* Without the lock the queue is still closed and the workers woken, as best we can: joining
+     * workers that were never told to stop would wait forever. */
     pipeline->closed = 1;
-    if (cancel && pipeline->status == AT2_OK)
-        pipeline->status = AT2_CANCELLED;
-    pthread_cond_broadcast(&pipeline->published);
-    pthread_mutex_unlock(&pipeline->lock);
-    consume(pipeline, caller_codec);
-    for (i = 0; i < pipeline->worker_count; i++)
-        pthread_join(pipeline->workers[i], NULL);
+    if (cancel)
+        record_failure(pipeline, AT2_CANCELLED);
+    if (!closed_under_lock)
+        record_failure(pipeline, AT2_THREAD_FAILED);
+    if (pthread_cond_broadcast(&pipeline->published) != 0)
+        record_failure(pipeline, AT2_THREAD_FAILED);
+    if (closed_under_lock && pthread_mutex_unlock(&pipeline->lock) != 0)
+        status = AT2_THREAD_FAILED;
+    if (status == AT2_OK)
+        status = consume(pipeline, caller_codec);
+    for (i = 0; i < pipeline->worker_count; i++) {
+        void *worker_status = NULL;
+
+        if (pthread_join(pipeline->workers[i], &worker_status) != 0)
+            worker_status = (void *)(intptr_t)AT2_THREAD_FAILED;
+        if (status == AT2_OK)
+            status = (int)(intptr_t)worker_status;
+    }
     pipeline->worker_count = 0;
-    return pipeline->status;
+    /* the workers are joined: their writes to pipeline->status are visible without the lock */
+    return pipeline->status != AT2_OK ? pipeline->status : status;
 }
 
 void at2_pipeline_release(at2_pipeline *pipeline)
@@ -139,6 +195,7 @@ void at2_pipeline_release(at2_pipeline *pipeline)
     }
     free(pipeline->chunks);
     free(pipeline->workers);
+    /* destroying fails only for objects still in use, and every thread that used them has been joined */
     pthread_cond_destroy(&pipeline->published);
     pthread_mutex_destroy(&pipeline->lock);
     memset(pipeline, 0, sizeof(*pipeline));

@@ -50,11 +50,12 @@ typedef struct {
 int at2_pipeline_init(at2_pipeline *pipeline, unsigned max_threads);
 
 /* Gives a filled chunk (contents packed, tokens buffer allocated) to the workers; the pipeline owns it from
- * then on, even when this fails (AT2_NO_MEMORY). */
+ * then on, even when this fails (AT2_NO_MEMORY, or AT2_THREAD_FAILED when a mutex call fails). */
 int at2_pipeline_publish(at2_pipeline *pipeline, at2_chunk *chunk);
 
 /* Closes the queue, builds what is left on the calling thread, waits for the workers.
- * cancel != 0 skips chunks nobody has started.  Returns AT2_OK or the first failure. */
+ * cancel != 0 skips chunks nobody has started.  Returns AT2_OK or the first failure (AT2_THREAD_FAILED when a
+ * mutex, condition or join call fails). */
 int at2_pipeline_finish(at2_pipeline *pipeline, at2_codec *caller_codec, int cancel);
 
 /* Frees the chunks (their contents and tokens) and the pipeline's own memory (after at2_pipeline_finish). */

@@ -5,6 +5,8 @@
  *   - when a block ends (symbol buffer full), and whether it is stored, fixed or dynamic: end_block;
  *   - Huffman lengths, including the heap's tie-breaking and the length-limit repair: build_code;
  *   - the run-length coding of the code lengths: code_lengths.
+ * Per block, only the symbols that occur are touched (the *_used bitmaps): an input of a few hundred bytes
+ * uses a few dozen of the 286 + 30 symbols, and the per-call work follows that, not the alphabet sizes.
  * Input positions are absolute offsets into the caller's buffer.  zlib keeps a 64 KiB window that
  * slides by 32 KiB once; an input of at most 64 KiB is read into it whole, so the only traces of that
  * slide are the ones handled through window_origin (see encode_input). */
@@ -100,18 +102,18 @@ static uint16_t fixed_distance_code[DISTANCE_CODES];
 /* One alphabet's Huffman code: inputs (freq of each symbol) and outputs (bits, reversed code). */
 typedef struct {
     uint32_t freq[LITLEN_CODES];
-    uint8_t bits[LITLEN_CODES + 1]; /* one spare slot for the run-length coder's sentinel */
+    uint8_t bits[LITLEN_CODES];
     uint16_t code[LITLEN_CODES];
+    uint16_t length_count[MAX_CODE_BITS + 1]; /* symbols per code length */
     int max_code;                   /* highest symbol with a code, as zlib counts it */
 } huffman;
 
 /* Scratch for building one code: nodes are leaves (symbols) then inner nodes. */
 typedef struct {
-    uint64_t live[HEAP_SLOTS];      /* the heap, slots 1..heap_len */
+    uint64_t live[HEAP_SLOTS + 1];  /* the heap, slots 1..heap_len, then HEAP_SENTINEL */
     uint16_t parent[HEAP_SLOTS];
     uint8_t depth_bits[HEAP_SLOTS]; /* a node's code length */
     uint16_t removed[HEAP_SLOTS];   /* removed nodes, stacked down from the top as in zlib's heap array */
-    uint16_t length_count[MAX_CODE_BITS + 1];
 } builder;
 
 struct at2_deflater {
@@ -123,6 +125,7 @@ struct at2_deflater {
     uint64_t opt_bits;              /* the block's size with dynamic codes, in bits (without the 3-bit header) */
     uint64_t litlen_used[(LITLEN_CODES + 63) / 64]; /* bit n: litlen.freq[n] != 0 */
     uint64_t distance_used;         /* bit n: distance.freq[n] != 0 */
+    uint64_t lengths_used;          /* bit n: lengths.freq[n] != 0, while the code-length code is built */
     huffman litlen;
     huffman distance;
     huffman lengths;                /* the code-length code */
@@ -183,32 +186,42 @@ static void sink_bytes(bit_sink *sink, const uint8_t *data, size_t size)
     sink->size += size;
 }
 
+/* each byte with its bits in reverse order, filled once */
+static uint8_t reversed_byte[256];
+
+/* the low length bits of code (length <= 16) in reverse order */
 static uint16_t reverse_bits(unsigned code, unsigned length)
 {
-    unsigned result = 0;
+    unsigned both = ((unsigned)reversed_byte[code & 0xff] << 8) | reversed_byte[(code >> 8) & 0xff];
 
-    while (length-- > 0) {
-        result = (result << 1) | (code & 1);
-        code >>= 1;
-    }
-    return (uint16_t)result;
+    return (uint16_t)(both >> (16 - length));
 }
 
-/* canonical codes (RFC 1951 3.2.2) from code lengths, bit-reversed for LSB-first output */
-static void assign_codes(const uint8_t *bits, uint16_t *code, int max_code, const uint16_t *length_count)
+/* canonical codes (RFC 1951 3.2.2) from code lengths, bit-reversed for LSB-first output, for the symbols
+ * in used (each with a nonzero length) */
+static void assign_codes(const uint8_t *bits, uint16_t *code, const uint64_t *used, int words,
+                         const uint16_t *length_count)
 {
     uint16_t next[MAX_CODE_BITS + 1];
     unsigned value = 0;
-    int length, symbol;
+    int length, word;
 
     next[0] = 0;
     for (length = 1; length <= MAX_CODE_BITS; length++) {
         value = (value + length_count[length - 1]) << 1;
         next[length] = (uint16_t)value;
     }
-    for (symbol = 0; symbol <= max_code; symbol++)
-        if (bits[symbol])
+    /* ascending symbol order within each length, as RFC 1951 requires */
+    for (word = 0; word < words; word++) {
+        uint64_t set = used[word];
+
+        while (set) {
+            int symbol = word * 64 + lowest_bit(set);
+
+            set &= set - 1;
             code[symbol] = reverse_bits(next[bits[symbol]]++, bits[symbol]);
+        }
+    }
 }
 
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
@@ -223,7 +236,17 @@ static void release_thread_state(void *state)
 static void fill_tables(void)
 {
     uint16_t length_count[MAX_CODE_BITS + 1] = {0};
-    int code, n, value;
+    /* all 288 symbols of the fixed literal/length code */
+    uint64_t all_litlen[(LITLEN_CODES + 2 + 63) / 64] = {~0ull, ~0ull, ~0ull, ~0ull,
+                                                          (1ull << (LITLEN_CODES + 2 - 256)) - 1};
+    int code, n, value, bit;
+
+    for (n = 0; n < 256; n++) {
+        value = 0;
+        for (bit = 0; bit < 8; bit++)
+            value |= ((n >> bit) & 1) << (7 - bit);
+        reversed_byte[n] = (uint8_t)value;
+    }
 
     for (code = 0; code < LENGTH_CODES - 1; code++)
         for (n = 0; n < 1 << length_extra[code]; n++)
@@ -243,7 +266,7 @@ static void fill_tables(void)
         fixed_litlen_bits[n] = n < 144 ? 8 : n < 256 ? 9 : n < 280 ? 7 : 8;
         length_count[fixed_litlen_bits[n]]++;
     }
-    assign_codes(fixed_litlen_bits, fixed_litlen_code, LITLEN_CODES + 1, length_count);
+    assign_codes(fixed_litlen_bits, fixed_litlen_code, all_litlen, (LITLEN_CODES + 2 + 63) / 64, length_count);
     for (n = 0; n < DISTANCE_CODES; n++) {
         fixed_distance_bits[n] = 5;
         fixed_distance_code[n] = reverse_bits((unsigned)n, 5);
@@ -282,40 +305,52 @@ size_t at2_deflate_bound(size_t size)
 #define ENTRY_KEY(entry) ((entry) >> NODE_BITS)
 #define ENTRY_NODE(entry) ((int)((entry) & ((1u << NODE_BITS) - 1)))
 
+/* Stands after the heap's last entry, larger than any key: a lone left child needs no bounds test. */
+#define HEAP_SENTINEL UINT64_MAX
+
 /* zlib's heap sift-down: a node moves below a child when the child's key is strictly smaller, or
- * (among children) the right one when its key is not larger than the left one's. */
+ * (among children) the right one when its key is not larger than the left one's.  heap[heap_len + 1]
+ * must be HEAP_SENTINEL. */
 static void sift_down(uint64_t *heap, int heap_len, int slot)
 {
-    uint64_t entry = heap[slot];
+    uint64_t entry = heap[slot], key = ENTRY_KEY(entry);
     int child = slot << 1;
 
     while (child <= heap_len) {
-        if (child < heap_len && ENTRY_KEY(heap[child + 1]) <= ENTRY_KEY(heap[child]))
+        uint64_t left = heap[child], right = heap[child + 1];
+
+        if (ENTRY_KEY(right) <= ENTRY_KEY(left)) {
             child++;
-        if (ENTRY_KEY(entry) <= ENTRY_KEY(heap[child]))
+            left = right;
+        }
+        if (key <= ENTRY_KEY(left))
             break;
-        heap[slot] = heap[child];
+        heap[slot] = left;
         slot = child;
         child <<= 1;
     }
     heap[slot] = entry;
 }
 
-/* Builds code lengths (at most max_bits) and codes for code->freq[0..symbols), the way zlib does, and
- * adds the block's cost in bits to *opt_bits.  extra_from and extra give each symbol's extra bits.
- * Frequencies of padding symbols are set here. */
-static void build_code(builder *work, huffman *code, int symbols, int max_bits, int extra_from,
-                       const uint8_t *extra, uint64_t *opt_bits)
+/* Builds code lengths (at most max_bits) for the symbols in used (nodes above them are numbered from
+ * symbols on) the way zlib does, and adds sum(freq * length) to *opt_bits (extra bits are the caller's).
+ * Padding symbols get frequency 1 and join used.  The codes themselves are made by assign_codes, only
+ * when the block is sent with these lengths. */
+static void build_code(builder *work, huffman *code, uint64_t *used, int words, int symbols, int max_bits,
+                       uint64_t *opt_bits)
 {
     int heap_len = 0, heap_top = HEAP_SLOTS, max_code = -1, overflow = 0;
-    int n, node, slot, length;
+    int word, n, node, slot, length;
 
-    for (n = 0; n < symbols; n++) {
-        if (code->freq[n]) {
+    /* zlib fills its heap in symbol order: the set bits of used, lowest first */
+    for (word = 0; word < words; word++) {
+        uint64_t set = used[word];
+
+        while (set) {
+            n = word * 64 + lowest_bit(set);
+            set &= set - 1;
             work->live[++heap_len] = ((uint64_t)code->freq[n] << (8 + NODE_BITS)) | (uint64_t)n;
             max_code = n;
-        } else {
-            code->bits[n] = 0;
         }
     }
     /* a code needs two symbols: zlib adds symbols of frequency 1 and takes their cost back out */
@@ -323,9 +358,13 @@ static void build_code(builder *work, huffman *code, int symbols, int max_bits, 
         node = max_code < 2 ? ++max_code : 0;
         work->live[++heap_len] = ((uint64_t)1 << (8 + NODE_BITS)) | (uint64_t)node;
         code->freq[node] = 1;
+        used[node >> 6] |= 1ull << (node & 63);
         *opt_bits -= 1;
     }
     code->max_code = max_code;
+    /* every symbol's length, used or not, is read when the header lists the code-length code's lengths */
+    memset(code->bits, 0, (size_t)symbols);
+    work->live[heap_len + 1] = HEAP_SENTINEL;
     for (slot = heap_len / 2; slot >= 1; slot--)
         sift_down(work->live, heap_len, slot);
     /* merge the two least nodes until one is left; every removed node goes on a stack that, read
@@ -334,7 +373,8 @@ static void build_code(builder *work, huffman *code, int symbols, int max_bits, 
     do {
         uint64_t least = work->live[1], second, depth_a, depth_b;
 
-        work->live[1] = work->live[heap_len--];
+        work->live[1] = work->live[heap_len];
+        work->live[heap_len--] = HEAP_SENTINEL;
         sift_down(work->live, heap_len, 1);
         second = work->live[1];
         work->removed[--heap_top] = (uint16_t)ENTRY_NODE(least);
@@ -352,11 +392,9 @@ static void build_code(builder *work, huffman *code, int symbols, int max_bits, 
     work->removed[--heap_top] = (uint16_t)ENTRY_NODE(work->live[1]);
 
     /* lengths: one more than the parent's, capped at max_bits (capped nodes counted as overflow) */
-    memset(work->length_count, 0, sizeof(work->length_count));
+    memset(code->length_count, 0, sizeof(code->length_count));
     work->depth_bits[work->removed[heap_top]] = 0;
     for (slot = heap_top + 1; slot < HEAP_SLOTS; slot++) {
-        uint32_t freq, extra_bits;
-
         n = work->removed[slot];
         length = work->depth_bits[work->parent[n]] + 1;
         if (length > max_bits) {
@@ -366,43 +404,38 @@ static void build_code(builder *work, huffman *code, int symbols, int max_bits, 
         work->depth_bits[n] = (uint8_t)length;
         if (n > max_code)
             continue;
-        work->length_count[length]++;
-        extra_bits = n >= extra_from ? extra[n - extra_from] : 0;
-        freq = code->freq[n];
-        *opt_bits += (uint64_t)freq * ((uint32_t)length + extra_bits);
+        code->length_count[length]++;
+        code->bits[n] = (uint8_t)length;
+        *opt_bits += (uint64_t)code->freq[n] * (uint32_t)length;
     }
     if (overflow) {
         /* zlib's repair: move a leaf down from the deepest non-full level, two at a time */
         do {
             length = max_bits - 1;
-            while (work->length_count[length] == 0)
+            while (code->length_count[length] == 0)
                 length--;
-            work->length_count[length]--;
-            work->length_count[length + 1] += 2;
-            work->length_count[max_bits]--;
+            code->length_count[length]--;
+            code->length_count[length + 1] += 2;
+            code->length_count[max_bits]--;
             overflow -= 2;
         } while (overflow > 0);
         /* then hand the lengths out again, longest first, to leaves in the order they left the heap */
         slot = HEAP_SLOTS;
         for (length = max_bits; length != 0; length--) {
-            int left = work->length_count[length];
+            int left = code->length_count[length];
 
             while (left != 0) {
                 n = work->removed[--slot];
                 if (n > max_code)
                     continue;
-                if (work->depth_bits[n] != length) {
-                    *opt_bits += ((uint64_t)length - work->depth_bits[n]) * code->freq[n];
-                    work->depth_bits[n] = (uint8_t)length;
+                if (code->bits[n] != length) {
+                    *opt_bits += ((uint64_t)length - code->bits[n]) * code->freq[n];
+                    code->bits[n] = (uint8_t)length;
                 }
                 left--;
             }
         }
     }
-    for (n = 0; n <= max_code; n++)
-        if (code->freq[n])
-            code->bits[n] = work->depth_bits[n];
-    assign_codes(code->bits, code->code, max_code, work->length_count);
 }
 
 static void send_symbol(bit_sink *sink, const huffman *code, int symbol)
@@ -422,47 +455,85 @@ static void length_symbol(huffman *lengths, bit_sink *sink, int symbol, int extr
         sink_bits(sink, (uint32_t)extra, extra_bits);
 }
 
-/* Run-length coding of code->bits[0..max_code] (RFC 1951 3.2.7) with zlib's choice of runs: the same
- * walk first counts the code-length symbols (sink NULL), then sends them. */
-static void code_lengths(huffman *lengths, huffman *code, bit_sink *sink)
+/* count zero lengths, coded as zlib codes them: pieces of at most 138, each 17 (3-10), 18 (11-138) or,
+ * below 3, that many explicit zeros */
+static void zero_lengths(huffman *lengths, bit_sink *sink, int count)
 {
-    int n, previous = -1, current, next = code->bits[0], count = 0;
-    int max_count = next == 0 ? 138 : 7, min_count = next == 0 ? 3 : 4;
+    while (count > 0) {
+        int piece = count < 138 ? count : 138;
 
-    code->bits[code->max_code + 1] = 0xff; /* sentinel: ends the last run */
-    for (n = 0; n <= code->max_code; n++) {
-        current = next;
-        next = code->bits[n + 1];
-        if (++count < max_count && current == next)
-            continue;
-        if (count < min_count) {
+        count -= piece;
+        if (piece < 3) {
             do
-                length_symbol(lengths, sink, current, 0, 0);
-            while (--count != 0);
-        } else if (current != 0) {
-            if (current != previous) {
-                length_symbol(lengths, sink, current, 0, 0);
-                count--;
-            }
-            length_symbol(lengths, sink, REPEAT_PREVIOUS, count - 3, 2);
-        } else if (count <= 10) {
-            length_symbol(lengths, sink, REPEAT_ZERO, count - 3, 3);
+                length_symbol(lengths, sink, 0, 0, 0);
+            while (--piece != 0);
+        } else if (piece <= 10) {
+            length_symbol(lengths, sink, REPEAT_ZERO, piece - 3, 3);
         } else {
-            length_symbol(lengths, sink, REPEAT_ZERO_LONG, count - 11, 7);
-        }
-        count = 0;
-        previous = current;
-        if (next == 0) {
-            max_count = 138;
-            min_count = 3;
-        } else if (current == next) {
-            max_count = 6;
-            min_count = 3;
-        } else {
-            max_count = 7;
-            min_count = 4;
+            length_symbol(lengths, sink, REPEAT_ZERO_LONG, piece - 11, 7);
         }
     }
+}
+
+/* count equal nonzero lengths after a different one, coded as zlib codes them: the length, then 16 for
+ * 3-6 more when the first piece (at most 7) has at least 4, then pieces of at most 6, each 16 when it
+ * has at least 3, else that many explicit lengths */
+static void nonzero_lengths(huffman *lengths, bit_sink *sink, int value, int count)
+{
+    int piece = count < 7 ? count : 7;
+
+    count -= piece;
+    if (piece < 4) {
+        do
+            length_symbol(lengths, sink, value, 0, 0);
+        while (--piece != 0);
+        return;
+    }
+    length_symbol(lengths, sink, value, 0, 0);
+    length_symbol(lengths, sink, REPEAT_PREVIOUS, piece - 4, 2);
+    while (count > 0) {
+        piece = count < 6 ? count : 6;
+        count -= piece;
+        if (piece < 3) {
+            do
+                length_symbol(lengths, sink, value, 0, 0);
+            while (--piece != 0);
+        } else {
+            length_symbol(lengths, sink, REPEAT_PREVIOUS, piece - 3, 2);
+        }
+    }
+}
+
+/* Run-length coding of code->bits[0..max_code] (RFC 1951 3.2.7) with zlib's choice of runs: the same
+ * walk first counts the code-length symbols (sink NULL), then sends them.  The symbols in used are
+ * exactly those with a nonzero length, so the walk goes from run to run, not symbol by symbol: zlib's
+ * scan_tree and send_tree restated (a run ends at max_count, 138 zeros or 7 then 6 equal lengths, and a
+ * short one is sent as explicit lengths). */
+static void code_lengths(huffman *lengths, const huffman *code, const uint64_t *used, int words, bit_sink *sink)
+{
+    int word, last = -1, run_value = 0, run_count = 0;
+
+    for (word = 0; word < words; word++) {
+        uint64_t set = used[word];
+
+        while (set) {
+            int n = word * 64 + lowest_bit(set);
+
+            set &= set - 1;
+            if (n == last + 1 && code->bits[n] == run_value) {
+                run_count++;
+            } else {
+                if (run_count)
+                    nonzero_lengths(lengths, sink, run_value, run_count);
+                zero_lengths(lengths, sink, n - last - 1);
+                run_value = code->bits[n];
+                run_count = 1;
+            }
+            last = n;
+        }
+    }
+    if (run_count)
+        nonzero_lengths(lengths, sink, run_value, run_count);
 }
 
 /* the block's symbols with the given codes, then end-of-block */
@@ -495,28 +566,20 @@ static void send_symbols(const at2_deflater *state, bit_sink *sink, const uint8_
     *sink = local;
 }
 
-/* an empty block: frequencies are cleared symbol by symbol unless the codes were built (then wholesale,
- * since building pads codes with symbols of its own) */
-static void reset_block(at2_deflater *state, int built)
+/* an empty block: the frequencies of the symbols used (padding ones included) are cleared */
+static void reset_block(at2_deflater *state)
 {
     int word;
 
-    if (built) {
-        memset(state->litlen.freq, 0, sizeof(state->litlen.freq));
-        memset(state->distance.freq, 0, sizeof(state->distance.freq));
-    } else {
-        for (word = 0; word < (LITLEN_CODES + 63) / 64; word++)
-            while (state->litlen_used[word]) {
-                state->litlen.freq[word * 64 + lowest_bit(state->litlen_used[word])] = 0;
-                state->litlen_used[word] &= state->litlen_used[word] - 1;
-            }
-        while (state->distance_used) {
-            state->distance.freq[lowest_bit(state->distance_used)] = 0;
-            state->distance_used &= state->distance_used - 1;
+    for (word = 0; word < (LITLEN_CODES + 63) / 64; word++)
+        while (state->litlen_used[word]) {
+            state->litlen.freq[word * 64 + lowest_bit(state->litlen_used[word])] = 0;
+            state->litlen_used[word] &= state->litlen_used[word] - 1;
         }
+    while (state->distance_used) {
+        state->distance.freq[lowest_bit(state->distance_used)] = 0;
+        state->distance_used &= state->distance_used - 1;
     }
-    memset(state->litlen_used, 0, sizeof(state->litlen_used));
-    state->distance_used = 0;
     state->sym_count = 0;
 }
 
@@ -834,19 +897,25 @@ static void end_block(at2_deflater *state, bit_sink *sink, const uint8_t *stored
     dynamic = !fixed_certainly_wins(state, &litlen, &distance, fixed_bytes);
     opt_bytes = fixed_bytes;
     if (dynamic) {
-        state->opt_bits = 0;
-        build_code(&state->work, &state->litlen, LITLEN_CODES, MAX_CODE_BITS, LITERALS + 1, length_extra,
-                   &state->opt_bits);
-        build_code(&state->work, &state->distance, DISTANCE_CODES, MAX_CODE_BITS, 0, distance_extra,
+        /* the extra bits do not depend on the codes: summarize has counted them */
+        state->opt_bits = litlen.extra_bits + distance.extra_bits;
+        build_code(&state->work, &state->litlen, state->litlen_used, (LITLEN_CODES + 63) / 64, LITLEN_CODES,
+                   MAX_CODE_BITS, &state->opt_bits);
+        build_code(&state->work, &state->distance, &state->distance_used, 1, DISTANCE_CODES, MAX_CODE_BITS,
                    &state->opt_bits);
         memset(state->lengths.freq, 0, sizeof(uint32_t) * LENGTH_CODE_CODES);
-        code_lengths(&state->lengths, &state->litlen, NULL);
-        code_lengths(&state->lengths, &state->distance, NULL);
-        build_code(&state->work, &state->lengths, LENGTH_CODE_CODES, MAX_LENGTH_CODE_BITS, 0, length_code_extra,
+        code_lengths(&state->lengths, &state->litlen, state->litlen_used, (LITLEN_CODES + 63) / 64, NULL);
+        code_lengths(&state->lengths, &state->distance, &state->distance_used, 1, NULL);
+        state->lengths_used = 0;
+        for (n = 0; n < LENGTH_CODE_CODES; n++) {
+            state->lengths_used |= (uint64_t)(state->lengths.freq[n] != 0) << n;
+            state->opt_bits += (uint64_t)state->lengths.freq[n] * length_code_extra[n];
+        }
+        build_code(&state->work, &state->lengths, &state->lengths_used, 1, LENGTH_CODE_CODES, MAX_LENGTH_CODE_BITS,
                    &state->opt_bits);
         /* at least 4 code-length lengths are sent; trailing zero ones are not */
         for (max_order = LENGTH_CODE_CODES - 1; max_order >= 3; max_order--)
-            if (state->lengths.bits[length_code_order[max_order]] != 0)
+            if (state->lengths_used >> length_code_order[max_order] & 1)
                 break;
         state->opt_bits += 3 * ((uint64_t)max_order + 1) + 5 + 5 + 4;
         opt_bytes = (state->opt_bits + 3 + 7) >> 3;
@@ -864,18 +933,23 @@ static void end_block(at2_deflater *state, bit_sink *sink, const uint8_t *stored
         sink_bits(sink, (1u << 1) | (uint32_t)last, 3);
         send_symbols(state, sink, fixed_litlen_bits, fixed_litlen_code, fixed_distance_bits, fixed_distance_code);
     } else {
+        assign_codes(state->litlen.bits, state->litlen.code, state->litlen_used, (LITLEN_CODES + 63) / 64,
+                     state->litlen.length_count);
+        assign_codes(state->distance.bits, state->distance.code, &state->distance_used, 1,
+                     state->distance.length_count);
+        assign_codes(state->lengths.bits, state->lengths.code, &state->lengths_used, 1, state->lengths.length_count);
         sink_bits(sink, (2u << 1) | (uint32_t)last, 3);
         sink_bits(sink, (uint32_t)(state->litlen.max_code + 1 - 257), 5);
         sink_bits(sink, (uint32_t)(state->distance.max_code + 1 - 1), 5);
         sink_bits(sink, (uint32_t)(max_order + 1 - 4), 4);
         for (n = 0; n <= max_order; n++)
             sink_bits(sink, state->lengths.bits[length_code_order[n]], 3);
-        code_lengths(&state->lengths, &state->litlen, sink);
-        code_lengths(&state->lengths, &state->distance, sink);
+        code_lengths(&state->lengths, &state->litlen, state->litlen_used, (LITLEN_CODES + 63) / 64, sink);
+        code_lengths(&state->lengths, &state->distance, &state->distance_used, 1, sink);
         send_symbols(state, sink, state->litlen.bits, state->litlen.code, state->distance.bits,
                      state->distance.code);
     }
-    reset_block(state, dynamic);
+    reset_block(state);
     if (last)
         sink_align(sink);
 }
@@ -1101,7 +1175,7 @@ int at2_deflate(at2_deflater *state, const uint8_t *in, size_t in_size, uint8_t 
     /* zlib header: deflate, 32 KiB window, "default" level flag, check bits (RFC 1950) */
     sink_bits(&sink, 0x78, 8);
     sink_bits(&sink, 0x9c, 8);
-    reset_block(state, 0); /* restates that every call leaves the block empty: costs nothing then */
+    reset_block(state); /* restates that every call leaves the block empty: costs nothing then */
     encode_input(state, in, in_size, &sink);
     clear_heads(state, in, in_size);
     check = adler32(in, in_size);

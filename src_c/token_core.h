@@ -18,22 +18,32 @@ enum at2_status {
     AT2_TRAILING_DATA = 6,
     AT2_CANCELLED = 7,            /* a batch was abandoned because its producer failed */
     AT2_BAD_INPUT = 8,            /* a size the caller should have refused: never expected */
+    AT2_THREAD_FAILED = 9,        /* a pthread mutex or condition call failed: never expected */
 };
 
 /* u16(signature size) and the signature at the start of a 007 content, before signing_info */
 #define AT2_SIGNATURE_HEAD 34
 
-/* A thread's zlib inflate stream, created on first use and reused with inflateReset (deflate is deflate.c's). */
+/* The longest certificate whose first signature link a codec keeps (certificates are 32 characters). */
+#define AT2_LINK_CERTIFICATE_MAX 64
+
+/* A thread's zlib inflate stream, created on first use and reused with inflateReset (deflate is deflate.c's),
+ * and the first link of its last 007 signature chain. */
 typedef struct {
     z_stream inflater;
     int has_inflater;
     uint8_t *content;             /* inflate output: content_cap bytes */
     size_t content_cap;
+    /* HMAC(key = u32(issue_ts), certificate): the same for every token of one second and certificate */
+    size_t link_certificate_size; /* 0: no link kept */
+    uint32_t link_issue_ts;
+    uint8_t link_certificate[AT2_LINK_CERTIFICATE_MAX];
+    uint8_t link[32];
 } at2_codec;
 
 /* Makes an empty codec: nothing allocated yet. */
 void at2_codec_clear(at2_codec *codec);
-/* Frees what the codec allocated and clears it. */
+/* Frees what the codec allocated and clears it (the kept signature link is wiped). */
 void at2_codec_release(at2_codec *codec);
 
 /* Creates the key of the per-thread codecs (once, at import); AT2_OK or AT2_NO_MEMORY. */
@@ -45,7 +55,8 @@ at2_codec *at2_thread_codec(void);
 size_t at2_token007_bound(size_t content_size);
 
 /* Signs content[34:] (signing_info) into content[0:34], then writes "007" + base64(zlib(content)) to out
- * (at least at2_token007_bound bytes).  AT2_OK, AT2_NO_MEMORY, AT2_ZLIB_FAILED or AT2_BAD_INPUT. */
+ * (at least at2_token007_bound bytes); codec keeps the signature chain's first link.  AT2_OK, AT2_NO_MEMORY,
+ * AT2_ZLIB_FAILED or AT2_BAD_INPUT. */
 int at2_seal007(at2_codec *codec, uint8_t *content, size_t content_size, const uint8_t *certificate,
                 size_t certificate_size, uint32_t issue_ts, uint32_t salt, char *out, size_t *out_size);
 

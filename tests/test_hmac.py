@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import hmac
 import json
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -53,14 +55,38 @@ def test_hmac_long_message(speedups: ModuleType) -> None:
     assert speedups.hmac_sha256(key, message) == cryptography_hmac(key, message)
 
 
-def test_portable_code_path_agrees() -> None:
+def accelerated(speedups: ModuleType) -> int:
+    """at2_sha256_accelerated() of the loaded C core: 1 when it hashes with the CPU's SHA extensions."""
+    # a C function of the extension, reached through ctypes: the module exposes no Python hook for it
+    return int(ctypes.CDLL(speedups.__file__).at2_sha256_accelerated())
+
+
+def cpu_has_sha_extensions() -> bool | None:
+    """Whether /proc/cpuinfo lists sha_ni (None when there is no such file, as off Linux)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace").split()
+    except OSError:
+        return None
+    return "sha_ni" in flags
+
+
+def test_sha_extensions_are_used_where_the_cpu_has_them(speedups: ModuleType) -> None:
+    if platform.machine().lower() not in ("x86_64", "amd64") or cpu_has_sha_extensions() is None:
+        pytest.skip("the SHA extensions path exists on x86-64 only, and is checked against /proc/cpuinfo")
+    if os.environ.get("ACCESSTOKEN2_PORTABLE_SHA256"):
+        pytest.skip("ACCESSTOKEN2_PORTABLE_SHA256 is set for this whole run")
+    assert accelerated(speedups) == int(bool(cpu_has_sha_extensions()))
+
+
+def test_portable_code_path_agrees(speedups: ModuleType) -> None:
     """ACCESSTOKEN2_PORTABLE_SHA256 forces the portable compression function (the CPU may use SHA extensions)."""
     cases = [(os.urandom(k), os.urandom(m)) for k in LENGTHS for m in (0, 55, 56, 64, 65, 300)]
     script = (
-        "import json, sys\n"
+        "import ctypes, json, sys\n"
         "from accesstoken2._wire import _speedups\n"
         "cases = json.load(sys.stdin)\n"
-        "print(json.dumps([_speedups.hmac_sha256(bytes.fromhex(k), bytes.fromhex(m)).hex() for k, m in cases]))\n"
+        "macs = [_speedups.hmac_sha256(bytes.fromhex(k), bytes.fromhex(m)).hex() for k, m in cases]\n"
+        "print(json.dumps([ctypes.CDLL(_speedups.__file__).at2_sha256_accelerated(), macs]))\n"
     )
     env = dict(os.environ, ACCESSTOKEN2_PORTABLE_SHA256="1", PYTHONPATH=str(Path(accesstoken2.__file__).parents[1]))
     result = subprocess.run(
@@ -71,4 +97,7 @@ def test_portable_code_path_agrees() -> None:
         env=env,
         check=True,
     )
-    assert json.loads(result.stdout) == [hmac.digest(k, m, "sha256").hex() for k, m in cases]
+    used_extensions, macs = json.loads(result.stdout)
+    assert used_extensions == 0
+    assert macs == [hmac.digest(k, m, "sha256").hex() for k, m in cases]
+    assert macs == [cryptography_hmac(k, m).hex() for k, m in cases]

@@ -329,3 +329,23 @@ def test_service_text_is_checked_as_python_decodes_it(speedups: Kernel, pure_ker
     except UnicodeDecodeError:
         decodes = False
     assert (result[0] == "ok") is decodes
+
+
+# The C core keeps the first link of the 007 signature chain, HMAC(issue_ts, certificate), per thread: a
+# token must never get a link made for another certificate or another second.
+LINK_CERTIFICATES = ["0" * 32, "0" * 31 + "1", "1" + "0" * 31, "5CFd2fd1755d40ecb72977518be15d3b"]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_kept_signature_link_follows_certificate_and_time(speedups: Kernel, pure_kernel: Kernel, threads: int) -> None:
+    rng = random.Random(12)
+    services = [(5, {1: 600}, ("user-12345",))]
+    # runs of equal (issue_ts, certificate), then changes of one of the two, in every order
+    jobs = [
+        ("970CA35de60c44645bbae8a215061b33", rng.choice(LINK_CERTIFICATES), 1_700_000_000 + rng.randrange(3), 600,
+         rng.randrange(1, 2**32), services)
+        for _ in range(600)
+    ]
+    expected = [pure_kernel.build007(*job) for job in jobs]
+    assert [speedups.build007(*job) for job in jobs] == expected
+    assert speedups.build_many(jobs, threads) == expected
