@@ -486,18 +486,10 @@ cdef int _put_service(Buffer *buffer, object service) except -1:
     return 0
 
 
-cdef struct Sealing:
-    const uint8_t *certificate
-    size_t certificate_size
-    uint32_t issue_ts
-    uint32_t salt
-    size_t content_offset
-    size_t content_size
-
-
 cdef int _pack007(Buffer *buffer, object app_id, object app_certificate, object issue_ts, object expire, object salt,
-                  object services, Sealing *sealing) except -1:
-    """Appends a 007 content (room for the signature, then signing_info) to buffer; checks as the pure kernel."""
+                  object services, at2_job *job) except -1:
+    """Appends a 007 content (room for the signature, then signing_info) to buffer; checks as the pure kernel.
+    Fills job's sealing fields (batch.h's at2_job is the one home of that layout); its token fields are the caller's."""
     cdef const char *app = _hex32("app_id", app_id)
     cdef const char *certificate = _hex32("app_certificate", app_certificate)
     _check_distinct(app, certificate)
@@ -521,12 +513,12 @@ cdef int _pack007(Buffer *buffer, object app_id, object app_certificate, object 
         _put_service(buffer, service)
     if buffer.size - start > _MAX_CONTENT:
         raise content_too_large(buffer.size - start)
-    sealing.certificate = <const uint8_t *>certificate
-    sealing.certificate_size = 32
-    sealing.issue_ts = ts
-    sealing.salt = salt_value
-    sealing.content_offset = start
-    sealing.content_size = buffer.size - start
+    job.certificate = <const uint8_t *>certificate
+    job.certificate_size = 32
+    job.issue_ts = ts
+    job.salt = salt_value
+    job.content_offset = start
+    job.content_size = buffer.size - start
     return 0
 
 
@@ -536,21 +528,21 @@ def build007(object app_id, object app_certificate, object issue_ts, object expi
     cdef char token_stack[STACK_BUFFER * 2]
     cdef char *out = token_stack
     cdef Buffer buffer
-    cdef Sealing sealing
+    cdef at2_job job
     cdef size_t bound, out_size = 0
     cdef at2_codec *codec = _codec()
     cdef int status
     _buffer_init(&buffer, stack, STACK_BUFFER)
     try:
-        _pack007(&buffer, app_id, app_certificate, issue_ts, expire, salt, services, &sealing)
-        bound = at2_token007_bound(sealing.content_size)
+        _pack007(&buffer, app_id, app_certificate, issue_ts, expire, salt, services, &job)
+        bound = at2_token007_bound(job.content_size)
         if bound > sizeof(token_stack):
             out = <char *>malloc(bound)
             if out == NULL:
                 raise MemoryError()
         with nogil:
-            status = at2_seal007(codec, buffer.data, sealing.content_size, sealing.certificate,
-                                 sealing.certificate_size, sealing.issue_ts, sealing.salt, out, &out_size)
+            status = at2_seal007(codec, buffer.data, job.content_size, job.certificate,
+                                 job.certificate_size, job.issue_ts, job.salt, out, &out_size)
         if status != AT2_OK:
             _raise_status(status)
         return _ascii(out, out_size)
@@ -581,7 +573,6 @@ cdef int _produce(object jobs, at2_pipeline *pipeline, list held) except -1:
     """Packs jobs into chunks for the workers, with the GIL, while published chunks are being sealed."""
     cdef at2_chunk *chunk = NULL
     cdef Buffer contents
-    cdef Sealing sealing
     cdef at2_job *job
     cdef size_t tokens_size = 0
     _buffer_init(&contents, NULL, 0)
@@ -603,16 +594,10 @@ cdef int _produce(object jobs, at2_pipeline *pipeline, list held) except -1:
             if len(args) != 6:
                 raise TypeError(f"build_many() jobs must be build007 argument tuples of 6 items, not {len(args)}")
             held.append(args)
-            _pack007(&contents, args[0], args[1], args[2], args[3], args[4], args[5], &sealing)
             job = &chunk.jobs[chunk.count]
-            job.certificate = sealing.certificate
-            job.certificate_size = sealing.certificate_size
-            job.issue_ts = sealing.issue_ts
-            job.salt = sealing.salt
-            job.content_offset = sealing.content_offset
-            job.content_size = sealing.content_size
+            _pack007(&contents, args[0], args[1], args[2], args[3], args[4], args[5], job)
             job.token_offset = tokens_size
-            tokens_size += at2_token007_bound(sealing.content_size)
+            tokens_size += at2_token007_bound(job.content_size)
             chunk.count += 1
             if chunk.count == AT2_CHUNK_JOBS:
                 _publish(pipeline, chunk, &contents, tokens_size)
