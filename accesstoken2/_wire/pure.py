@@ -8,7 +8,6 @@ import struct
 import time
 import zlib
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
 from hashlib import sha256
 from typing import Any
 
@@ -83,7 +82,17 @@ def _seal007(certificate: bytes, info: bytes, issue_ts: int, salt: int) -> str:
 
 
 # a builder's program is decoded once (a few constant shapes; the bound only guards against misuse)
-_program = lru_cache(maxsize=64)(shapes.decode)
+_PROGRAMS: dict[bytes, shapes.Program] = {}
+
+
+def _program(shape: bytes) -> shapes.Program:
+    program = _PROGRAMS.get(shape)
+    if program is None:
+        program = shapes.decode(shape)
+        if len(_PROGRAMS) >= 64:
+            _PROGRAMS.clear()
+        _PROGRAMS[shape] = program
+    return program
 
 
 def build007_shape(
@@ -115,14 +124,16 @@ def build007_shape(
         issue_ts = packing.u32("issue_ts", issue_ts) or int(time.time())
     salt = random_salt() if salt is None else packing.u32("salt", salt)
     app, certificate = packing.ids(app_id, app_certificate)
-    services = [
-        (
-            service_type,
-            {privilege: lifetimes[slot] for privilege, slot in privileges},
-            tuple(_account(values[slot]) if rule == shapes.ACCOUNT else values[slot] for rule, slot in fields),
-        )
-        for service_type, privileges, fields in program.services
-    ]
+    # plain loops: a builder's few entries cost less than the frames of comprehensions
+    services = []
+    for service_type, privileges, fields in program.services:
+        granted = {}
+        for privilege, slot in privileges:
+            granted[privilege] = lifetimes[slot]
+        packed = []
+        for rule, slot in fields:
+            packed.append(_account(values[slot]) if rule == shapes.ACCOUNT else values[slot])
+        services.append((service_type, granted, packed))
     return _seal007(certificate, packing.signing_info(app, issue_ts, lifetimes[0], salt, services), issue_ts, salt)
 
 
