@@ -17,7 +17,7 @@ from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from libc.stdint cimport int16_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, qsort, realloc
 from libc.string cimport memcpy
-from libc.time cimport time as c_time
+from posix.time cimport CLOCK_REALTIME, clock_gettime, timespec
 
 from accesstoken2._threads import MAX_THREADS
 from accesstoken2.errors import InvalidParameterError
@@ -735,6 +735,7 @@ def build007_shape(bytes shape not None, object app_id, object app_certificate, 
     cdef const char *certificate
     cdef long long number = 0
     cdef uint32_t ts, salt_value
+    cdef timespec now
     if type(lifetimes) is not tuple:
         lifetimes = tuple(lifetimes)
     if type(values) is not tuple:
@@ -746,10 +747,11 @@ def build007_shape(bytes shape not None, object app_id, object app_certificate, 
             lifetimes = checked_lifetimes(lifetimes)
             break
     values = _checked_accounts(program, <tuple>values)
-    # None or 0: now (the C clock, as int(time.time()) reads it)
+    # None or 0: now, from the clock time.time() reads (time(NULL) may read a coarse clock, updated once a tick)
     ts = 0 if issue_ts is None else _u32_arg("issue_ts", issue_ts)
     if ts == 0:
-        ts = <uint32_t>c_time(NULL)
+        clock_gettime(CLOCK_REALTIME, &now)
+        ts = <uint32_t>now.tv_sec
     salt_value = _next_salt() if salt is None else _u32_arg("salt", salt)
     app = _hex32("app_id", app_id)
     certificate = _hex32("app_certificate", app_certificate)
