@@ -769,7 +769,8 @@ def build007_shape(bytes shape not None, object app_id, object app_certificate, 
 
 # Salts: the rule of salts.py, with the pool in C memory.  Every step from the check of _salt_count to its
 # decrement runs with the GIL held and calls no Python code, so threads never share a salt; a refill may release
-# the GIL inside secrets.token_bytes, and whichever refill writes last fills the pool with fresh salts.
+# the GIL inside secrets.token_bytes, and whichever refill writes last fills the pool with fresh salts.  (The module
+# does not declare itself free-threading compatible, so a free-threaded CPython keeps the GIL on while it is loaded.)
 cdef enum:
     SALT_WORDS = 1024
 
