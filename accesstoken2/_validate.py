@@ -11,7 +11,7 @@ import operator
 import re
 import sys
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 from ._wire.limits import MAX_CONTENT, MAX_PRIVILEGES_006, MAX_TEXT, U16_MAX, U32_MAX
@@ -173,6 +173,14 @@ def _caller_level() -> int:
 
 
 # --- the slow paths of both kernels' packers: they run only for a value the fast path refused -----------
+
+
+def checked_lifetimes(lifetimes: Sequence[Any]) -> tuple[int, ...]:
+    """The lifetimes of one builder call that a kernel's fast path refused (not all exact ints up to 24 hours):
+    each checked as a u32 named ``expire``, then one warning for them all (see :func:`warn_lifetimes`)."""
+    seconds = tuple(check_u32("expire", value) for value in lifetimes)
+    warn_lifetimes(*seconds)
+    return seconds
 
 
 def check_count(name: str, count: int) -> None:

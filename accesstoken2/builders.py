@@ -5,18 +5,15 @@ reproducible tokens (``None``: now, and a random salt)."""
 from __future__ import annotations
 
 import hashlib
-import time
 from enum import IntEnum
 from typing import Any, ClassVar
 
-from ._validate import ONE_DAY, check_choice, check_int, check_text, check_u32, uid_text, warn_lifetimes
+from ._validate import check_choice, check_text
 from ._wire import kernel as _kernel
-from ._wire.kernel import ServiceValues
-from ._wire.limits import U32_MAX
+from ._wire.shapes import Account, builder_shape
 from ._wire.specs import ApaasPrivilege, ChatPrivilege, FpaPrivilege, RtcPrivilege, Rtm2Privilege, RtmPrivilege
 from ._wire.specs import ServiceType as _Type
 from .services import Rtm2Permissions, ServiceRtm2
-from .token2 import random_salt
 
 __all__ = [
     "ApaasTokenBuilder",
@@ -47,116 +44,83 @@ Role_Subscriber = Role.SUBSCRIBER.value
 
 FPA_TOKEN_LIFETIME = 24 * 3600
 
-# The builders hand the kernel plain values: (type, {privilege: seconds}, fields in spec order), sorted by type.
-_RTC = _Type.RTC.value
-_RTM = _Type.RTM.value
-_FPA = _Type.FPA.value
-_CHAT = _Type.CHAT.value
-_APAAS = _Type.APAAS.value
-_RTM2 = _Type.RTM2.value
+# What each builder writes (FORMAT.md, "Builders"), compiled once into the program the kernel's build007_shape
+# runs.  A call passes only its lifetimes (slot 0: the token's expire) and its field values; the kernel checks
+# them (lifetimes, accounts, issue_ts, salt, ids, fields, in this order), packs, signs, compresses and encodes.
 _JOIN = RtcPrivilege.JOIN_CHANNEL.value
-_AUDIO = RtcPrivilege.PUBLISH_AUDIO_STREAM.value
-_VIDEO = RtcPrivilege.PUBLISH_VIDEO_STREAM.value
-_DATA = RtcPrivilege.PUBLISH_DATA_STREAM.value
-_CHAT_USER = ChatPrivilege.USER.value
+_PUBLISH = [
+    privilege.value
+    for privilege in (
+        RtcPrivilege.PUBLISH_AUDIO_STREAM,
+        RtcPrivilege.PUBLISH_VIDEO_STREAM,
+        RtcPrivilege.PUBLISH_DATA_STREAM,
+    )
+]
+_LOGIN = RtmPrivilege.LOGIN.value
 
-
-def _seconds(value: Any) -> int:
-    """A lifetime in seconds from the issue time (u32), checked; warning is the caller's (once per call)."""
-    # fast path: an exact int in range, as check_u32 demands
-    if type(value) is int and 0 <= value <= U32_MAX:
-        return value
-    return check_u32("expire", value)
-
-
-def _lifetimes(*values: Any) -> list[int]:
-    """The lifetimes of one builder call, checked, with at most one warning for them all."""
-    seconds = [_seconds(value) for value in values]
-    # fast path: nothing over 24 hours, as warn_lifetimes would decide
-    if max(seconds) > ONE_DAY:
-        warn_lifetimes(*seconds)
-    return seconds
-
-
-def _lifetime(value: Any) -> int:
-    """The one lifetime of a builder call: an exact int up to 24 hours needs no check beyond this line."""
-    if type(value) is int and 0 <= value <= ONE_DAY:
-        return value
-    return _lifetimes(value)[0]
-
-
-def _issue_ts(value: Any) -> int:
-    """``None`` or 0: now."""
-    if value is None:
-        return int(time.time())
-    # fast path: an exact positive int in u32 range, as check_u32 demands
-    if type(value) is int and 0 < value <= U32_MAX:
-        return value
-    return check_u32("issue_ts", value) or int(time.time())
-
-
-def _salt(value: Any) -> int:
-    """``None``: a random salt from :mod:`secrets`."""
-    if value is None:
-        return random_salt()
-    if type(value) is int and 0 <= value <= U32_MAX:
-        return value
-    return check_int("salt", value, 0, U32_MAX)
-
-
-def _token(
-    app_id: str, app_certificate: str, expire: int, issue_ts: Any, salt: Any, services: list[ServiceValues]
-) -> str:
-    """Check the rest, then let the kernel check the ids, pack, sign, compress and encode in one call."""
-    return _kernel.active.build007(app_id, app_certificate, _issue_ts(issue_ts), expire, _salt(salt), services)
-
+# RTC: values (channel_name, account); lifetimes (token, privilege) ...
+_RTC_PUBLISHER = (_Type.RTC, {_JOIN: 1, **{privilege: 1 for privilege in _PUBLISH}}, (0, Account(1)))
+_RTC_SUBSCRIBER = (_Type.RTC, {_JOIN: 1}, (0, Account(1)))
+# ... or (token, join, audio, video, data), one per privilege
+_RTC_EACH = (_Type.RTC, {_JOIN: 1, **{privilege: 2 + i for i, privilege in enumerate(_PUBLISH)}}, (0, Account(1)))
+#: role -> the shape of build_token_with_uid / _with_user_account
+_RTC = {Role_Publisher: builder_shape(_RTC_PUBLISHER), Role_Subscriber: builder_shape(_RTC_SUBSCRIBER)}
+_RTC_PRIVILEGES = builder_shape(_RTC_EACH)
+#: role -> build_token_with_rtm: + RTM login for the same account, lasting the token
+_RTC_RTM = {
+    role: builder_shape(rtc, (_Type.RTM, {_LOGIN: 0}, (Account(1),)))
+    for role, rtc in ((Role_Publisher, _RTC_PUBLISHER), (Role_Subscriber, _RTC_SUBSCRIBER))
+}
+#: extra service type or None -> role -> build_token_with_rtm2 and the agent builders: lifetimes (token, join,
+#: audio, video, data, rtm), values (channel_name, account, rtm_user_id); a subscriber gets only join
+_RTC_RTM2 = {
+    extra: {
+        role: builder_shape(rtc, (_Type.RTM, {_LOGIN: 5}, (2,)), *([(extra, {}, ())] if extra is not None else []))
+        for role, rtc in ((Role_Publisher, _RTC_EACH), (Role_Subscriber, _RTC_SUBSCRIBER))
+    }
+    for extra in (None, _Type.CONVOAI.value, _Type.STT.value)
+}
+_RTM_LOGIN = builder_shape((_Type.RTM, {_LOGIN: 0}, (0,)))
+_RTM2_LOGIN = builder_shape((_Type.RTM2, {Rtm2Privilege.LOGIN: 0}, (0, 1)))
+_CHAT_USER = builder_shape((_Type.CHAT, {ChatPrivilege.USER: 0}, (0,)))
+_CHAT_APP = builder_shape((_Type.CHAT, {ChatPrivilege.APP: 0}, (0,)))
+# FPA: lifetimes (24 hours, 0)
+_FPA_LOGIN = builder_shape((_Type.FPA, {FpaPrivilege.LOGIN: 1}, ()))
+# APaaS room user: values (room_uuid, user_uuid, md5 hex of user_uuid, role)
+_APAAS_ROOM_USER = builder_shape(
+    (_Type.RTM, {_LOGIN: 0}, (1,)),
+    (_Type.CHAT, {ChatPrivilege.USER: 0}, (2,)),
+    (_Type.APAAS, {ApaasPrivilege.ROOM_USER: 0}, (0, 1, 3)),
+)
+# APaaS user and app: values (room_uuid, user_uuid, role)
+_APAAS_USER = builder_shape((_Type.APAAS, {ApaasPrivilege.USER: 0}, (0, 1, 2)))
+_APAAS_APP = builder_shape((_Type.APAAS, {ApaasPrivilege.APP: 0}, (0, 1, 2)))
 
 _ROLES = {Role_Publisher: "Role_Publisher", Role_Subscriber: "Role_Subscriber"}
 
 
-def _is_publisher(role: Any, name: str = "role") -> bool:
-    # fast path: an exact int 1 or 2, as check_choice demands
-    if type(role) is not int or role not in _ROLES:
-        role = check_choice(name, role, _ROLES)
-    return bool(role == Role_Publisher)
-
-
-def _uid(account: Any) -> str:
-    # fast path: a positive exact int, as uid_text demands (0 is the wildcard, written as "")
-    if type(account) is int and 0 < account <= U32_MAX:
-        return str(account)
-    return uid_text("uid", account)
-
-
-def _rtc(channel_name: str, uid: str, publisher: bool, join: int, audio: int, video: int, data: int) -> ServiceValues:
-    privileges = {_JOIN: join, _AUDIO: audio, _VIDEO: video, _DATA: data} if publisher else {_JOIN: join}
-    return (_RTC, privileges, (channel_name, uid))
+def _role(role: Any, name: str = "role") -> int:
+    """A role as check_choice accepts it (the slow path of the builders' ``type(role) is int`` lookups)."""
+    return check_choice(name, role, _ROLES)
 
 
 def _rtc_token(
+    shapes: dict[int, bytes],
+    role: Any,
     app_id: str,
     app_certificate: str,
-    channel_name: str,
-    account: int | str,
-    role: int,
-    token_expire: int,
-    privilege_expire: int,
     issue_ts: int | None,
     salt: int | None,
+    lifetimes: tuple[Any, ...],
+    values: tuple[Any, ...],
+    name: str = "role",
 ) -> str:
-    # fast path: exact ints up to 24 hours, as _lifetimes would pass them without a warning
-    if (
-        type(token_expire) is int
-        and type(privilege_expire) is int
-        and 0 <= token_expire <= ONE_DAY
-        and 0 <= privilege_expire <= ONE_DAY
-    ):
-        expire, e = token_expire, privilege_expire
-    else:
-        expire, e = _lifetimes(token_expire, privilege_expire)
-    uid = str(account) if type(account) is int and 0 < account <= U32_MAX else _uid(account)  # _uid's fast path
-    rtc = _rtc(channel_name, uid, _is_publisher(role), e, e, e, e)
-    return _token(app_id, app_certificate, expire, issue_ts, salt, [rtc])
+    """The token of an RTC builder whose shape depends on the role (the parameter ``name``)."""
+    # fast path: an exact int 1 or 2, as check_choice demands
+    shape = shapes.get(role) if type(role) is int else None
+    return _kernel.active.build007_shape(
+        shape or shapes[_role(role, name)], app_id, app_certificate, issue_ts, salt, lifetimes, values
+    )
 
 
 class RtcTokenBuilder:
@@ -176,8 +140,11 @@ class RtcTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """RTC token for a numeric ``uid`` (0: any uid).  Times are seconds from now."""
-        return _rtc_token(
-            app_id, app_certificate, channel_name, uid, role, token_expire, privilege_expire, issue_ts, salt
+        # fast path: _rtc_token(_RTC, ...) written out, one Python call less on the most used RTC builder
+        shape = _RTC.get(role) if type(role) is int else None
+        lifetimes, values = (token_expire, privilege_expire), (channel_name, uid)
+        return _kernel.active.build007_shape(
+            shape or _RTC[_role(role)], app_id, app_certificate, issue_ts, salt, lifetimes, values
         )
 
     @staticmethod
@@ -194,9 +161,8 @@ class RtcTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """RTC token for a user ``account`` string."""
-        return _rtc_token(
-            app_id, app_certificate, channel_name, account, role, token_expire, privilege_expire, issue_ts, salt
-        )
+        lifetimes, values = (token_expire, privilege_expire), (channel_name, account)
+        return _rtc_token(_RTC, role, app_id, app_certificate, issue_ts, salt, lifetimes, values)
 
     @staticmethod
     def build_token_with_uid_and_privilege(
@@ -244,15 +210,21 @@ class RtcTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """RTC token for an account with a separate lifetime for each privilege."""
-        expire, join, audio, video, data = _lifetimes(
-            token_expire,
-            join_channel_privilege_expire,
-            pub_audio_privilege_expire,
-            pub_video_privilege_expire,
-            pub_data_stream_privilege_expire,
+        return _kernel.active.build007_shape(
+            _RTC_PRIVILEGES,
+            app_id,
+            app_certificate,
+            issue_ts,
+            salt,
+            (
+                token_expire,
+                join_channel_privilege_expire,
+                pub_audio_privilege_expire,
+                pub_video_privilege_expire,
+                pub_data_stream_privilege_expire,
+            ),
+            (channel_name, account),
         )
-        rtc = _rtc(channel_name, _uid(account), True, join, audio, video, data)
-        return _token(app_id, app_certificate, expire, issue_ts, salt, [rtc])
 
     @staticmethod
     def build_token_with_rtm(
@@ -268,11 +240,8 @@ class RtcTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """RTC token plus an RTM login for the same account (login lasts ``token_expire``)."""
-        expire, e = _lifetimes(token_expire, privilege_expire)
-        uid = _uid(account)
-        rtc = _rtc(channel_name, uid, _is_publisher(role), e, e, e, e)
-        rtm = (_RTM, {RtmPrivilege.LOGIN.value: expire}, (uid,))
-        return _token(app_id, app_certificate, expire, issue_ts, salt, [rtc, rtm])
+        lifetimes, values = (token_expire, privilege_expire), (channel_name, account)
+        return _rtc_token(_RTC_RTM, role, app_id, app_certificate, issue_ts, salt, lifetimes, values)
 
     @staticmethod
     def build_token_with_rtm2(
@@ -329,15 +298,11 @@ def _rtc_rtm_token(
     issue_ts: int | None,
     salt: int | None,
 ) -> str:
-    expire, join, audio, video, data, rtm_expire = _lifetimes(
-        rtc_token_expire, join, audio, video, data, rtm_token_expire
+    lifetimes = (rtc_token_expire, join, audio, video, data, rtm_token_expire)
+    values = (channel_name, rtc_account, rtm_user_id)
+    return _rtc_token(
+        _RTC_RTM2[extra], rtc_role, app_id, app_certificate, issue_ts, salt, lifetimes, values, "rtc_role"
     )
-    publisher = _is_publisher(rtc_role, "rtc_role")
-    rtc = _rtc(channel_name, _uid(rtc_account), publisher, join, audio, video, data)
-    services = [rtc, (_RTM, {RtmPrivilege.LOGIN.value: rtm_expire}, (rtm_user_id,))]
-    if extra is not None:
-        services.append((extra, {}, ()))
-    return _token(app_id, app_certificate, expire, issue_ts, salt, services)
 
 
 class RtmTokenBuilder:
@@ -354,9 +319,7 @@ class RtmTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """RTM login token for ``user_id``, valid ``expire`` seconds."""
-        seconds = _lifetime(expire)
-        rtm = (_RTM, {RtmPrivilege.LOGIN.value: seconds}, (user_id,))
-        return _token(app_id, app_certificate, seconds, issue_ts, salt, [rtm])
+        return _kernel.active.build007_shape(_RTM_LOGIN, app_id, app_certificate, issue_ts, salt, (expire,), (user_id,))
 
     @staticmethod
     def build_token_with_permissions(
@@ -370,10 +333,8 @@ class RtmTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """RTM2 token with resource-level ``permissions`` (a ``ServiceRtm2.Permissions``)."""
-        seconds = _lifetime(expire)
-        rtm2 = ServiceRtm2(user_id, permissions)  # checks and converts the permissions argument
-        rtm2._privileges[Rtm2Privilege.LOGIN.value] = seconds
-        return _token(app_id, app_certificate, seconds, issue_ts, salt, [rtm2._wire()])
+        _, _, fields = ServiceRtm2(user_id, permissions)._wire()  # checks and converts the permissions argument
+        return _kernel.active.build007_shape(_RTM2_LOGIN, app_id, app_certificate, issue_ts, salt, (expire,), fields)
 
 
 class ChatTokenBuilder:
@@ -390,9 +351,7 @@ class ChatTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """Chat user token for ``user_id`` (the Chat user's UUID), valid ``expire`` seconds."""
-        seconds = _lifetime(expire)
-        chat = (_CHAT, {_CHAT_USER: seconds}, (user_id,))
-        return _token(app_id, app_certificate, seconds, issue_ts, salt, [chat])
+        return _kernel.active.build007_shape(_CHAT_USER, app_id, app_certificate, issue_ts, salt, (expire,), (user_id,))
 
     @staticmethod
     def build_app_token(
@@ -404,9 +363,7 @@ class ChatTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """Chat app token (for the Chat REST API), valid ``expire`` seconds."""
-        seconds = _lifetime(expire)
-        chat = (_CHAT, {ChatPrivilege.APP.value: seconds}, ("",))
-        return _token(app_id, app_certificate, seconds, issue_ts, salt, [chat])
+        return _kernel.active.build007_shape(_CHAT_APP, app_id, app_certificate, issue_ts, salt, (expire,), ("",))
 
 
 def build_user_token(app_id: str, app_certificate: str, user_id: str, expire: int) -> str:
@@ -431,8 +388,8 @@ class FpaTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """FPA login token valid 24 hours."""
-        fpa = (_FPA, {FpaPrivilege.LOGIN.value: 0}, ())
-        return _token(app_id, app_certificate, FPA_TOKEN_LIFETIME, issue_ts, salt, [fpa])
+        lifetimes = (FPA_TOKEN_LIFETIME, 0)
+        return _kernel.active.build007_shape(_FPA_LOGIN, app_id, app_certificate, issue_ts, salt, lifetimes, ())
 
 
 class ApaasTokenBuilder:
@@ -451,14 +408,11 @@ class ApaasTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """A user in a room: APaaS room-user + RTM login + Chat user (the MD5 hex of ``user_uuid``)."""
-        seconds = _lifetime(expire)
         chat_user = hashlib.md5(check_text("user_uuid", user_uuid)).hexdigest()
-        services: list[ServiceValues] = [
-            (_RTM, {RtmPrivilege.LOGIN.value: seconds}, (user_uuid,)),
-            (_CHAT, {_CHAT_USER: seconds}, (chat_user,)),
-            (_APAAS, {ApaasPrivilege.ROOM_USER.value: seconds}, (room_uuid, user_uuid, role)),
-        ]
-        return _token(app_id, app_certificate, seconds, issue_ts, salt, services)
+        values = (room_uuid, user_uuid, chat_user, role)
+        return _kernel.active.build007_shape(
+            _APAAS_ROOM_USER, app_id, app_certificate, issue_ts, salt, (expire,), values
+        )
 
     @staticmethod
     def build_user_token(
@@ -471,9 +425,8 @@ class ApaasTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """A user outside any room."""
-        seconds = _lifetime(expire)
-        apaas = (_APAAS, {ApaasPrivilege.USER.value: seconds}, ("", user_uuid, -1))
-        return _token(app_id, app_certificate, seconds, issue_ts, salt, [apaas])
+        values = ("", user_uuid, -1)
+        return _kernel.active.build007_shape(_APAAS_USER, app_id, app_certificate, issue_ts, salt, (expire,), values)
 
     @staticmethod
     def build_app_token(
@@ -485,9 +438,8 @@ class ApaasTokenBuilder:
         salt: int | None = None,
     ) -> str:
         """The app itself (server-side calls)."""
-        seconds = _lifetime(expire)
-        apaas = (_APAAS, {ApaasPrivilege.APP.value: seconds}, ("", "", -1))
-        return _token(app_id, app_certificate, seconds, issue_ts, salt, [apaas])
+        values = ("", "", -1)
+        return _kernel.active.build007_shape(_APAAS_APP, app_id, app_certificate, issue_ts, salt, (expire,), values)
 
 
 class EducationTokenBuilder(ApaasTokenBuilder):

@@ -2,71 +2,25 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-import threading
 import time
-from array import array
 from typing import Any
 
 from ._validate import ONE_DAY, check_ids, check_int, check_u32, warn_lifetimes
 from ._wire import kernel as _kernel
 from ._wire.kernel import Build007Args, ParsedService, ServicesAt
-from ._wire.limits import SALT_MAX, SALT_MIN, U16_MAX, U32_MAX
+from ._wire.limits import U16_MAX, U32_MAX
 from ._wire.specs import LAYOUTS
 from .errors import EmptyTokenError, InvalidParameterError, ParameterTypeError
 from .services import Service, service_class
 
 __all__ = ["AccessToken2", "KernelJob"]
 
-_SALT_BITS = (1 << 27) - 1  # 2**27 is the first power of two above SALT_MAX
-# an array type code of 32-bit words
-_WORD = "I" if array("I").itemsize == 4 else "L"
 KernelJob = Build007Args
 
 
-class _SaltSource:
-    """Salts from :mod:`secrets`: 4 KiB of random bytes at a time become a list of ready salts.
-
-    Taking one is a ``list.pop()``, which is atomic, so the common path takes no lock; refilling does.
-    A forked child drops what it inherited, so two processes never hand out the same salts.
-    """
-
-    _SIZE = 4096
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._ready: list[int] = []
-
-    def forget(self) -> None:
-        """In a forked child: drop the parent's salts (and a lock another thread may have held)."""
-        self._lock = threading.Lock()
-        self._ready = []
-
-    def salt(self) -> int:
-        """Uniform in 1..99,999,999."""
-        while True:
-            try:
-                return self._ready.pop()
-            except IndexError:
-                self._refill()
-
-    def _refill(self) -> None:
-        # 27 random bits per 32-bit word, rejection sampled (2**27 is the first power of two above SALT_MAX)
-        with self._lock:
-            if not self._ready:
-                words = array(_WORD, secrets.token_bytes(self._SIZE))
-                self._ready = [SALT_MIN + bits for bits in (word & _SALT_BITS for word in words) if bits < SALT_MAX]
-
-
-_salts = _SaltSource()
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_salts.forget)
-
-
 def random_salt() -> int:
-    """A salt from :mod:`secrets`, uniform in 1..99,999,999."""
-    return _salts.salt()
+    """A salt from :mod:`secrets`, uniform in 1..99,999,999 (the active kernel's pool, see ``_wire/salts.py``)."""
+    return _kernel.active.random_salt()
 
 
 class AccessToken2:

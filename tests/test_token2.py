@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import threading
 import time
 import zlib
 
@@ -242,3 +243,23 @@ def test_salts_cover_the_range() -> None:
     for salt in salts:
         tenths[(salt - 1) * 10 // 99_999_999] += 1
     assert min(tenths) > 300
+
+
+def test_threads_drawing_salts_at_once_never_share_a_pool() -> None:
+    # 8 threads x 4,000 salts cross many refills of the pool; salts handed out twice would show as thousands of
+    # repeats, while 32,000 independent draws from 99,999,999 values repeat about 5 times
+    drawn: list[list[int]] = [[] for _ in range(8)]
+    start = threading.Barrier(8)
+
+    def draw(into: list[int]) -> None:
+        start.wait()
+        into.extend(random_salt() for _ in range(4000))
+
+    workers = [threading.Thread(target=draw, args=(into,)) for into in drawn]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    salts = [salt for into in drawn for salt in into]
+    assert len(salts) == 32_000 and all(1 <= salt <= 99_999_999 for salt in salts)
+    assert len(salts) - len(set(salts)) < 40

@@ -1,6 +1,7 @@
 """Typed stub of the compiled kernel; the contract is ``accesstoken2._wire.kernel.Kernel``."""
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from .kernel import Build007Args, Parsed006, Parsed007, ServicesAt, ServicesRead, ServiceValues
 
@@ -12,6 +13,17 @@ def compress(data: bytes, /) -> bytes: ...
 def build007(
     app_id: str, app_certificate: str, issue_ts: int, expire: int, salt: int, services: Sequence[ServiceValues], /
 ) -> str: ...
+def build007_shape(
+    shape: bytes,
+    app_id: str,
+    app_certificate: str,
+    issue_ts: int | None,
+    salt: int | None,
+    lifetimes: tuple[Any, ...],
+    values: tuple[Any, ...],
+    /,
+) -> str: ...
+def random_salt() -> int: ...
 def build_many(jobs: Iterable[Build007Args], threads: int, /) -> list[str]: ...
 def parse007(token: str, /) -> Parsed007: ...
 def services007(signing_info: bytes, where: ServicesAt, limit: int, /) -> ServicesRead: ...

@@ -8,16 +8,23 @@ goes to that check, which raises the documented error (or hands back the value n
 Each thread keeps its own zlib streams, so the kernel is thread-safe.
 """
 
+import os
+import secrets
+
 from cpython.dict cimport PyDict_Next
 from cpython.object cimport PyObject
-from libc.stdint cimport int16_t, uint8_t, uint16_t, uint32_t
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
+from libc.stdint cimport int16_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, qsort, realloc
 from libc.string cimport memcpy
+from posix.time cimport CLOCK_REALTIME, clock_gettime, timespec
 
 from accesstoken2._threads import MAX_THREADS
 from accesstoken2.errors import InvalidParameterError
 from accesstoken2._validate import (
+    ONE_DAY,
     check_count,
+    checked_lifetimes,
     check_hex32,
     check_i16,
     check_text,
@@ -29,18 +36,23 @@ from accesstoken2._validate import (
     require_str,
     same_ids,
     too_many_privileges_006,
+    uid_text,
 )
 from accesstoken2._wire.limits import (
     APP_ID_END_006,
     MAX_CONTENT,
     MAX_TOKEN_CHARS,
     MAX_TOKEN_CHARS_006,
+    SALT_MAX,
+    SALT_MIN,
     SIGNATURE_SIZE,
     VERSION_006,
     VERSION_007,
 )
-from accesstoken2._wire.packing import _field_name
+from accesstoken2._wire.packing import field_name
 from accesstoken2._wire.reader import services_at
+from accesstoken2._wire.salts import POOL_BYTES, SALT_BITS
+from accesstoken2._wire.shapes import ACCOUNT, AS_SPEC, shape_mismatch
 from accesstoken2._wire.specs import LAYOUTS
 from accesstoken2._wire.stages import PARTS_007, malformed, service_part
 
@@ -141,6 +153,9 @@ cdef enum:
     SMALL_MAP = 16
 
 cdef size_t _MAX_CONTENT = MAX_CONTENT
+cdef long long _ONE_DAY = ONE_DAY
+cdef uint8_t _AS_SPEC = AS_SPEC
+cdef uint8_t _ACCOUNT = ACCOUNT
 cdef Py_ssize_t _MAX_TOKEN_CHARS = MAX_TOKEN_CHARS
 cdef Py_ssize_t _MAX_TOKEN_CHARS_006 = MAX_TOKEN_CHARS_006
 cdef Py_ssize_t _APP_ID_END_006 = APP_ID_END_006
@@ -297,20 +312,34 @@ cdef uint32_t _u32_arg(str name, object value) except? 0xFFFFFFFF:
     return <uint32_t>number
 
 
+cdef enum:
+    # one bit per byte of a 64-bit word, and the constants of _all_hex
+    HIGH_BITS = 0x8080808080808080ULL
+
+
+cdef inline bint _all_hex(const uint8_t *text) noexcept nogil:
+    """True when 32 ASCII bytes are all 0-9, a-f or A-F (what HEX32 matches), 8 at a time, without a branch per byte.
+
+    Per byte x < 0x80, x + (0x80 - low) has its high bit set when x >= low, and x + (0x7F - high) when x > high;
+    neither sum carries into the next byte.  Digits are 0x30-0x39; x | 0x20 folds A-F onto a-f (0x61-0x66)."""
+    cdef uint64_t word, folded, inside = HIGH_BITS
+    cdef Py_ssize_t i
+    for i in range(4):
+        memcpy(&word, text + 8 * i, 8)
+        folded = word | 0x2020202020202020ULL
+        inside &= ((word + 0x5050505050505050ULL) & ~(word + 0x4646464646464646ULL)) | (
+            (folded + 0x1F1F1F1F1F1F1F1FULL) & ~(folded + 0x1919191919191919ULL))
+    return inside == HIGH_BITS
+
+
 cdef const char *_hex32_or_null(object value):
     """The ASCII characters of a str (subclasses included) of 32 hexadecimal characters (the str's own memory;
     the caller keeps it alive), else NULL: the rule of _validate.is_hex32."""
-    cdef const char *text
-    cdef Py_ssize_t i
-    cdef char c
+    cdef const uint8_t *text
     if not (PyUnicode_Check(value) and PyUnicode_IS_ASCII(value) and PyUnicode_GET_LENGTH(value) == 32):
         return NULL
-    text = <const char *>PyUnicode_DATA(value)
-    for i in range(32):
-        c = text[i]
-        if not (b"0" <= c <= b"9" or b"a" <= c <= b"f" or b"A" <= c <= b"F"):
-            return NULL
-    return text
+    text = <const uint8_t *>PyUnicode_DATA(value)
+    return <const char *>text if _all_hex(text) else NULL
 
 
 cdef int _check_distinct(const char *app_id, const char *certificate) except -1:
@@ -344,7 +373,7 @@ cdef int _put_text(Buffer *buffer, object value, object service_type, Py_ssize_t
         except UnicodeEncodeError:
             text = NULL
     if text == NULL or size > U16_MAX:
-        data = check_text(name if name is not None else _field_name(service_type, index), value)
+        data = check_text(name if name is not None else field_name(service_type, index), value)
         text = PyBytes_AS_STRING(data)
         size = PyBytes_GET_SIZE(data)
     at = _reserve(buffer, 2 + size)
@@ -461,7 +490,6 @@ cdef int _put_permissions(Buffer *buffer, object tree) except -1:
 
 cdef int _put_service(Buffer *buffer, object service) except -1:
     """u16 type, the privilege map, then the fields as the spec table lays them out."""
-    cdef long long number = 0
     cdef bytes layout
     cdef const char *codes
     cdef Py_ssize_t index, count
@@ -474,31 +502,29 @@ cdef int _put_service(Buffer *buffer, object service) except -1:
     _put_u16(_reserve(buffer, 2), <uint32_t>service_type)
     _put_privileges(buffer, privileges)
     for index in range(count):
-        value = fields[index]
-        if codes[index] == b"s":
-            _put_text(buffer, value, service_type, index, None)
-        elif codes[index] == b"h":
-            # fast path: an exact int in -32768..32767, as check_i16 demands
-            if not _int_in(value, -0x8000, 0x7FFF, &number):
-                number = check_i16(_field_name(service_type, index), value)
-            _put_u16(_reserve(buffer, 2), <uint32_t><uint16_t><int16_t>number)
-        else:
-            _put_permissions(buffer, value)
+        _put_field(buffer, codes[index], fields[index], service_type, index)
     return 0
 
 
-cdef struct Sealing:
-    const uint8_t *certificate
-    size_t certificate_size
-    uint32_t issue_ts
-    uint32_t salt
-    size_t content_offset
-    size_t content_size
+cdef int _put_field(Buffer *buffer, char code, object value, object service_type, Py_ssize_t index) except -1:
+    """One field after the privilege map, as its wire code (s, h or P) says."""
+    cdef long long number = 0
+    if code == b"s":
+        _put_text(buffer, value, service_type, index, None)
+    elif code == b"h":
+        # fast path: an exact int in -32768..32767, as check_i16 demands
+        if not _int_in(value, -0x8000, 0x7FFF, &number):
+            number = check_i16(field_name(service_type, index), value)
+        _put_u16(_reserve(buffer, 2), <uint32_t><uint16_t><int16_t>number)
+    else:
+        _put_permissions(buffer, value)
+    return 0
 
 
 cdef int _pack007(Buffer *buffer, object app_id, object app_certificate, object issue_ts, object expire, object salt,
-                  object services, Sealing *sealing) except -1:
-    """Appends a 007 content (room for the signature, then signing_info) to buffer; checks as the pure kernel."""
+                  object services, at2_job *job) except -1:
+    """Appends a 007 content (room for the signature, then signing_info) to buffer; checks as the pure kernel.
+    Fills job's sealing fields (batch.h's at2_job is the one home of that layout); its token fields are the caller's."""
     cdef const char *app = _hex32("app_id", app_id)
     cdef const char *certificate = _hex32("app_certificate", app_certificate)
     _check_distinct(app, certificate)
@@ -506,59 +532,295 @@ cdef int _pack007(Buffer *buffer, object app_id, object app_certificate, object 
     cdef uint32_t lifetime = _u32_arg("expire", expire)
     cdef uint32_t salt_value = _u32_arg("salt", salt)
     cdef Py_ssize_t count = len(services)
-    cdef size_t start = buffer.size
-    cdef uint8_t *at
     if count > U16_MAX:
         check_count("services", count)
-    at = _reserve(buffer, AT2_SIGNATURE_HEAD + 2 + 32 + 14)
-    at += AT2_SIGNATURE_HEAD
+    _start_job(buffer, job, app, certificate, ts, lifetime, salt_value, count)
+    for service in services:
+        _put_service(buffer, service)
+    return _end_job(buffer, job)
+
+
+cdef int _start_job(Buffer *buffer, at2_job *job, const char *app, const char *certificate, uint32_t ts,
+                    uint32_t lifetime, uint32_t salt, Py_ssize_t count) except -1:
+    """Room for the signature, then signing_info up to the service count."""
+    cdef uint8_t *at
+    job.content_offset = buffer.size
+    at = _reserve(buffer, AT2_SIGNATURE_HEAD + 2 + 32 + 14) + AT2_SIGNATURE_HEAD
     _put_u16(at, 32)
     memcpy(at + 2, app, 32)
     _put_u32(at + 34, ts)
     _put_u32(at + 38, lifetime)
-    _put_u32(at + 42, salt_value)
+    _put_u32(at + 42, salt)
     _put_u16(at + 46, <uint32_t>count)
-    for service in services:
-        _put_service(buffer, service)
-    if buffer.size - start > _MAX_CONTENT:
-        raise content_too_large(buffer.size - start)
-    sealing.certificate = <const uint8_t *>certificate
-    sealing.certificate_size = 32
-    sealing.issue_ts = ts
-    sealing.salt = salt_value
-    sealing.content_offset = start
-    sealing.content_size = buffer.size - start
+    job.certificate = <const uint8_t *>certificate
+    job.certificate_size = 32
+    job.issue_ts = ts
+    job.salt = salt
+    return 0
+
+
+cdef int _end_job(Buffer *buffer, at2_job *job) except -1:
+    """The content's size, checked (as packing.check_content_size)."""
+    job.content_size = buffer.size - job.content_offset
+    if job.content_size > _MAX_CONTENT:
+        raise content_too_large(job.content_size)
     return 0
 
 
 def build007(object app_id, object app_certificate, object issue_ts, object expire, object salt,
              object services) -> str:
     cdef uint8_t stack[STACK_BUFFER]
-    cdef char token_stack[STACK_BUFFER * 2]
-    cdef char *out = token_stack
     cdef Buffer buffer
-    cdef Sealing sealing
-    cdef size_t bound, out_size = 0
-    cdef at2_codec *codec = _codec()
-    cdef int status
+    cdef at2_job job
     _buffer_init(&buffer, stack, STACK_BUFFER)
     try:
-        _pack007(&buffer, app_id, app_certificate, issue_ts, expire, salt, services, &sealing)
-        bound = at2_token007_bound(sealing.content_size)
-        if bound > sizeof(token_stack):
-            out = <char *>malloc(bound)
-            if out == NULL:
-                raise MemoryError()
+        _pack007(&buffer, app_id, app_certificate, issue_ts, expire, salt, services, &job)
+        return _seal(&buffer, &job)
+    finally:
+        _buffer_free(&buffer)
+
+
+cdef str _seal(Buffer *buffer, at2_job *job):
+    """The token of the one content in buffer: signed, compressed and encoded by the C core, without the GIL."""
+    cdef char token_stack[STACK_BUFFER * 2]
+    cdef char *out = token_stack
+    cdef size_t out_size = 0
+    cdef size_t bound = at2_token007_bound(job.content_size)
+    cdef at2_codec *codec = _codec()
+    cdef int status
+    if bound > sizeof(token_stack):
+        out = <char *>malloc(bound)
+        if out == NULL:
+            raise MemoryError()
+    try:
         with nogil:
-            status = at2_seal007(codec, buffer.data, sealing.content_size, sealing.certificate,
-                                 sealing.certificate_size, sealing.issue_ts, sealing.salt, out, &out_size)
+            status = at2_seal007(codec, buffer.data + job.content_offset, job.content_size, job.certificate,
+                                 job.certificate_size, job.issue_ts, job.salt, out, &out_size)
         if status != AT2_OK:
             _raise_status(status)
         return _ascii(out, out_size)
     finally:
-        _buffer_free(&buffer)
         if out != token_stack:
             free(out)
+
+
+# --- the public builders: one call per token (see shapes.py) ----------------------------------------
+
+cdef int _check_shape(const uint8_t *program, Py_ssize_t size, Py_ssize_t lifetimes, Py_ssize_t values) except -1:
+    """shapes.decode's checks without its objects: every read inside the program, at least one service, strictly
+    ascending privileges, known rules, every slot inside lifetimes and values, nothing after the last service."""
+    cdef Py_ssize_t pos = 1, i, j, count, need_lifetimes = 1, need_values = 0
+    cdef long previous, privilege
+    if size < 1 or program[0] == 0:
+        raise shape_mismatch()
+    for i in range(program[0]):
+        if pos + 3 > size:
+            raise shape_mismatch()
+        count = program[pos + 2]
+        pos += 3
+        if pos + 3 * count + 1 > size:
+            raise shape_mismatch()
+        previous = -1
+        for j in range(count):
+            privilege = program[pos] | (<long>program[pos + 1] << 8)
+            if privilege <= previous:
+                raise shape_mismatch()
+            previous = privilege
+            need_lifetimes = max(need_lifetimes, program[pos + 2] + 1)
+            pos += 3
+        count = program[pos]
+        pos += 1
+        if pos + 2 * count > size:
+            raise shape_mismatch()
+        for j in range(count):
+            if program[pos] != _AS_SPEC and program[pos] != _ACCOUNT:
+                raise shape_mismatch()
+            need_values = max(need_values, program[pos + 1] + 1)
+            pos += 2
+    if pos != size or lifetimes < need_lifetimes or values < need_values:
+        raise shape_mismatch()
+    return 0
+
+
+cdef tuple _checked_accounts(const uint8_t *program, tuple values):
+    """values, with any uid or account the fast path refuses replaced by what uid_text makes of it (or its error)."""
+    cdef Py_ssize_t pos = 1, i, index, count, slot
+    cdef long long number = 0
+    cdef unsigned service_type
+    for i in range(program[0]):
+        service_type = program[pos] | (<unsigned>program[pos + 1] << 8)
+        pos += 3 + 3 * program[pos + 2]
+        count = program[pos]
+        pos += 1
+        for index in range(count):
+            if program[pos] == _ACCOUNT:
+                slot = program[pos + 1]
+                value = <object>PyTuple_GET_ITEM(values, slot)
+                # fast path: an exact int in u32 range or a str (subclasses included), as uid_text demands
+                if not (_int_in(value, 0, 0xFFFFFFFF, &number) or PyUnicode_Check(value)):
+                    value = uid_text(field_name(service_type, index), value)
+                    values = values[:slot] + (value,) + values[slot + 1:]
+            pos += 2
+    return values
+
+
+cdef int _put_decimal(Buffer *buffer, uint32_t number) except -1:
+    """A numeric uid as text: its decimal digits, the number 0 as the empty string (FORMAT.md)."""
+    cdef char digits[10]
+    cdef Py_ssize_t count = 0, i
+    cdef uint8_t *at
+    while number:
+        digits[count] = <char>(48 + number % 10)
+        number //= 10
+        count += 1
+    at = _reserve(buffer, 2 + count)
+    _put_u16(at, <uint32_t>count)
+    for i in range(count):
+        at[2 + i] = digits[count - 1 - i]
+    return 0
+
+
+cdef int _put_program(Buffer *buffer, const uint8_t *program, tuple lifetimes, tuple values) except -1:
+    """The services of a checked program, filled with lifetimes and values (the pure kernel's order)."""
+    cdef Py_ssize_t pos = 1, i, j, count, index
+    cdef long long number = 0
+    cdef unsigned service_type
+    cdef bytes layout
+    cdef const char *codes
+    cdef uint8_t *at
+    for i in range(program[0]):
+        service_type = program[pos] | (<unsigned>program[pos + 1] << 8)
+        count = program[pos + 2]
+        layout = _LAYOUTS.get(service_type)
+        index = pos + 3 + 3 * count
+        if layout is None or program[index] != PyBytes_GET_SIZE(layout):
+            refuse_service(service_type, range(program[index]), layout)
+        codes = PyBytes_AS_STRING(layout)
+        at = _reserve(buffer, 4 + 6 * count)
+        _put_u16(at, service_type)
+        _put_u16(at + 2, <uint32_t>count)
+        at += 4
+        pos += 3
+        for j in range(count):
+            at[0] = program[pos]
+            at[1] = program[pos + 1]
+            # every lifetime is an exact int in u32 range by now
+            _put_u32(at + 2, <uint32_t>(<object>PyTuple_GET_ITEM(lifetimes, program[pos + 2])))
+            at += 6
+            pos += 3
+        count = program[pos]
+        pos += 1
+        for index in range(count):
+            value = <object>PyTuple_GET_ITEM(values, program[pos + 1])
+            if program[pos] == _ACCOUNT and type(value) is int:
+                # checked by _checked_accounts: an exact int in u32 range
+                if codes[index] == b"s":
+                    _put_decimal(buffer, <uint32_t>value)
+                    pos += 2
+                    continue
+                value = str(value) if value else ""
+            _put_field(buffer, codes[index], value, service_type, index)
+            pos += 2
+    return 0
+
+
+# No cache of ids already checked: both checks together take about 50 instructions (8 characters a step), and a
+# cache keyed by the certificate would keep it, or a hash of it, alive after the call for no measurable gain.
+def build007_shape(bytes shape not None, object app_id, object app_certificate, object issue_ts, object salt,
+                   object lifetimes, object values) -> str:
+    cdef uint8_t stack[STACK_BUFFER]
+    cdef Buffer buffer
+    cdef at2_job job
+    cdef const uint8_t *program = _data(shape)
+    cdef const char *app
+    cdef const char *certificate
+    cdef long long number = 0
+    cdef uint32_t ts, salt_value
+    cdef timespec now
+    if type(lifetimes) is not tuple:
+        lifetimes = tuple(lifetimes)
+    if type(values) is not tuple:
+        values = tuple(values)
+    _check_shape(program, PyBytes_GET_SIZE(shape), PyTuple_GET_SIZE(lifetimes), PyTuple_GET_SIZE(values))
+    # fast path: exact ints up to 24 hours, as checked_lifetimes would pass them without a warning
+    for value in <tuple>lifetimes:
+        if not _int_in(value, 0, _ONE_DAY, &number):
+            lifetimes = checked_lifetimes(lifetimes)
+            break
+    values = _checked_accounts(program, <tuple>values)
+    # None or 0: now, from the clock time.time() reads (time(NULL) may read a coarse clock, updated once a tick)
+    ts = 0 if issue_ts is None else _u32_arg("issue_ts", issue_ts)
+    if ts == 0:
+        clock_gettime(CLOCK_REALTIME, &now)
+        ts = <uint32_t>now.tv_sec
+    salt_value = _next_salt() if salt is None else _u32_arg("salt", salt)
+    app = _hex32("app_id", app_id)
+    certificate = _hex32("app_certificate", app_certificate)
+    _check_distinct(app, certificate)
+    _buffer_init(&buffer, stack, STACK_BUFFER)
+    try:
+        _start_job(&buffer, &job, app, certificate, ts, <uint32_t>(<object>PyTuple_GET_ITEM(lifetimes, 0)),
+                   salt_value, program[0])
+        _put_program(&buffer, program, <tuple>lifetimes, <tuple>values)
+        _end_job(&buffer, &job)
+        return _seal(&buffer, &job)
+    finally:
+        _buffer_free(&buffer)
+
+
+# Salts: the rule of salts.py, with the pool in C memory.  Every step from the check of _salt_count to its
+# decrement runs with the GIL held and calls no Python code, so threads never share a salt; a refill may release
+# the GIL inside secrets.token_bytes, and whichever refill writes last fills the pool with fresh salts.  (The module
+# does not declare itself free-threading compatible, so a free-threaded CPython keeps the GIL on while it is loaded.)
+cdef enum:
+    SALT_WORDS = 1024
+
+cdef uint32_t _salt_pool[SALT_WORDS]
+cdef Py_ssize_t _salt_count = 0
+cdef uint32_t _SALT_BITS = SALT_BITS
+cdef uint32_t _SALT_MAX = SALT_MAX
+cdef uint32_t _SALT_MIN = SALT_MIN
+_token_bytes = secrets.token_bytes
+
+if POOL_BYTES != 4 * SALT_WORDS:
+    raise ImportError("accesstoken2._wire._speedups: the salt pool does not match salts.POOL_BYTES")
+
+
+cdef int _refill_salts() except -1:
+    global _salt_count
+    cdef bytes data = _token_bytes(POOL_BYTES)
+    cdef const uint8_t *raw = _data(data)
+    cdef Py_ssize_t i, count = 0
+    cdef uint32_t bits
+    for i in range(SALT_WORDS):
+        bits = _u32_at(raw + 4 * i) & _SALT_BITS
+        if bits < _SALT_MAX:
+            _salt_pool[count] = _SALT_MIN + bits
+            count += 1
+    _salt_count = count
+    return 0
+
+
+cdef uint32_t _next_salt() except 0:
+    global _salt_count
+    while _salt_count == 0:
+        _refill_salts()
+    _salt_count -= 1
+    return _salt_pool[_salt_count]
+
+
+def random_salt() -> int:
+    return _next_salt()
+
+
+def _forget_salts() -> None:
+    """In a forked child: drop the parent's salts."""
+    global _salt_count
+    _salt_count = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_salts)
 
 
 cdef int _publish(at2_pipeline *pipeline, at2_chunk *chunk, Buffer *contents, size_t tokens_size) except -1:
@@ -582,7 +844,6 @@ cdef int _produce(object jobs, at2_pipeline *pipeline, list held) except -1:
     """Packs jobs into chunks for the workers, with the GIL, while published chunks are being sealed."""
     cdef at2_chunk *chunk = NULL
     cdef Buffer contents
-    cdef Sealing sealing
     cdef at2_job *job
     cdef size_t tokens_size = 0
     _buffer_init(&contents, NULL, 0)
@@ -604,16 +865,10 @@ cdef int _produce(object jobs, at2_pipeline *pipeline, list held) except -1:
             if len(args) != 6:
                 raise TypeError(f"build_many() jobs must be build007 argument tuples of 6 items, not {len(args)}")
             held.append(args)
-            _pack007(&contents, args[0], args[1], args[2], args[3], args[4], args[5], &sealing)
             job = &chunk.jobs[chunk.count]
-            job.certificate = sealing.certificate
-            job.certificate_size = sealing.certificate_size
-            job.issue_ts = sealing.issue_ts
-            job.salt = sealing.salt
-            job.content_offset = sealing.content_offset
-            job.content_size = sealing.content_size
+            _pack007(&contents, args[0], args[1], args[2], args[3], args[4], args[5], job)
             job.token_offset = tokens_size
-            tokens_size += at2_token007_bound(sealing.content_size)
+            tokens_size += at2_token007_bound(job.content_size)
             chunk.count += 1
             if chunk.count == AT2_CHUNK_JOBS:
                 _publish(pipeline, chunk, &contents, tokens_size)

@@ -63,6 +63,27 @@ class Kernel(Protocol):
     ) -> str:
         """Check, pack, sign, compress and encode a 007 token; services are written in the order given."""
 
+    def build007_shape(
+        self,
+        shape: bytes,
+        app_id: str,
+        app_certificate: str,
+        issue_ts: int | None,
+        salt: int | None,
+        lifetimes: tuple[Any, ...],
+        values: tuple[Any, ...],
+        /,
+    ) -> str:
+        """A public builder's token in one call (see :mod:`.shapes`): ``shape`` says which services and
+        privileges it writes, ``lifetimes`` (slot 0: the token's expire) and ``values`` fill it.
+
+        ``issue_ts`` None or 0: now; ``salt`` None: :meth:`random_salt`.  Checks, in this order: the shape,
+        the lifetimes (u32, one warning over 24 hours), the accounts, issue_ts, salt, the ids, the fields."""
+
+    def random_salt(self) -> int:
+        """A salt from :mod:`secrets`, uniform in 1..99,999,999, from a pool a forked child drops
+        (see :mod:`.salts`)."""
+
     def build_many(self, jobs: Iterable[Build007Args], threads: int, /) -> list[str]:
         """build007 over many argument tuples, on up to ``threads`` threads, results in order."""
 

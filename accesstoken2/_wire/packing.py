@@ -26,7 +26,7 @@ from .._validate import (
     too_many_privileges_006,
 )
 from .limits import I16_MAX, I16_MIN, MAX_CONTENT, MAX_TEXT, MESSAGE006_HEAD, U16_MAX, U32_MAX
-from .specs import LAYOUTS
+from .specs import LAYOUTS, SPECS
 
 _U16 = struct.Struct("<H")
 _I16 = struct.Struct("<h")
@@ -132,19 +132,18 @@ def service(service_type: int, privileges: Any, fields: Sequence[Any]) -> bytes:
     for index, code in enumerate(layout):
         value = fields[index]
         if code == 0x73:  # "s"
-            parts.append(text(_field_name(service_type, index), value))
+            parts.append(text(field_name(service_type, index), value))
         elif code == 0x68:  # "h": fast path restates check_i16
             if not (type(value) is int and I16_MIN <= value <= I16_MAX):
-                value = check_i16(_field_name(service_type, index), value)
+                value = check_i16(field_name(service_type, index), value)
             parts.append(_I16.pack(value))
         else:
             parts.append(permissions(value))
     return b"".join(parts)
 
 
-def _field_name(service_type: int, index: int) -> str:
-    from .specs import SPECS
-
+def field_name(service_type: int, index: int) -> str:
+    """The spec table's name of a field (errors name the field they refuse)."""
     return SPECS[service_type].fields[index].name
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import binascii
 import hmac
 import struct
+import time
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from hashlib import sha256
 from typing import TYPE_CHECKING, Any
 
-from .._validate import is_hex32, require_str
+from .._validate import ONE_DAY, checked_lifetimes, is_hex32, require_str, uid_text
 from ..errors import InvalidParameterError
-from . import packing
+from . import packing, shapes
 from .limits import (
     APP_ID_END_006,
     MAX_CONTENT,
@@ -22,10 +23,12 @@ from .limits import (
     MESSAGE006_HEAD,
     PRIVILEGE_ENTRY,
     SIGNATURE_SIZE,
+    U32_MAX,
     VERSION_006,
     VERSION_007,
 )
 from .reader import Reader, canonical_base64, services_at
+from .salts import random_salt as random_salt  # the pure kernel's salt pool
 from .specs import LAYOUTS
 from .stages import PARTS_007, malformed, service_part
 
@@ -78,10 +81,76 @@ def build007(app_id: str, app_certificate: str, issue_ts: int, expire: int, salt
     issue_ts = packing.u32("issue_ts", issue_ts)
     expire = packing.u32("expire", expire)
     salt = packing.u32("salt", salt)
-    info = packing.signing_info(app, issue_ts, expire, salt, services)
+    return _seal007(certificate, packing.signing_info(app, issue_ts, expire, salt, services), issue_ts, salt)
+
+
+def _seal007(certificate: bytes, info: bytes, issue_ts: int, salt: int) -> str:
     packing.check_content_size(2 + SIGNATURE_SIZE + len(info))
     content = b"".join((_U16.pack(SIGNATURE_SIZE), _signature(certificate, issue_ts, salt, info), info))
     return VERSION_007 + binascii.b2a_base64(zlib.compress(content), newline=False).decode("ascii")
+
+
+# a builder's program is decoded once (a few constant shapes; the bound only guards against misuse)
+_PROGRAMS: dict[bytes, shapes.Program] = {}
+
+
+def _program(shape: bytes) -> shapes.Program:
+    program = _PROGRAMS.get(shape)
+    if program is None:
+        program = shapes.decode(shape)
+        if len(_PROGRAMS) >= 64:
+            _PROGRAMS.clear()
+        _PROGRAMS[shape] = program
+    return program
+
+
+def build007_shape(
+    shape: bytes,
+    app_id: str,
+    app_certificate: str,
+    issue_ts: int | None,
+    salt: int | None,
+    lifetimes: tuple[Any, ...],
+    values: tuple[Any, ...],
+) -> str:
+    # the order of the checks is the compiled kernel's: shape, lifetimes, accounts, issue_ts, salt, ids, fields
+    program = _program(shape)
+    if len(lifetimes) < program.lifetimes or len(values) < program.values:
+        raise shapes.shape_mismatch()
+    # fast path: exact ints up to 24 hours, as checked_lifetimes would pass them without a warning
+    for value in lifetimes:
+        if not (type(value) is int and 0 <= value <= ONE_DAY):
+            lifetimes = checked_lifetimes(lifetimes)
+            break
+    for slot, service_type, index in program.accounts:
+        value = values[slot]
+        # fast path: an exact int in u32 range or a str, as uid_text demands
+        if not ((type(value) is int and 0 <= value <= U32_MAX) or isinstance(value, str)):
+            values = (*values[:slot], uid_text(packing.field_name(service_type, index), value), *values[slot + 1 :])
+    if issue_ts is None:
+        issue_ts = int(time.time())
+    else:
+        issue_ts = packing.u32("issue_ts", issue_ts) or int(time.time())
+    salt = random_salt() if salt is None else packing.u32("salt", salt)
+    app, certificate = packing.ids(app_id, app_certificate)
+    # plain loops: a builder's few entries cost less than the frames of comprehensions
+    services = []
+    for service_type, privileges, fields in program.services:
+        granted = {}
+        for privilege, slot in privileges:
+            granted[privilege] = lifetimes[slot]
+        packed = []
+        for rule, slot in fields:
+            packed.append(_account(values[slot]) if rule == shapes.ACCOUNT else values[slot])
+        services.append((service_type, granted, packed))
+    return _seal007(certificate, packing.signing_info(app, issue_ts, lifetimes[0], salt, services), issue_ts, salt)
+
+
+def _account(value: Any) -> Any:
+    """A uid or account as the wire writes it: a number as decimal text (0 as ""), a str as it is."""
+    if type(value) is int:
+        return str(value) if value else ""
+    return value
 
 
 def build_many(jobs: Iterable[tuple[Any, ...]], threads: int) -> list[str]:

@@ -1,0 +1,136 @@
+"""Builder shapes: what a public builder writes, compiled once into a small program both kernels run.
+
+A builder (``ChatTokenBuilder.build_user_token``, ...) always writes the same services with the same
+privileges; only the lifetimes and the field values change from call to call.  :func:`builder_shape`
+turns that fixed part into bytes, and the kernels' ``build007_shape`` fill it with a call's
+``lifetimes`` (slot 0 is the token's expire) and ``values``: the builder makes no dict, list or
+Service object per token.
+
+The program (every count and slot is a u8, types and privileges are u16 little-endian)::
+
+    program = u8(n) service_1 ... service_n              services in wire order (sorted by type)
+    service = u16(type) u8(count) privilege... u8(count) field...
+    privilege = u16(privilege id) u8(lifetime slot)      strictly ascending privilege ids
+    field   = u8(rule) u8(value slot)                    one per field of the type's spec row
+
+A field's rule is ``=`` (packed as the spec table's wire code says) or ``u``: a uid or account, an
+int from 0 to 2**32-1 (decimal text, 0 the empty string) or a str.  A program that does not fit its
+lifetimes and values raises :func:`shape_mismatch` in both kernels (a bug in the caller).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+from .limits import U16_MAX
+from .specs import LAYOUTS, TEXT
+
+#: field rule: the value is packed as the spec table's wire code says
+AS_SPEC = ord("=")
+#: field rule: the value is a uid or account (FORMAT.md, "uid and account text")
+ACCOUNT = ord("u")
+#: the largest slot a program can name
+MAX_SLOT = 0xFF
+
+
+class Account(NamedTuple):
+    """A field whose value (``values[slot]``) is a uid or an account."""
+
+    slot: int
+
+
+#: one service of a shape: type, {privilege id: lifetime slot}, value slot (or Account) per field
+ShapeService = tuple[int, Mapping[int, int], Sequence["int | Account"]]
+
+
+class Program(NamedTuple):
+    """A decoded program (the pure kernel keeps one per shape)."""
+
+    #: (type, ((privilege, lifetime slot), ...), ((rule, value slot), ...)) per service
+    services: tuple[tuple[int, tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]], ...]
+    #: (value slot, type, field index) of every account field, in program order
+    accounts: tuple[tuple[int, int, int], ...]
+    #: how many lifetimes and values a call must pass at least
+    lifetimes: int
+    values: int
+
+
+def builder_shape(*services: ShapeService) -> bytes:
+    """The program of a builder that writes ``services`` (checked against the spec table)."""
+    if not 0 < len(services) <= MAX_SLOT:
+        raise ValueError(f"a builder shape holds 1 to {MAX_SLOT} services, not {len(services)}")
+    program = bytearray([len(services)])
+    previous = -1
+    for service_type, privileges, fields in services:
+        layout = LAYOUTS.get(service_type)
+        if layout is None or len(fields) != len(layout) or service_type < previous:
+            raise ValueError(f"service type {service_type} is unknown, out of order or has the wrong field count")
+        previous = service_type
+        program += service_type.to_bytes(2, "little") + bytes([_slot(len(privileges))])
+        for privilege in sorted(privileges):
+            if not 0 <= privilege <= U16_MAX:
+                raise ValueError(f"privilege {privilege} is not a u16")
+            program += privilege.to_bytes(2, "little") + bytes([_slot(privileges[privilege])])
+        program.append(len(fields))
+        for code, field in zip(layout, fields):
+            if isinstance(field, Account):
+                if code != ord(TEXT):
+                    raise ValueError(f"an account must fill a text field of service type {service_type}")
+                program += bytes([ACCOUNT, _slot(field.slot)])
+            else:
+                program += bytes([AS_SPEC, _slot(field)])
+    return bytes(program)
+
+
+def _slot(value: int) -> int:
+    if not 0 <= value <= MAX_SLOT:
+        raise ValueError(f"a slot or count of a builder shape is from 0 to {MAX_SLOT}, not {value}")
+    return value
+
+
+def decode(program: bytes) -> Program:
+    """Read a program (what the compiled kernel does on every call, the pure kernel once per shape)."""
+    try:
+        count = program[0]
+        if not count:
+            raise shape_mismatch()
+        pos = 1
+        services = []
+        accounts = []
+        lifetimes = values = 0
+        for _ in range(count):
+            service_type = program[pos] | program[pos + 1] << 8
+            privileges = []
+            previous = -1
+            for _ in range(program[pos + 2]):
+                privilege = program[pos + 3] | program[pos + 4] << 8
+                if privilege <= previous:  # strictly ascending: what map32 writes
+                    raise shape_mismatch()
+                privileges.append((privilege, program[pos + 5]))
+                lifetimes = max(lifetimes, program[pos + 5] + 1)
+                previous = privilege
+                pos += 3
+            pos += 3
+            fields = []
+            for index in range(program[pos]):
+                rule, slot = program[pos + 1], program[pos + 2]
+                if rule not in (AS_SPEC, ACCOUNT):
+                    raise shape_mismatch()
+                if rule == ACCOUNT:
+                    accounts.append((slot, service_type, index))
+                fields.append((rule, slot))
+                values = max(values, slot + 1)
+                pos += 2
+            pos += 1
+            services.append((service_type, tuple(privileges), tuple(fields)))
+    except IndexError:
+        raise shape_mismatch() from None
+    if pos != len(program):
+        raise shape_mismatch()
+    return Program(tuple(services), tuple(accounts), max(lifetimes, 1), values)
+
+
+def shape_mismatch() -> ValueError:
+    """The error for a program that is malformed or does not fit the lifetimes and values it was given."""
+    return ValueError("build007_shape: the builder shape is malformed or does not fit its lifetimes and values")
