@@ -163,7 +163,11 @@ class AccessToken2:
 
     def _kernel_job(self) -> KernelJob:
         """The arguments of the kernel's build007: the kernel checks the ids and packs the services."""
-        services = self._service_list()
+        services = self._services if self._parsed_services is None else self._service_list()
+        if len(services) == 1:
+            # the common case, one service: the checks below all pass and there is nothing to sort
+            wire = [services[0]._wire()]
+            return (self._app_id, self._app_certificate, self._issue_ts, self._expire, self._salt, wire)
         if not services or len(services) > U16_MAX:
             # the ids are checked first, as the kernel would
             check_ids(self._app_id, self._app_certificate)

@@ -141,3 +141,24 @@ def test_build_many_takes_any_iterable_and_stops_on_its_error(kernel: ModuleType
         kernel.build_many([*jobs[:300], (*jobs[0][:5], [(1, {}, "not a tuple of fields")])], 2)
     with pytest.raises(ParameterTypeError, match="app_certificate"):
         kernel.build_many([*jobs[:300], (jobs[0][0], b"not a str", *jobs[0][2:])], 2)
+
+
+def test_build_many_keeps_each_certificate_alive_until_sealed(kernel: ModuleType, pure_kernel: ModuleType) -> None:
+    # The workers read a job's certificate in place after the producer has dropped the job: every certificate
+    # here is a new string object that only its (generated, then discarded) job refers to, over many chunks,
+    # and the certificates alternate so that no two neighbouring jobs share one.
+    certificates = ["5CFd2fd1755d40ecb72977518be15d3b", "0123456789abcdef0123456789abcdef"]
+    template = make_tokens(1500)
+
+    def jobs() -> Iterator[tuple[object, ...]]:
+        for index, token in enumerate(template):
+            job = token._kernel_job()
+            fresh = "".join(reversed(certificates[index % 2][::-1]))  # equal text, a new object
+            yield (job[0], fresh, *job[2:])
+
+    expected = [
+        pure_kernel.build007(job[0], certificates[index % 2], *job[2:])
+        for index, job in enumerate(token._kernel_job() for token in template)
+    ]
+    assert kernel.build_many(jobs(), 2) == expected
+    assert len(set(expected)) == len(expected)

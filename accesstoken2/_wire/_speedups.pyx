@@ -835,8 +835,9 @@ cdef int _publish(at2_pipeline *pipeline, at2_chunk *chunk, Buffer *contents, si
         free(chunk)
         raise MemoryError()
     # the pipeline owns the chunk from here, even when publishing fails
-    if at2_pipeline_publish(pipeline, chunk) != AT2_OK:
-        raise MemoryError()
+    cdef int status = at2_pipeline_publish(pipeline, chunk)
+    if status != AT2_OK:
+        _raise_status(status)
     return 0
 
 
@@ -846,6 +847,7 @@ cdef int _produce(object jobs, at2_pipeline *pipeline, list held) except -1:
     cdef Buffer contents
     cdef at2_job *job
     cdef size_t tokens_size = 0
+    cdef object last_certificate = None
     _buffer_init(&contents, NULL, 0)
     try:
         for args in jobs:
@@ -859,12 +861,17 @@ cdef int _produce(object jobs, at2_pipeline *pipeline, list held) except -1:
                 tokens_size = 0
                 if contents.data == NULL:
                     _grow(&contents, 4096)
-            # the job tuple keeps the certificate's characters alive for the workers
             if type(args) is not tuple:
                 args = tuple(args)
             if len(args) != 6:
                 raise TypeError(f"build_many() jobs must be build007 argument tuples of 6 items, not {len(args)}")
-            held.append(args)
+            # the workers read the certificate's characters in place (everything else is packed into the chunk),
+            # so only the certificate is kept alive: a str, which the garbage collector does not track (keeping
+            # whole job tuples made every collection walk all of them), and once per run of the same object
+            certificate = args[1]
+            if certificate is not last_certificate:
+                held.append(certificate)
+                last_certificate = certificate
             job = &chunk.jobs[chunk.count]
             _pack007(&contents, args[0], args[1], args[2], args[3], args[4], args[5], job)
             job.token_offset = tokens_size
