@@ -163,9 +163,10 @@ class AccessToken2:
 
     def _kernel_job(self) -> KernelJob:
         """The arguments of the kernel's build007: the kernel checks the ids and packs the services."""
-        services = self._services if self._parsed_services is None else self._service_list()
+        services = self._service_list()
         if len(services) == 1:
-            # the common case, one service: the checks below all pass and there is nothing to sort
+            # fast path, one service: it restates the checks below (not empty, at most 65,535), and one service
+            # needs no sorting
             wire = [services[0]._wire()]
             return (self._app_id, self._app_certificate, self._issue_ts, self._expire, self._salt, wire)
         if not services or len(services) > U16_MAX:
@@ -178,8 +179,7 @@ class AccessToken2:
                 "services", f"the token holds {len(services)} services; at most {U16_MAX} are allowed"
             )
         # services are written sorted by type; sorted() is stable, so repeats keep their order
-        ordered = sorted(services, key=_service_type) if len(services) > 1 else services
-        wire = [service._wire() for service in ordered]
+        wire = [service._wire() for service in sorted(services, key=_service_type)]
         return (self._app_id, self._app_certificate, self._issue_ts, self._expire, self._salt, wire)
 
     def build(self) -> str:
