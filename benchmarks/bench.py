@@ -247,11 +247,104 @@ def kernel_share(repeats: int) -> dict[str, Any]:
     return shares
 
 
+SCALING_BATCH = 20_000
+
+
+def scaling(rounds: int) -> dict[str, Any]:
+    """build_tokens' 2-thread/1-thread throughput ratio, paired, and the machine's own in the same rounds.
+
+    Each round times, back to back in this process, build_tokens(threads=1) and build_tokens(threads=2) on
+    the same SCALING_BATCH prepared Chat tokens, then two forked copies of this process each running the
+    1-thread build at once.  The first ratio is what a second thread buys; the second (two processes / one)
+    is what two cores give at that moment to work that shares nothing: on a shared 2-vCPU machine it moves
+    between about 1.3x and 2x as the host schedules its other tenants, and no threading can beat it."""
+    from accesstoken2 import AccessToken2, ServiceChat, build_tokens
+
+    prepared = []
+    for index in range(SCALING_BATCH):
+        token = AccessToken2(APP_ID, CERTIFICATE, 1_700_000_000, 600)
+        chat = ServiceChat(f"user-{index}")
+        chat.add_privilege(ServiceChat.kPrivilegeUser, 600)
+        token.add_service(chat)
+        prepared.append(token)
+    build_tokens(prepared, threads=2)  # warm: thread start-up, salt pools, the copy-on-write pages
+    children: list[tuple[int, int, int]] = []  # (pid, the pipe that starts a build, the pipe it answers on)
+    for _ in range(2):
+        go_read, go_write = os.pipe()
+        done_read, done_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            # a child: one 1-thread build per byte received, until the parent closes the pipe.  It closes the
+            # parent's ends it inherited, or a pipe would never report its end to the child reading it.
+            status = 1
+            try:
+                for descriptor in [go_write, done_read, *(end for _, go, done in children for end in (go, done))]:
+                    os.close(descriptor)
+                while os.read(go_read, 1):
+                    build_tokens(prepared, threads=1)
+                    os.write(done_write, b"d")
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(go_read)
+        os.close(done_write)
+        children.append((pid, go_write, done_read))
+    paired, machine = [], []
+    try:
+        for _ in range(rounds):
+            start = time.perf_counter()
+            build_tokens(prepared, threads=1)
+            one = time.perf_counter() - start
+            start = time.perf_counter()
+            build_tokens(prepared, threads=2)
+            two = time.perf_counter() - start
+            start = time.perf_counter()
+            for _, go, _ in children:
+                os.write(go, b"g")
+            for _, _, done in children:
+                if os.read(done, 1) != b"d":
+                    raise RuntimeError("a scaling child process ended early")
+            both = time.perf_counter() - start
+            paired.append(one / two)
+            machine.append(2 * one / both)
+    finally:
+        for _, go, done in children:
+            os.close(go)
+            os.close(done)
+        for pid, _, _ in children:
+            os.waitpid(pid, 0)
+    return {"paired": paired, "machine": machine}
+
+
+def quartiles(values: Sequence[float]) -> tuple[float, float, float]:
+    """(lower quartile, median, upper quartile) of at least one value (statistics' "inclusive" method)."""
+    import statistics
+
+    if len(values) == 1:
+        return (values[0],) * 3
+    low, middle, high = statistics.quantiles(values, n=4, method="inclusive")
+    return low, middle, high
+
+
+def scaling_note(measured: Mapping[str, Sequence[float]]) -> str:
+    """The README line for scaling()'s result."""
+    paired, machine = quartiles(measured["paired"]), quartiles(measured["machine"])
+    return (
+        f"build_tokens throughput, 2 threads / 1 thread (C), paired in one process over {len(measured['paired'])} "
+        f"rounds of {SCALING_BATCH:,} Chat tokens: median {paired[1]:.2f}x "
+        f"(quartiles {paired[0]:.2f}-{paired[2]:.2f}); "
+        f"in the same rounds two processes each building with 1 thread did {machine[1]:.2f}x the work of one "
+        f"(quartiles {machine[0]:.2f}-{machine[2]:.2f}), the machine's own limit at the time"
+    )
+
+
 def worker(case: str, implementation: str, repeats: int, builds: int) -> dict[str, Any]:
     if case == "memory":
         return memory_check(builds)
     if case == "share":
         return kernel_share(repeats)
+    if case == "scaling":
+        return scaling(repeats)
     try:
         op = reference_op(case) if implementation == "reference" else our_op(case)
     except Skip as reason:
@@ -310,12 +403,14 @@ def worker_env(implementation: str, heap: str, base: Mapping[str, str]) -> dict[
     return env
 
 
-def run_worker(case: str, implementation: str, heap: str, args: argparse.Namespace) -> dict[str, Any]:
+def run_worker(
+    case: str, implementation: str, heap: str, args: argparse.Namespace, repeats: int | None = None
+) -> dict[str, Any]:
     import ast
     import subprocess
 
     command = [sys.executable, os.path.abspath(__file__), "--worker", case, implementation]
-    command += ["--repeats", str(args.repeats), "--builds", str(args.builds)]
+    command += ["--repeats", str(args.repeats if repeats is None else repeats), "--builds", str(args.builds)]
     env = worker_env(implementation, heap, os.environ)
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -621,9 +716,15 @@ def extra_figures(args: argparse.Namespace, heaps: Sequence[str], results: Mappi
                 two = results["batch_2"].get((implementation, heap), {})
                 if "us" in one and "us" in two:
                     notes.append(
-                        f"build_tokens throughput, 2 threads / 1 thread ({LABELS[implementation]}, {heap} heap): "
-                        f"{one['us'] / two['us']:.2f}x"
+                        f"build_tokens throughput, 2 threads / 1 thread, from the table's rows (separate processes, "
+                        f"{LABELS[implementation]}, {heap} heap): {one['us'] / two['us']:.2f}x"
                     )
+    if args.scaling_rounds > 0:
+        measured = run_worker("scaling", "c", heaps[0], args, repeats=args.scaling_rounds)
+        if "paired" in measured:
+            notes.append(scaling_note(measured))
+        else:
+            notes.append(f"build_tokens scaling: {measured.get('skip')}")
     share = run_worker("share", "c", heaps[0], args)
     for case, times in share.items():
         if isinstance(times, dict) and "us" in times:
@@ -680,7 +781,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=9, help="timed runs per case and process (median)")
     parser.add_argument("--rounds", type=int, default=3, help="fresh processes per case, implementation and heap")
     parser.add_argument("--builds", type=int, default=1_000_000, help="builds in the memory check")
-    parser.add_argument("--quick", action="store_true", help="1 round of 5 repeats, 100,000 builds in the memory check")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="1 round of 5 repeats, 100,000 builds in the memory check, at most 10 scaling rounds",
+    )
     parser.add_argument(
         "--heaps",
         type=heaps_type,
@@ -706,7 +811,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "that holds the generated block's begin/end lines (README.md) gets only that block replaced",
     )
     parser.add_argument(
-        "--no-extras", action="store_true", help="only the table: no kernel share, bare reference or memory check"
+        "--no-extras",
+        action="store_true",
+        help="only the table: no build_tokens scaling, kernel share, bare reference or memory check",
+    )
+    parser.add_argument(
+        "--scaling-rounds",
+        type=int,
+        default=40,
+        help=f"rounds of the paired build_tokens scaling measurement ({SCALING_BATCH:,} tokens each; 0: none)",
     )
     args = parser.parse_args(argv)
     if args.steady_heap and args.heaps is not None and args.heaps != ("steady",):
@@ -714,6 +827,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     args.heaps = ("steady",) if args.steady_heap else args.heaps or ("fresh",)
     if args.quick:
         args.rounds, args.repeats, args.builds = 1, 5, 100_000
+        args.scaling_rounds = min(args.scaling_rounds, 10)
     return args
 
 

@@ -189,3 +189,21 @@ def test_plot_without_matplotlib_stops_with_one_line_saying_what_to_install(
     message = str(stopped.value.code)
     assert "\n" not in message
     assert "matplotlib" in message and "benchmarks/requirements.txt" in message
+
+
+def test_quartiles_are_lower_middle_upper_and_one_value_is_all_three(bench: ModuleType) -> None:
+    assert bench.quartiles([5.0, 1.0, 4.0, 2.0, 3.0]) == (2.0, 3.0, 4.0)
+    assert bench.quartiles([1.5]) == (1.5, 1.5, 1.5)
+
+
+def test_scaling_note_gives_both_ratios_with_their_spread_and_the_round_count(bench: ModuleType) -> None:
+    note = bench.scaling_note({"paired": [1.7, 1.9, 1.8], "machine": [1.3, 2.0, 1.5]})
+    assert "over 3 rounds" in note
+    assert "median 1.80x (quartiles 1.75-1.85)" in note
+    assert "1.50x the work of one (quartiles 1.40-1.75)" in note
+
+
+def test_scaling_rounds_default_is_capped_by_quick_and_zero_turns_it_off(bench: ModuleType) -> None:
+    assert bench.parse_args([]).scaling_rounds == 40
+    assert bench.parse_args(["--quick"]).scaling_rounds == 10
+    assert bench.parse_args(["--scaling-rounds", "0"]).scaling_rounds == 0
