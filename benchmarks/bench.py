@@ -610,7 +610,8 @@ def plot(results: Mapping[str, Row], heaps: Sequence[str], facts: Mapping[str, A
     axes.set_yticklabels([CASES[case] for case in results], fontsize=8)
     axes.invert_yaxis()
     axes.set_xlabel(
-        "µs per token, process CPU time (log scale; lower is better; (Nx) = reference in the same heap / this)",
+        "µs per token: process CPU time, wall clock for build_tokens (log scale; lower is better; "
+        "(Nx) = reference in the same heap / this)",
         fontsize=8,
     )
     axes.tick_params(axis="x", labelsize=8)
@@ -621,7 +622,7 @@ def plot(results: Mapping[str, Row], heaps: Sequence[str], facts: Mapping[str, A
         f"load {load[0]:.1f}-{load[1]:.1f}, agoraiotools {facts['agoraiotools']}; {facts['command']}"
     )
     figure.suptitle("µs per token: Agora's reference (agoraiotools) and accesstoken2, pure Python and C", fontsize=10)
-    axes.set_title("\n".join(textwrap.wrap(subtitle, 130)), fontsize=7, loc="left")
+    axes.set_title("\n".join(textwrap.wrap(subtitle, 105)), fontsize=7, loc="left")
     figure.tight_layout()
     figure.savefig(path, dpi=90)
     plt.close(figure)
