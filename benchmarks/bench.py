@@ -610,8 +610,8 @@ def plot(results: Mapping[str, Row], heaps: Sequence[str], facts: Mapping[str, A
     axes.set_yticklabels([CASES[case] for case in results], fontsize=8)
     axes.invert_yaxis()
     axes.set_xlabel(
-        "µs per token: process CPU time, wall clock for build_tokens (log scale; lower is better; "
-        "(Nx) = reference in the same heap / this)",
+        "µs per token: process CPU time, wall clock for build_tokens (log scale; lower is better)\n"
+        "(Nx) = the reference in the same heap / this",
         fontsize=8,
     )
     axes.tick_params(axis="x", labelsize=8)
