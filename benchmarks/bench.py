@@ -135,7 +135,6 @@ def our_op(case: str) -> Op:
         RtcTokenBuilder,
         Rtm2Permissions,
         RtmTokenBuilder,
-        ServiceChat,
         build_tokens,
     )
     from accesstoken2.legacy.builders import RtcTokenBuilder as RtcTokenBuilder006
@@ -164,16 +163,24 @@ def our_op(case: str) -> Op:
         return lambda: RtcTokenBuilder006.buildTokenWithUid(APP_ID, CERTIFICATE, CHANNEL, UID, 1, expire)
     if case.startswith("batch_"):
         threads = int(case.split("_")[1])
-        prepared: list[AccessToken2] = []
-        for index in range(BATCH):
-            batch_token = AccessToken2(APP_ID, CERTIFICATE, 1_700_000_000, 600)
-            chat = ServiceChat(f"user-{index}")
-            chat.add_privilege(ServiceChat.kPrivilegeUser, 600)
-            batch_token.add_service(chat)
-            prepared.append(batch_token)
+        prepared = prepared_chat_tokens(BATCH)
         assert accesstoken2.IMPLEMENTATION in ("c", "python")
         return lambda: build_tokens(prepared, threads=threads)
     raise ValueError(case)
+
+
+def prepared_chat_tokens(count: int) -> list[Any]:
+    """`count` AccessToken2 objects, each a Chat user token for its own user, for build_tokens."""
+    from accesstoken2 import AccessToken2, ServiceChat
+
+    prepared = []
+    for index in range(count):
+        token = AccessToken2(APP_ID, CERTIFICATE, 1_700_000_000, 600)
+        chat = ServiceChat(f"user-{index}")
+        chat.add_privilege(ServiceChat.kPrivilegeUser, 600)
+        token.add_service(chat)
+        prepared.append(token)
+    return prepared
 
 
 # --- measuring, in the worker process ------------------------------------------------------------------
@@ -258,15 +265,9 @@ def scaling(rounds: int) -> dict[str, Any]:
     1-thread build at once.  The first ratio is what a second thread buys; the second (two processes / one)
     is what two cores give at that moment to work that shares nothing: on a shared 2-vCPU machine it moves
     between about 1.3x and 2x as the host schedules its other tenants, and no threading can beat it."""
-    from accesstoken2 import AccessToken2, ServiceChat, build_tokens
+    from accesstoken2 import build_tokens
 
-    prepared = []
-    for index in range(SCALING_BATCH):
-        token = AccessToken2(APP_ID, CERTIFICATE, 1_700_000_000, 600)
-        chat = ServiceChat(f"user-{index}")
-        chat.add_privilege(ServiceChat.kPrivilegeUser, 600)
-        token.add_service(chat)
-        prepared.append(token)
+    prepared = prepared_chat_tokens(SCALING_BATCH)
     build_tokens(prepared, threads=2)  # warm: thread start-up, salt pools, the copy-on-write pages
     children: list[tuple[int, int, int]] = []  # (pid, the pipe that starts a build, the pipe it answers on)
     for _ in range(2):

@@ -7,23 +7,15 @@ The script is loaded from its path: benchmarks/ is not a package.
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 from types import ModuleType
 
 import pytest
-
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
+from benchmark_scripts import load_script
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    if not SCRIPT.exists():
-        pytest.skip("benchmarks/bench.py is not in this tree (an sdist)")
-    spec = importlib.util.spec_from_file_location("bench_script_under_test", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench.py")
 
 
 def two_heap_row() -> dict[tuple[str, str], dict[str, float | str]]:

@@ -6,7 +6,6 @@ benchmarks/ is not a package.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -15,19 +14,14 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from benchmark_scripts import BENCHMARKS, load_script
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "deflate_bench.py"
+SCRIPT = BENCHMARKS / "deflate_bench.py"
 
 
 @pytest.fixture(scope="module")
 def script() -> ModuleType:
-    if not SCRIPT.exists():
-        pytest.skip("benchmarks/deflate_bench.py is not in this tree (an sdist)")
-    spec = importlib.util.spec_from_file_location("deflate_bench_under_test", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("deflate_bench.py")
 
 
 def test_every_kind_gets_distinct_contents_of_its_size_the_same_every_run(script: ModuleType) -> None:
