@@ -456,8 +456,8 @@ static void length_symbol(huffman *lengths, bit_sink *sink, int symbol, int extr
 }
 
 /* count zero lengths, coded as zlib codes them: pieces of at most 138, each 17 (3-10), 18 (11-138) or,
- * below 3, that many explicit zeros */
-static void zero_lengths(huffman *lengths, bit_sink *sink, int count)
+ * below 3, that many explicit zeros.  Inlined: fixed_certainly_wins counts every block's zero runs with it. */
+HOT_INLINE void zero_lengths(huffman *lengths, bit_sink *sink, int count)
 {
     while (count > 0) {
         int piece = count < 138 ? count : 138;
@@ -609,45 +609,21 @@ static int pad_symbols(uint64_t *used, int words, int count)
     return added;
 }
 
-/* What the run-length coding of a code's lengths certainly holds, knowing only which lengths are zero:
- * zero runs are coded exactly as zlib will (explicit zeros, 17 with 3 extra bits for 3-10, 18 with 7 for
- * 11-138); a run of k nonzero lengths takes at least k symbols when k < 4 (too short to repeat), else at
+/* A run of k nonzero lengths takes at least k code-length symbols when k < 4 (too short to repeat), else at
  * least one plus one repeat (16) per 6 more. */
-typedef struct {
-    uint32_t zeros;          /* symbol 0 */
-    uint32_t short_zero_runs; /* symbol 17 */
-    uint32_t long_zero_runs; /* symbol 18 */
-    uint32_t nonzero;        /* symbols 1-16, fewest possible */
-    uint64_t extra_bits;
-} length_symbols;
-
-static void count_zero_run(int run, length_symbols *out)
-{
-    while (run > 0) {
-        int piece = run < 138 ? run : 138;
-
-        run -= piece;
-        if (piece < 3) {
-            out->zeros += (uint32_t)piece;
-        } else if (piece <= 10) {
-            out->short_zero_runs++;
-            out->extra_bits += 3;
-        } else {
-            out->long_zero_runs++;
-            out->extra_bits += 7;
-        }
-    }
-}
-
 static uint32_t nonzero_run_symbols(int run)
 {
     return run < 4 ? (uint32_t)run : 1 + (uint32_t)(run - 1 + 5) / 6;
 }
 
-/* walks the symbols with a length (the set bits of used, all at or below the highest one) */
-static void count_length_symbols(const uint64_t *used, int words, length_symbols *out)
+/* What the run-length coding of a code's lengths certainly holds, knowing only which lengths are zero (the
+ * set bits of used, all at or below the highest one): its zero runs, counted by zero_lengths into
+ * zero_runs->freq[0], [17] and [18] exactly as they will be coded; returned, the fewest symbols its
+ * nonzero lengths can take. */
+static uint32_t count_length_symbols(const uint64_t *used, int words, huffman *zero_runs)
 {
     int word, previous = -1, run = 0;
+    uint32_t nonzero = 0;
 
     for (word = 0; word < words; word++) {
         uint64_t bits = used[word];
@@ -659,14 +635,14 @@ static void count_length_symbols(const uint64_t *used, int words, length_symbols
             if (n == previous + 1) {
                 run++;
             } else {
-                out->nonzero += nonzero_run_symbols(run);
-                count_zero_run(n - previous - 1, out);
+                nonzero += nonzero_run_symbols(run);
+                zero_lengths(zero_runs, NULL, n - previous - 1);
                 run = 1;
             }
             previous = n;
         }
     }
-    out->nonzero += nonzero_run_symbols(run);
+    return nonzero + nonzero_run_symbols(run);
 }
 
 /* the optimal prefix code's size for up to 4 frequencies (zeros ignored; one symbol costs 1 bit each) */
@@ -846,11 +822,11 @@ static void summarize(const huffman *code, const uint64_t *used, int words, cons
 
 /* 1 when the dynamic block is certainly no smaller than fixed_bytes, so zlib would not send it; 0 when
  * that takes building its codes. */
-static int fixed_certainly_wins(const at2_deflater *state, alphabet_summary *litlen, alphabet_summary *distance,
+static int fixed_certainly_wins(at2_deflater *state, alphabet_summary *litlen, alphabet_summary *distance,
                                 uint64_t fixed_bytes)
 {
     uint64_t litlen_used[(LITLEN_CODES + 63) / 64], distance_used[1], bits, header[4];
-    length_symbols lengths = {0, 0, 0, 0, 0};
+    uint32_t *zero_runs = state->lengths.freq; /* the code-length code's counts, cleared again before it is built */
     int litlen_pads, distance_pads;
 
     if (!litlen->small || !distance->small)
@@ -862,16 +838,18 @@ static int fixed_certainly_wins(const at2_deflater *state, alphabet_summary *lit
     /* padding symbols have frequency 1 in zlib's tree */
     litlen->counts[1] = (uint16_t)(litlen->counts[1] + litlen_pads);
     distance->counts[1] = (uint16_t)(distance->counts[1] + distance_pads);
-    count_length_symbols(litlen_used, (LITLEN_CODES + 63) / 64, &lengths);
-    count_length_symbols(distance_used, 1, &lengths);
+    zero_runs[0] = zero_runs[REPEAT_ZERO] = zero_runs[REPEAT_ZERO_LONG] = 0;
+    header[3] = count_length_symbols(litlen_used, (LITLEN_CODES + 63) / 64, &state->lengths) +
+                count_length_symbols(distance_used, 1, &state->lengths);
     /* the code-length code is no smaller than an optimal code for these counts with every nonzero length
      * merged into one symbol (merging symbols never makes a code larger) */
-    header[0] = lengths.zeros;
-    header[1] = lengths.short_zero_runs;
-    header[2] = lengths.long_zero_runs;
-    header[3] = lengths.nonzero;
+    header[0] = zero_runs[0];
+    header[1] = zero_runs[REPEAT_ZERO];
+    header[2] = zero_runs[REPEAT_ZERO_LONG];
+    /* the zero runs' extra bits (read before small_code_bits reuses header) */
+    bits = length_code_extra[REPEAT_ZERO] * header[1] + length_code_extra[REPEAT_ZERO_LONG] * header[2];
     /* 3 header fields, at least 4 code-length code lengths, the lengths, the extra bits, the codes */
-    bits = 5 + 5 + 4 + 3 * 4 + small_code_bits(header, 4) + lengths.extra_bits + litlen->extra_bits +
+    bits += 5 + 5 + 4 + 3 * 4 + small_code_bits(header, 4) + litlen->extra_bits +
            distance->extra_bits + optimal_code_bits(litlen->counts, litlen->max_freq, litlen->distinct + litlen_pads) +
            optimal_code_bits(distance->counts, distance->max_freq, distance->distinct + distance_pads);
     /* padding symbols cost zlib nothing: each takes back the one bit its code costs in the tree */
