@@ -772,6 +772,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         except ValueError as error:
             raise argparse.ArgumentTypeError(str(error)) from None
 
+    def rounds_type(text: str) -> int:
+        rounds = int(text)
+        if rounds < 0:
+            raise argparse.ArgumentTypeError(f"{rounds} is negative: give 0 (none) or more")
+        return rounds
+
     def cases_type(text: str) -> list[str]:
         cases = [case.strip() for case in text.split(",")]
         unknown = [case for case in cases if case not in CASES]
@@ -819,7 +825,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--scaling-rounds",
-        type=int,
+        type=rounds_type,
         default=40,
         help=f"rounds of the paired build_tokens scaling measurement ({SCALING_BATCH:,} tokens each; 0: none)",
     )

@@ -87,13 +87,25 @@ def content_sets(count: int) -> dict[str, list[bytes]]:
     return sets
 
 
+# deflate_bench.c reads at most this many contents from a file
+CONTENT_LIMIT = 100_000
+
+
+def content_count(text: str) -> int:
+    """--contents: 1 to CONTENT_LIMIT."""
+    count = int(text)
+    if not 1 <= count <= CONTENT_LIMIT:
+        raise argparse.ArgumentTypeError(f"{count} contents: give 1 to {CONTENT_LIMIT:,}")
+    return count
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=31)
     parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument(
         "--contents",
-        type=int,
+        type=content_count,
         default=1000,
         help="different contents of each kind (salts differ), compressed in turn; 1 repeats a single content",
     )

@@ -48,7 +48,10 @@ def test_steady_heap_switch_still_means_the_steady_heap(bench: ModuleType) -> No
     assert (quick.rounds, quick.repeats, quick.builds, quick.cases) == (1, 5, 100_000, ["chat_user", "parse_verify"])
 
 
-@pytest.mark.parametrize("argv", [["--steady-heap", "--heaps", "fresh"], ["--cases", "chat_user,nope"]])
+@pytest.mark.parametrize(
+    "argv",
+    [["--steady-heap", "--heaps", "fresh"], ["--cases", "chat_user,nope"], ["--scaling-rounds", "-1"]],
+)
 def test_contradicting_or_unknown_options_are_refused(bench: ModuleType, argv: list[str]) -> None:
     with pytest.raises(SystemExit) as stopped:
         bench.parse_args(argv)

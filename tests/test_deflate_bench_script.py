@@ -37,6 +37,15 @@ def test_every_kind_gets_distinct_contents_of_its_size_the_same_every_run(script
     assert {name: contents[0] for name, contents in sets.items()} == script.contents(12345)
 
 
+@pytest.mark.parametrize("text", ["0", "-5", "100001", "many"])
+def test_content_counts_outside_what_the_driver_reads_are_refused(script: ModuleType, text: str) -> None:
+    finished = subprocess.run(
+        [sys.executable, str(SCRIPT), "--contents", text], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert finished.returncode == 2
+    assert "--contents" in finished.stderr and finished.stdout == ""
+
+
 def test_the_c_driver_checks_every_content_against_zlib_and_reports_each_way(script: ModuleType) -> None:
     include = Path(sysconfig.get_paths()["include"]).parent
     if shutil.which("cc") is None or not any((path / "zlib.h").exists() for path in (Path("/usr/include"), include)):
@@ -54,3 +63,8 @@ def test_the_c_driver_checks_every_content_against_zlib_and_reports_each_way(scr
         assert any(name in line and f"20 contents of {size}-{size} bytes" in line for line in lines), lines
     assert sum(line.lstrip().startswith("ours") for line in lines) == 3
     assert sum(line.lstrip().startswith("zlib reset") for line in lines) == 3
+
+
+def test_the_content_limit_is_the_c_drivers(script: ModuleType) -> None:
+    driver = (BENCHMARKS / "deflate_bench.c").read_text(encoding="utf-8")
+    assert f"#define CONTENT_LIMIT {script.CONTENT_LIMIT}\n" in driver
