@@ -22,7 +22,7 @@ from setuptools.command.build_ext import build_ext
 from setuptools.errors import CCompilerError, ExecError, PlatformError
 
 HERE = Path(__file__).resolve().parent
-C_SOURCES = ["src_c/sha256.c", "src_c/base64.c", "src_c/token_core.c", "src_c/batch.c", "src_c/deflate.c"]
+C_SOURCES = ["src_c/sha256.c", "src_c/base64.c", "src_c/token_core.c", "src_c/batch.c", "src_c/deflate.c", "src_c/deflate_floor.c"]
 FALLBACK_NOTICE = """
 ************************************************************************************
 accesstoken2: the C core (accesstoken2._wire._speedups) could not be built:

@@ -3,8 +3,11 @@
 Mostly token-sized contents (real token layouts and hostile bytes, 0-600 bytes), some up to 4 KiB and
 a few up to the 64 KiB content cap, of many kinds (random, few distinct bytes, runs, periodic, text-like,
 token-shaped).  Every output must equal zlib's bytes; where the interpreter's zlib is not canonical
-(it does not reproduce a published vector) the run checks the round trip only and says so.  On a
-mismatch it writes the input to a file and exits 1.  tests/test_deflate.py is the fast subset.
+(it does not reproduce a published vector) the run checks the round trip only and says so.  Every input
+is also audited (deflate_audit): each block's dynamic codes are built and their size compared with the
+lower bound src_c/deflate_floor.c gives, which must never be above it, whether or not it decided the
+block.  On a mismatch or a bound above a block's size it writes the input to a file and exits 1.
+tests/test_deflate.py is the fast subset.
 
     python benchmarks/deflate_longrun.py                  # 1,000,000 inputs, seed 0
     python benchmarks/deflate_longrun.py --inputs 20000 --seed 7
@@ -122,7 +125,10 @@ def main() -> int:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     try:
-        from accesstoken2._wire._speedups import compress  # type: ignore[attr-defined,unused-ignore]
+        from accesstoken2._wire._speedups import (  # type: ignore[attr-defined,unused-ignore]
+            compress,
+            deflate_audit,
+        )
     except ImportError:
         print("the C core (accesstoken2._wire._speedups) is not built: nothing to check", file=sys.stderr)
         return 2
@@ -133,16 +139,21 @@ def main() -> int:
     rng = random.Random(args.seed)
     kinds: Counter[str] = Counter()
     sizes: Counter[str] = Counter()
-    total_bytes = 0
+    total_bytes = blocks = decided = 0
     start = time.perf_counter()
     for index in range(args.inputs):
         kind, data = next_input(rng)
         ours = compress(data)
-        if (canonical and ours != zlib.compress(data, 6)) or zlib.decompress(ours) != data:
+        audit = deflate_audit(data)
+        wrong = (canonical and ours != zlib.compress(data, 6)) or zlib.decompress(ours) != data
+        if wrong or audit[1] != 0:
             failed = Path(f"deflate_longrun_failure_{args.seed}_{index}.bin").resolve()
             failed.write_bytes(data)
-            print(f"MISMATCH at input {index} ({kind}, {len(data)} bytes): written to {failed}")
+            what = "MISMATCH" if wrong else f"BOUND ABOVE THE SIZE of {audit[1]} of {audit[0]} blocks"
+            print(f"{what} at input {index} ({kind}, {len(data)} bytes): written to {failed}")
             return 1
+        blocks += audit[0]
+        decided += audit[2]
         kinds[kind] += 1
         sizes["0-599" if len(data) < 600 else "600-4096" if len(data) <= 4096 else "4097-65536"] += 1
         total_bytes += len(data)
@@ -151,6 +162,7 @@ def main() -> int:
     print(f"{args.inputs} inputs ({total_bytes / 1e6:.1f} MB) checked {what} in {elapsed:.1f} s (seed {args.seed})")
     print("  kinds:", ", ".join(f"{name} {count}" for name, count in sorted(kinds.items())))
     print("  sizes:", ", ".join(f"{name} bytes: {count}" for name, count in sorted(sizes.items())))
+    print(f"  the lower bound was below or at the size of all {blocks} blocks, and decided {decided} of them")
     return 0
 
 

@@ -16,28 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* for the few helpers on the per-symbol path */
-#if defined(__GNUC__) || defined(__clang__)
-#define HOT_INLINE static inline __attribute__((always_inline))
-#else
-#define HOT_INLINE static inline
-#endif
-
-/* index of the lowest set bit of a nonzero word */
-HOT_INLINE int lowest_bit(uint64_t word)
-{
-#if defined(__GNUC__) || defined(__clang__)
-    return __builtin_ctzll(word);
-#else
-    int index = 0;
-
-    while (!(word & 1)) {
-        word >>= 1;
-        index++;
-    }
-    return index;
-#endif
-}
+#include "deflate_floor.h"
+#include "deflate_format.h"
 
 /* level 6 of zlib's configuration table */
 #define GOOD_LENGTH 8      /* a previous match this long searches a quarter of the chain */
@@ -61,17 +41,6 @@ HOT_INLINE int lowest_bit(uint64_t word)
 #define BLOCK_CAPACITY 16384
 #define BLOCK_FULL (BLOCK_CAPACITY - 1)
 
-#define LITERALS 256
-#define END_OF_BLOCK 256
-#define LENGTH_CODES 29
-#define LITLEN_CODES (LITERALS + 1 + LENGTH_CODES)
-#define DISTANCE_CODES 30
-#define LENGTH_CODE_CODES 19
-#define MAX_CODE_BITS 15
-#define MAX_LENGTH_CODE_BITS 7
-#define REPEAT_PREVIOUS 16  /* 3-6 copies of the previous length, 2 extra bits */
-#define REPEAT_ZERO 17      /* 3-10 zeros, 3 extra bits */
-#define REPEAT_ZERO_LONG 18 /* 11-138 zeros, 7 extra bits */
 /* zlib's heap array spans every node of the largest tree: 286 leaves and 285 inner nodes, plus slot 0 */
 #define HEAP_SLOTS (2 * LITLEN_CODES + 1)
 
@@ -86,9 +55,6 @@ static const uint16_t distance_base[DISTANCE_CODES] = {1,    2,    3,    4,    5
                                                        1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
 static const uint8_t length_code_extra[LENGTH_CODE_CODES] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                                                              0, 0, 0, 0, 0, 0, 2, 3, 7};
-/* the order in which a dynamic header lists the code-length code's lengths (RFC 1951 3.2.7) */
-static const uint8_t length_code_order[LENGTH_CODE_CODES] = {16, 17, 18, 0, 8,  7, 9,  6, 10, 5,
-                                                             11, 4,  12, 3, 13, 2, 14, 1, 15};
 
 /* Tables filled once: code of each match length - 3, code of each distance - 1 (split at 256), and the
  * fixed Huffman code (RFC 1951 3.2.6) as bit-reversed codes ready to send. */
@@ -122,14 +88,19 @@ struct at2_deflater {
     uint16_t sym_distance[BLOCK_CAPACITY]; /* 0 for a literal */
     uint8_t sym_value[BLOCK_CAPACITY];     /* the literal, or the match length - 3 */
     size_t sym_count;
+    uint64_t fixed_bits;            /* the block's symbols' size with the fixed codes, extra bits included */
+    uint64_t extra_bits;            /* of which length and distance extra bits */
     uint64_t opt_bits;              /* the block's size with dynamic codes, in bits (without the 3-bit header) */
-    uint64_t litlen_used[(LITLEN_CODES + 63) / 64]; /* bit n: litlen.freq[n] != 0 */
+    uint64_t litlen_used[LITLEN_WORDS]; /* bit n: litlen.freq[n] != 0 */
     uint64_t distance_used;         /* bit n: distance.freq[n] != 0 */
     uint64_t lengths_used;          /* bit n: lengths.freq[n] != 0, while the code-length code is built */
     huffman litlen;
     huffman distance;
     huffman lengths;                /* the code-length code */
     builder work;
+    at2_floor_work floor;           /* scratch of at2_dynamic_floor */
+    int audit;                      /* at2_deflate_audit's state: build every code, check the floor */
+    uint64_t audit_blocks, audit_floor_above, audit_decided;
 };
 
 /* Output bits, least significant first; stops writing (and says so) when out_cap would be passed. */
@@ -455,23 +426,21 @@ static void length_symbol(huffman *lengths, bit_sink *sink, int symbol, int extr
         sink_bits(sink, (uint32_t)extra, extra_bits);
 }
 
-/* count zero lengths, coded as zlib codes them: pieces of at most 138, each 17 (3-10), 18 (11-138) or,
- * below 3, that many explicit zeros.  Inlined: fixed_certainly_wins counts every block's zero runs with it. */
-HOT_INLINE void zero_lengths(huffman *lengths, bit_sink *sink, int count)
+/* count zero lengths, coded as zlib codes them (zero_piece) */
+static void zero_lengths(huffman *lengths, bit_sink *sink, int count)
 {
-    while (count > 0) {
-        int piece = count < 138 ? count : 138;
+    int piece;
 
-        count -= piece;
-        if (piece < 3) {
+    while (count > 0) {
+        int symbol = zero_piece(&count, &piece);
+
+        if (symbol != 0)
+            length_symbol(lengths, sink, symbol, piece - (symbol == REPEAT_ZERO ? 3 : 11),
+                          length_code_extra[symbol]);
+        else
             do
                 length_symbol(lengths, sink, 0, 0, 0);
             while (--piece != 0);
-        } else if (piece <= 10) {
-            length_symbol(lengths, sink, REPEAT_ZERO, piece - 3, 3);
-        } else {
-            length_symbol(lengths, sink, REPEAT_ZERO_LONG, piece - 11, 7);
-        }
     }
 }
 
@@ -571,7 +540,7 @@ static void reset_block(at2_deflater *state)
 {
     int word;
 
-    for (word = 0; word < (LITLEN_CODES + 63) / 64; word++)
+    for (word = 0; word < LITLEN_WORDS; word++)
         while (state->litlen_used[word]) {
             state->litlen.freq[word * 64 + lowest_bit(state->litlen_used[word])] = 0;
             state->litlen_used[word] &= state->litlen_used[word] - 1;
@@ -581,280 +550,7 @@ static void reset_block(at2_deflater *state)
         state->distance_used &= state->distance_used - 1;
     }
     state->sym_count = 0;
-}
-
-/* ---- a lower bound of the dynamic block's size, to skip building its codes when fixed ones win ---- */
-
-#define BOUND_MAX_FREQ 255
-
-/* Pads the set of symbols with a frequency (count of them) as zlib does: a code gets at least two, the
- * extra ones at the start.  Returns how many were added. */
-static int pad_symbols(uint64_t *used, int words, int count)
-{
-    int word, top = -1, added = 0;
-
-    for (word = words - 1; word >= 0 && top < 0; word--)
-        if (used[word]) {
-            uint64_t bits = used[word];
-
-            top = word * 64;
-            while (bits >>= 1)
-                top++;
-        }
-    for (; count + added < 2; added++) {
-        int node = top < 2 ? ++top : 0;
-
-        used[node >> 6] |= 1ull << (node & 63);
-    }
-    return added;
-}
-
-/* A run of k nonzero lengths takes at least k code-length symbols when k < 4 (too short to repeat), else at
- * least one plus one repeat (16) per 6 more. */
-static uint32_t nonzero_run_symbols(int run)
-{
-    return run < 4 ? (uint32_t)run : 1 + (uint32_t)(run - 1 + 5) / 6;
-}
-
-/* What the run-length coding of a code's lengths certainly holds, knowing only which lengths are zero (the
- * set bits of used, all at or below the highest one): its zero runs, counted by zero_lengths into
- * zero_runs->freq[0], [17] and [18] exactly as they will be coded; returned, the fewest symbols its
- * nonzero lengths can take. */
-static uint32_t count_length_symbols(const uint64_t *used, int words, huffman *zero_runs)
-{
-    int word, previous = -1, run = 0;
-    uint32_t nonzero = 0;
-
-    for (word = 0; word < words; word++) {
-        uint64_t bits = used[word];
-
-        while (bits) {
-            int n = word * 64 + lowest_bit(bits);
-
-            bits &= bits - 1;
-            if (n == previous + 1) {
-                run++;
-            } else {
-                nonzero += nonzero_run_symbols(run);
-                zero_lengths(zero_runs, NULL, n - previous - 1);
-                run = 1;
-            }
-            previous = n;
-        }
-    }
-    return nonzero + nonzero_run_symbols(run);
-}
-
-/* the optimal prefix code's size for up to 4 frequencies (zeros ignored; one symbol costs 1 bit each) */
-static uint64_t small_code_bits(uint64_t *freq, int count)
-{
-    uint64_t bits = 0;
-    int live = 0, i;
-
-    for (i = 0; i < count; i++)
-        if (freq[i])
-            freq[live++] = freq[i];
-    if (live == 1)
-        return freq[0];
-    while (live > 1) {
-        int least = 0, second = 1;
-
-        if (freq[second] < freq[least]) {
-            least = 1;
-            second = 0;
-        }
-        for (i = 2; i < live; i++) {
-            if (freq[i] < freq[least]) {
-                second = least;
-                least = i;
-            } else if (freq[i] < freq[second]) {
-                second = i;
-            }
-        }
-        freq[least] += freq[second];
-        bits += freq[least];
-        freq[second] = freq[--live];
-    }
-    return bits;
-}
-
-/* The size of an optimal prefix code without a length limit (the sum of the inner nodes' frequencies of
- * a Huffman tree, whatever its tie-breaking): no code zlib builds is smaller.  counts[f] leaves have
- * frequency f, for f <= max_freq.  Equal frequencies are merged a run at a time: the usual two-queue
- * construction, with both queues kept as (frequency, how many) runs. */
-typedef struct {
-    uint32_t freq;
-    uint32_t count;
-} freq_run;
-
-typedef struct {
-    const uint16_t *counts;
-    int max_freq;
-    int freq;           /* the next leaf frequency... */
-    uint32_t left;      /* ...and how many leaves of it are left */
-    freq_run inner[LITLEN_CODES];
-    int head;
-    int tail;
-} merge_queues;
-
-/* the smallest frequency left in either queue (there must be one) */
-static uint32_t smallest(merge_queues *q)
-{
-    while (q->left == 0 && q->freq < q->max_freq)
-        q->left = q->counts[++q->freq];
-    if (q->left > 0 && (q->head == q->tail || (uint32_t)q->freq <= q->inner[q->head].freq))
-        return (uint32_t)q->freq;
-    return q->inner[q->head].freq;
-}
-
-/* removes up to want nodes of frequency freq (the smallest), leaves first; returns how many */
-static uint32_t take(merge_queues *q, uint32_t freq, uint32_t want)
-{
-    uint32_t taken = 0, part;
-
-    if (q->left > 0 && (uint32_t)q->freq == freq) {
-        part = q->left < want ? q->left : want;
-        q->left -= part;
-        taken += part;
-    }
-    if (taken < want && q->head < q->tail && q->inner[q->head].freq == freq) {
-        part = q->inner[q->head].count < want - taken ? q->inner[q->head].count : want - taken;
-        q->inner[q->head].count -= part;
-        taken += part;
-        if (q->inner[q->head].count == 0)
-            q->head++;
-    }
-    return taken;
-}
-
-static void push(merge_queues *q, uint32_t freq, uint32_t count)
-{
-    if (q->tail > q->head && q->inner[q->tail - 1].freq == freq) {
-        q->inner[q->tail - 1].count += count;
-        return;
-    }
-    q->inner[q->tail].freq = freq;
-    q->inner[q->tail++].count = count;
-}
-
-static uint64_t optimal_code_bits(const uint16_t *counts, int max_freq, int leaves)
-{
-    merge_queues q;
-    uint64_t bits = 0;
-    uint32_t nodes = (uint32_t)leaves;
-
-    q.counts = counts;
-    q.max_freq = max_freq;
-    q.freq = 1;
-    q.left = counts[1];
-    q.head = q.tail = 0;
-    while (nodes > 1) {
-        uint32_t least = smallest(&q), pairs, taken = take(&q, least, nodes);
-
-        /* a second queue may hold more of the same frequency */
-        if (taken < nodes && smallest(&q) == least)
-            taken += take(&q, least, nodes - taken);
-        pairs = taken / 2;
-        if (pairs > 0) {
-            bits += (uint64_t)pairs * 2 * least;
-            nodes -= pairs;
-        }
-        if (taken % 2) {
-            /* the odd one out pairs with the next smallest, which may be one just made */
-            if (pairs > 0)
-                push(&q, 2 * least, pairs);
-            {
-                uint32_t next = smallest(&q);
-
-                take(&q, next, 1);
-                bits += least + next;
-                nodes--;
-                push(&q, least + next, 1);
-            }
-        } else if (pairs > 0) {
-            push(&q, 2 * least, pairs);
-        }
-    }
-    return bits;
-}
-
-/* What one walk over an alphabet's symbols with a frequency tells about the block. */
-typedef struct {
-    uint64_t fixed_bits;        /* the symbols' size with the fixed codes, extra bits included */
-    uint64_t extra_bits;
-    int distinct;               /* symbols with a frequency */
-    int max_freq;
-    int small;                  /* 1 when every frequency is at most BOUND_MAX_FREQ: counts[] is then filled */
-    uint16_t counts[BOUND_MAX_FREQ + 1]; /* counts[f]: symbols of frequency f */
-} alphabet_summary;
-
-static void summarize(const huffman *code, const uint64_t *used, int words, const uint8_t *fixed_bits,
-                      int extra_from, const uint8_t *extra, alphabet_summary *out)
-{
-    int word;
-
-    out->fixed_bits = out->extra_bits = 0;
-    out->distinct = 0;
-    out->max_freq = 1;
-    out->small = 1;
-    memset(out->counts, 0, sizeof(out->counts));
-    for (word = 0; word < words; word++) {
-        uint64_t bits = used[word];
-
-        while (bits) {
-            int n = word * 64 + lowest_bit(bits);
-            uint32_t freq = code->freq[n], extra_bits = n >= extra_from ? extra[n - extra_from] : 0;
-
-            bits &= bits - 1;
-            out->distinct++;
-            out->fixed_bits += (uint64_t)freq * (fixed_bits[n] + extra_bits);
-            out->extra_bits += (uint64_t)freq * extra_bits;
-            if (freq > BOUND_MAX_FREQ) {
-                out->small = 0;
-                continue;
-            }
-            out->counts[freq]++;
-            if ((int)freq > out->max_freq)
-                out->max_freq = (int)freq;
-        }
-    }
-}
-
-/* 1 when the dynamic block is certainly no smaller than fixed_bytes, so zlib would not send it; 0 when
- * that takes building its codes. */
-static int fixed_certainly_wins(at2_deflater *state, alphabet_summary *litlen, alphabet_summary *distance,
-                                uint64_t fixed_bytes)
-{
-    uint64_t litlen_used[(LITLEN_CODES + 63) / 64], distance_used[1], bits, header[4];
-    uint32_t *zero_runs = state->lengths.freq; /* the code-length code's counts, cleared again before it is built */
-    int litlen_pads, distance_pads;
-
-    if (!litlen->small || !distance->small)
-        return 0;
-    memcpy(litlen_used, state->litlen_used, sizeof(litlen_used));
-    distance_used[0] = state->distance_used;
-    litlen_pads = pad_symbols(litlen_used, (LITLEN_CODES + 63) / 64, litlen->distinct);
-    distance_pads = pad_symbols(distance_used, 1, distance->distinct);
-    /* padding symbols have frequency 1 in zlib's tree */
-    litlen->counts[1] = (uint16_t)(litlen->counts[1] + litlen_pads);
-    distance->counts[1] = (uint16_t)(distance->counts[1] + distance_pads);
-    zero_runs[0] = zero_runs[REPEAT_ZERO] = zero_runs[REPEAT_ZERO_LONG] = 0;
-    header[3] = count_length_symbols(litlen_used, (LITLEN_CODES + 63) / 64, &state->lengths) +
-                count_length_symbols(distance_used, 1, &state->lengths);
-    /* the code-length code is no smaller than an optimal code for these counts with every nonzero length
-     * merged into one symbol (merging symbols never makes a code larger) */
-    header[0] = zero_runs[0];
-    header[1] = zero_runs[REPEAT_ZERO];
-    header[2] = zero_runs[REPEAT_ZERO_LONG];
-    /* the zero runs' extra bits (read before small_code_bits reuses header) */
-    bits = length_code_extra[REPEAT_ZERO] * header[1] + length_code_extra[REPEAT_ZERO_LONG] * header[2];
-    /* 3 header fields, at least 4 code-length code lengths, the lengths, the extra bits, the codes */
-    bits += 5 + 5 + 4 + 3 * 4 + small_code_bits(header, 4) + litlen->extra_bits +
-           distance->extra_bits + optimal_code_bits(litlen->counts, litlen->max_freq, litlen->distinct + litlen_pads) +
-           optimal_code_bits(distance->counts, distance->max_freq, distance->distinct + distance_pads);
-    /* padding symbols cost zlib nothing: each takes back the one bit its code costs in the tree */
-    bits -= (uint64_t)(litlen_pads + distance_pads);
-    return fixed_bytes <= (bits + 3 + 7) >> 3;
+    state->fixed_bits = state->extra_bits = 0;
 }
 
 /* Emits the buffered symbols as one block: stored when that is no larger and the block's bytes are
@@ -862,27 +558,27 @@ static int fixed_certainly_wins(at2_deflater *state, alphabet_summary *litlen, a
 static void end_block(at2_deflater *state, bit_sink *sink, const uint8_t *stored_data, size_t stored_size,
                       int last)
 {
-    alphabet_summary litlen, distance;
-    uint64_t opt_bytes, fixed_bytes;
+    uint64_t opt_bytes, fixed_bytes, enough, floor_bits;
     int max_order = 0, n, dynamic;
 
     state->litlen.freq[END_OF_BLOCK] = 1;
     state->litlen_used[END_OF_BLOCK >> 6] |= 1ull << (END_OF_BLOCK & 63);
-    summarize(&state->litlen, state->litlen_used, (LITLEN_CODES + 63) / 64, fixed_litlen_bits, LITERALS + 1,
-              length_extra, &litlen);
-    summarize(&state->distance, &state->distance_used, 1, fixed_distance_bits, 0, distance_extra, &distance);
-    fixed_bytes = (litlen.fixed_bits + distance.fixed_bits + 3 + 7) >> 3;
-    dynamic = !fixed_certainly_wins(state, &litlen, &distance, fixed_bytes);
+    fixed_bytes = (state->fixed_bits + fixed_litlen_bits[END_OF_BLOCK] + 3 + 7) >> 3;
+    /* zlib compares whole bytes: the fixed block wins when the dynamic one has at least enough bits */
+    enough = 8 * fixed_bytes - 3 - 7;
+    floor_bits = at2_dynamic_floor(&state->floor, state->litlen.freq, state->litlen_used, state->distance.freq,
+                                   state->distance_used, state->extra_bits, state->audit ? UINT64_MAX : enough);
+    dynamic = floor_bits < enough || state->audit;
     opt_bytes = fixed_bytes;
     if (dynamic) {
-        /* the extra bits do not depend on the codes: summarize has counted them */
-        state->opt_bits = litlen.extra_bits + distance.extra_bits;
-        build_code(&state->work, &state->litlen, state->litlen_used, (LITLEN_CODES + 63) / 64, LITLEN_CODES,
+        /* the extra bits do not depend on the codes */
+        state->opt_bits = state->extra_bits;
+        build_code(&state->work, &state->litlen, state->litlen_used, LITLEN_WORDS, LITLEN_CODES,
                    MAX_CODE_BITS, &state->opt_bits);
         build_code(&state->work, &state->distance, &state->distance_used, 1, DISTANCE_CODES, MAX_CODE_BITS,
                    &state->opt_bits);
         memset(state->lengths.freq, 0, sizeof(uint32_t) * LENGTH_CODE_CODES);
-        code_lengths(&state->lengths, &state->litlen, state->litlen_used, (LITLEN_CODES + 63) / 64, NULL);
+        code_lengths(&state->lengths, &state->litlen, state->litlen_used, LITLEN_WORDS, NULL);
         code_lengths(&state->lengths, &state->distance, &state->distance_used, 1, NULL);
         state->lengths_used = 0;
         for (n = 0; n < LENGTH_CODE_CODES; n++) {
@@ -897,6 +593,11 @@ static void end_block(at2_deflater *state, bit_sink *sink, const uint8_t *stored
                 break;
         state->opt_bits += 3 * ((uint64_t)max_order + 1) + 5 + 5 + 4;
         opt_bytes = (state->opt_bits + 3 + 7) >> 3;
+        if (state->audit) {
+            state->audit_blocks++;
+            state->audit_floor_above += floor_bits > state->opt_bits;
+            state->audit_decided += floor_bits >= enough;
+        }
         if (fixed_bytes <= opt_bytes)
             opt_bytes = fixed_bytes;
     }
@@ -911,7 +612,7 @@ static void end_block(at2_deflater *state, bit_sink *sink, const uint8_t *stored
         sink_bits(sink, (1u << 1) | (uint32_t)last, 3);
         send_symbols(state, sink, fixed_litlen_bits, fixed_litlen_code, fixed_distance_bits, fixed_distance_code);
     } else {
-        assign_codes(state->litlen.bits, state->litlen.code, state->litlen_used, (LITLEN_CODES + 63) / 64,
+        assign_codes(state->litlen.bits, state->litlen.code, state->litlen_used, LITLEN_WORDS,
                      state->litlen.length_count);
         assign_codes(state->distance.bits, state->distance.code, &state->distance_used, 1,
                      state->distance.length_count);
@@ -922,7 +623,7 @@ static void end_block(at2_deflater *state, bit_sink *sink, const uint8_t *stored
         sink_bits(sink, (uint32_t)(max_order + 1 - 4), 4);
         for (n = 0; n <= max_order; n++)
             sink_bits(sink, state->lengths.bits[length_code_order[n]], 3);
-        code_lengths(&state->lengths, &state->litlen, state->litlen_used, (LITLEN_CODES + 63) / 64, sink);
+        code_lengths(&state->lengths, &state->litlen, state->litlen_used, LITLEN_WORDS, sink);
         code_lengths(&state->lengths, &state->distance, &state->distance_used, 1, sink);
         send_symbols(state, sink, state->litlen.bits, state->litlen.code, state->distance.bits,
                      state->distance.code);
@@ -942,10 +643,17 @@ HOT_INLINE uint16_t load16(const uint8_t *p)
     return value;
 }
 
-HOT_INLINE unsigned hash_at(const uint8_t *p)
+/* zlib's rolling hash (15 bits, shift 5): the hash of the 3 bytes at a position, from the previous
+ * position's and the byte 2 further on (the byte that drops out has been shifted past the mask).  Start
+ * from first_hash of the input's first two bytes. */
+HOT_INLINE unsigned roll_hash(unsigned hash, uint8_t next)
 {
-    /* zlib's rolling hash (15 bits, shift 5) after three bytes depends on those three bytes only */
-    return (((unsigned)p[0] << 10) ^ ((unsigned)p[1] << 5) ^ p[2]) & HASH_MASK;
+    return ((hash << 5) ^ next) & HASH_MASK;
+}
+
+HOT_INLINE unsigned first_hash(const uint8_t *in)
+{
+    return ((unsigned)in[0] << 5) ^ in[1];
 }
 
 /* The longest match for in[pos..] among the hash chain starting at candidate, as zlib's search finds
@@ -1003,6 +711,7 @@ HOT_INLINE int tally_literal(at2_deflater *state, unsigned literal)
 
     state->sym_distance[i] = 0;
     state->sym_value[i] = (uint8_t)literal;
+    state->fixed_bits += fixed_litlen_bits[literal];
     state->litlen.freq[literal]++;
     state->litlen_used[literal >> 6] |= 1ull << (literal & 63);
     return state->sym_count == BLOCK_FULL;
@@ -1012,11 +721,13 @@ static int tally_match(at2_deflater *state, unsigned distance, unsigned length_m
 {
     size_t i = state->sym_count++;
 
-    unsigned symbol = length_code_of[length_minus_3] + LITERALS + 1;
-    unsigned code = distance_code(distance - 1);
+    unsigned length_code = length_code_of[length_minus_3], symbol = length_code + LITERALS + 1;
+    unsigned code = distance_code(distance - 1), extra = length_extra[length_code] + distance_extra[code];
 
     state->sym_distance[i] = (uint16_t)distance;
     state->sym_value[i] = (uint8_t)length_minus_3;
+    state->fixed_bits += fixed_litlen_bits[symbol] + fixed_distance_bits[code] + extra;
+    state->extra_bits += extra;
     state->litlen.freq[symbol]++;
     state->distance.freq[code]++;
     state->litlen_used[symbol >> 6] |= 1ull << (symbol & 63);
@@ -1024,13 +735,13 @@ static int tally_match(at2_deflater *state, unsigned distance, unsigned length_m
     return state->sym_count == BLOCK_FULL;
 }
 
-static void insert_position(at2_deflater *state, const uint8_t *in, size_t pos, unsigned *candidate)
+/* inserts pos into its hash chain; positions are inserted 0, 1, 2, .. in turn, *hash rolling along */
+static void insert_position(at2_deflater *state, const uint8_t *in, size_t pos, unsigned *hash, unsigned *candidate)
 {
-    unsigned hash = hash_at(in + pos);
-
-    *candidate = state->head[hash];
+    *hash = roll_hash(*hash, in[pos + 2]);
+    *candidate = state->head[*hash];
     state->prev[pos & WINDOW_MASK] = (uint16_t)*candidate;
-    state->head[hash] = (uint16_t)pos;
+    state->head[*hash] = (uint16_t)pos;
 }
 
 /* zlib's deflate_slow over the whole input, then the last block.
@@ -1041,7 +752,7 @@ static void encode_input(at2_deflater *state, const uint8_t *in, size_t size, bi
 {
     size_t pos = 0, lookahead = size, block_start = 0, window_origin = 0;
     size_t match_start = 0, prev_match;
-    unsigned match_length = MATCH_MIN - 1, prev_length;
+    unsigned match_length = MATCH_MIN - 1, prev_length, hash = size >= MATCH_MIN ? first_hash(in) : 0;
     int match_available = 0;
 
     for (;;) {
@@ -1055,7 +766,7 @@ static void encode_input(at2_deflater *state, const uint8_t *in, size_t size, bi
                 break;
         }
         if (lookahead >= MATCH_MIN) {
-            insert_position(state, in, pos, &candidate);
+            insert_position(state, in, pos, &hash, &candidate);
             have_candidate = candidate != window_origin;
         }
         prev_length = match_length;
@@ -1077,7 +788,7 @@ static void encode_input(at2_deflater *state, const uint8_t *in, size_t size, bi
             lookahead -= prev_length - 1;
             do {
                 if (++pos <= last_insert)
-                    insert_position(state, in, pos, &ignored);
+                    insert_position(state, in, pos, &hash, &ignored);
             } while (--skip != 0);
             match_available = 0;
             match_length = MATCH_MIN - 1;
@@ -1114,6 +825,16 @@ static uint32_t adler32(const uint8_t *data, size_t size)
         size_t chunk = size < 5552 ? size : 5552;
 
         size -= chunk;
+        for (; chunk >= 4; chunk -= 4, data += 4) {
+            a += data[0];
+            b += a;
+            a += data[1];
+            b += a;
+            a += data[2];
+            b += a;
+            a += data[3];
+            b += a;
+        }
         while (chunk-- > 0) {
             a += *data++;
             b += a;
@@ -1127,14 +848,20 @@ static uint32_t adler32(const uint8_t *data, size_t size)
 /* forgets this call's hash heads so the next call starts from an empty table */
 static void clear_heads(at2_deflater *state, const uint8_t *in, size_t size)
 {
+    unsigned hash;
     size_t pos;
 
     if (size > HASH_SIZE / 4) {
         memset(state->head, 0, sizeof(state->head));
         return;
     }
-    for (pos = 0; pos + MATCH_MIN <= size; pos++)
-        state->head[hash_at(in + pos)] = 0;
+    if (size < MATCH_MIN)
+        return;
+    hash = first_hash(in);
+    for (pos = 0; pos + MATCH_MIN <= size; pos++) {
+        hash = roll_hash(hash, in[pos + 2]);
+        state->head[hash] = 0;
+    }
 }
 
 int at2_deflate(at2_deflater *state, const uint8_t *in, size_t in_size, uint8_t *out, size_t out_cap,
@@ -1189,4 +916,29 @@ int at2_deflate_thread(const uint8_t *in, size_t in_size, uint8_t *out, size_t o
         }
     }
     return at2_deflate(state, in, in_size, out, out_cap, out_size);
+}
+
+int at2_deflate_audit(const uint8_t *in, size_t in_size, uint64_t *blocks, uint64_t *floor_above, uint64_t *decided)
+{
+    at2_deflater *state = at2_deflater_new();
+    uint8_t *out = NULL;
+    size_t out_size;
+    int status = AT2_DEFLATE_NO_MEMORY;
+
+    *blocks = *floor_above = *decided = 0;
+    if (state == NULL)
+        goto cleanup;
+    out = (uint8_t *)malloc(at2_deflate_bound(in_size));
+    if (out == NULL)
+        goto cleanup;
+    state->audit = 1;
+    status = at2_deflate(state, in, in_size, out, at2_deflate_bound(in_size), &out_size);
+    *blocks = state->audit_blocks;
+    *floor_above = state->audit_floor_above;
+    *decided = state->audit_decided;
+
+cleanup:
+    free(out);
+    at2_deflater_free(state);
+    return status;
 }

@@ -275,3 +275,77 @@ def test_token_shaped_seeded() -> None:
         tail = struct.pack("<III", rng.getrandbits(32), rng.getrandbits(32), rng.getrandbits(32))
         services = struct.pack("<HH", 1, rng.randrange(1, 11)) + rng.randbytes(rng.randrange(60))
         assert_like_zlib(head + app_id + tail + services)
+
+
+# ---- the shortcut: a lower bound of the dynamic block's size decides without building codes ----
+#
+# src_c/deflate_floor.c bounds a block's size with dynamic codes from its frequencies alone, and deflate.c
+# skips building the codes when the bound already says zlib would send fixed codes.  The bytes above prove
+# the decisions on these inputs; deflate_audit proves the bound itself on every block, whether or not it
+# decided: it builds every block's codes and counts the blocks whose bound was above their real size.
+
+
+def c_audit(data: bytes) -> tuple[int, int, int]:
+    if SPEEDUPS is None:
+        pytest.skip("the C core (accesstoken2._wire._speedups) is not compiled or is disabled")
+    blocks, floor_above, decided = SPEEDUPS.deflate_audit(data)
+    assert blocks >= 1
+    assert floor_above == 0, f"{len(data)}-byte input: the bound exceeded a block's size: {data[:40]!r}..."
+    return blocks, floor_above, decided
+
+
+@SETTINGS
+@given(args=build_args())
+def test_floor_is_a_lower_bound_on_token_contents(args: tuple[Any, ...]) -> None:
+    c_audit(token_content(args))
+
+
+@SETTINGS
+@given(data=st.binary(max_size=3000))
+def test_floor_is_a_lower_bound_on_binary(data: bytes) -> None:
+    c_audit(data)
+
+
+@SETTINGS
+@given(alphabet=st.binary(min_size=1, max_size=40), size=st.integers(0, 3000), seed=st.integers(0, 2**32))
+def test_floor_is_a_lower_bound_on_small_alphabets(alphabet: bytes, size: int, seed: int) -> None:
+    # few distinct bytes, unevenly drawn: ties between equal frequencies everywhere, runs of equal lengths
+    rng = random.Random(seed)
+    weights = [rng.random() ** 3 for _ in alphabet]
+    c_audit(bytes(rng.choices(alphabet, weights, k=size)))
+
+
+def test_floor_is_a_lower_bound_on_seeded_kinds() -> None:
+    rng = random.Random(8)
+    for size in (0, 1, 2, 3, 10, 100, 300, 1000, 5000, 16383, 40000, MAX_CONTENT):
+        for data in _kinds(rng, size):
+            c_audit(data)
+
+
+def _token_contents(service: tuple[int, dict[int, int], tuple[str, ...]], count: int) -> list[bytes]:
+    rng = random.Random(service[0])
+    app_id = "970CA35de60c44645bbae8a215061b33"
+    certificate = "5CFd2fd1755d40ecb72977518be15d3b"
+    return [
+        zlib.decompress(base64.b64decode(pure.build007(app_id, certificate, 1_700_000_000 + rng.randrange(10**6), 600,
+                                                       rng.randrange(1, 2**32), [service])[3:]))
+        for _ in range(count)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("service", "share"),
+    [
+        # RTC publisher: the bound decides about 96% of these blocks, Chat user: all (see benchmarks/README.md)
+        ((1, {1: 600, 2: 600, 3: 600, 4: 600}, ("7d72365eb983485397e3e3f9d460bdda", "2882341273")), 0.85),
+        ((5, {1: 600}, ("user-12345",)), 0.95),
+    ],
+)
+def test_floor_decides_most_token_blocks(service: tuple[int, dict[int, int], tuple[str, ...]], share: float) -> None:
+    decided = blocks = 0
+    for content in _token_contents(service, 300):
+        audit = c_audit(content)
+        blocks += audit[0]
+        decided += audit[2]
+    assert blocks == 300  # one block each
+    assert decided >= share * blocks, f"the bound decided {decided} of {blocks} token blocks"

@@ -109,6 +109,8 @@ cdef extern from "token_core.h" nogil:
 cdef extern from "deflate.h" nogil:
     size_t at2_deflate_bound(size_t size)
     int at2_deflate_thread(const uint8_t *data, size_t size, uint8_t *out, size_t out_cap, size_t *out_size)
+    int at2_deflate_audit(const uint8_t *data, size_t size, uint64_t *blocks, uint64_t *floor_above,
+                          uint64_t *decided)
 
 cdef extern from "base64.h" nogil:
     int at2_base64_decode(const char *text, size_t size, uint8_t *out, size_t *out_size)
@@ -225,6 +227,23 @@ def compress(bytes data not None) -> bytes:
     if status != AT2_OK:
         _raise_status(status)
     return out[:out_size]
+
+
+def deflate_audit(bytes data not None) -> tuple:
+    """(blocks, floor_above, decided) of compressing data with every block's codes built (src_c/deflate.h): the
+    blocks, those whose lower bound (deflate_floor.c) was above the dynamic size (0, or the bound is wrong) and
+    those the bound alone decided.  For tests and benchmarks/deflate_longrun.py."""
+    cdef const uint8_t *raw = _data(data)
+    cdef size_t size = PyBytes_GET_SIZE(data)
+    cdef uint64_t blocks = 0, floor_above = 0, decided = 0
+    cdef int status
+    if size > _MAX_CONTENT:
+        raise InvalidParameterError("data", f"data is {size} bytes long; at most {MAX_CONTENT} are allowed")
+    with nogil:
+        status = at2_deflate_audit(raw, size, &blocks, &floor_above, &decided)
+    if status != AT2_OK:
+        _raise_status(status)
+    return (blocks, floor_above, decided)
 
 
 # --- packing --------------------------------------------------------------------------------------
