@@ -558,7 +558,7 @@ static void reset_block(at2_deflater *state)
 static void end_block(at2_deflater *state, bit_sink *sink, const uint8_t *stored_data, size_t stored_size,
                       int last)
 {
-    uint64_t opt_bytes, fixed_bytes, enough, floor_bits;
+    uint64_t opt_bytes, fixed_bytes, enough, floor_bits, floor_whole = 0;
     int max_order = 0, n, dynamic;
 
     state->litlen.freq[END_OF_BLOCK] = 1;
@@ -566,8 +566,14 @@ static void end_block(at2_deflater *state, bit_sink *sink, const uint8_t *stored
     fixed_bytes = (state->fixed_bits + fixed_litlen_bits[END_OF_BLOCK] + 3 + 7) >> 3;
     /* zlib compares whole bytes: the fixed block wins when the dynamic one has at least enough bits */
     enough = 8 * fixed_bytes - 3 - 7;
+    if (state->audit) {
+        /* the whole bound (it may stop short of it), then every stage of it as it decides */
+        floor_whole = at2_dynamic_floor(&state->floor, state->litlen.freq, state->litlen_used, state->distance.freq,
+                                        state->distance_used, state->extra_bits, UINT64_MAX);
+        state->floor.skip_first_bound = 0;
+    }
     floor_bits = at2_dynamic_floor(&state->floor, state->litlen.freq, state->litlen_used, state->distance.freq,
-                                   state->distance_used, state->extra_bits, state->audit ? UINT64_MAX : enough);
+                                   state->distance_used, state->extra_bits, enough);
     dynamic = floor_bits < enough || state->audit;
     opt_bytes = fixed_bytes;
     if (dynamic) {
@@ -595,7 +601,7 @@ static void end_block(at2_deflater *state, bit_sink *sink, const uint8_t *stored
         opt_bytes = (state->opt_bits + 3 + 7) >> 3;
         if (state->audit) {
             state->audit_blocks++;
-            state->audit_floor_above += floor_bits > state->opt_bits;
+            state->audit_floor_above += floor_bits > state->opt_bits || floor_whole > state->opt_bits;
             state->audit_decided += floor_bits >= enough;
         }
         if (fixed_bytes <= opt_bytes)

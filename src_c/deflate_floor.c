@@ -29,6 +29,8 @@
 #define MAX_CORNERS 16
 /* range-only groups whose leaves the bound counts; more are left out (which only lowers it) */
 #define MAX_LOOSE_GROUPS 8
+/* blocks for which the first, cheap bound is not tried after it fell short of deciding one */
+#define SKIP_AFTER_SHORT 15
 #define LANE_BITS 16
 #define LANE_MASK 0xffffu
 
@@ -554,32 +556,73 @@ static uint64_t small_code_floor(header_floor *h, const uint32_t *freq, const ui
     }
 }
 
-/* One code's part: its data's cost (exact: inner nodes' frequencies, less zlib's one bit per padding symbol)
- * and what its lengths tell the header bound.  Returns 0 with *ok = 0 when no bound can be made. */
-static uint64_t code_floor(at2_floor_work *work, header_floor *h, const uint32_t *freq, uint64_t *used, int words,
-                           int *ok)
-{
+/* A code on its way through the bound: merged first (its data's cost, its zero runs), its lengths later. */
+typedef struct {
     merging m;
-    uint64_t cost;
-    int top, pads = pad_symbols(used, words, &top), leaves, g, lane;
+    uint64_t cost;      /* the data's cost, less zlib's one bit per padding symbol */
+    int small;          /* two or three symbols: small_code_floor did everything */
+} code_part;
 
-    *ok = 0;
-    if (count_symbols(used, words) <= 3)
-        return small_code_floor(h, freq, used, words, ok) - (uint64_t)pads;
-    m.group = work->group;
-    m.queue = work->queue;
-    m.order = work->order;
-    m.groups = m.merged = 0;
-    m.leaf = 0;
-    m.head = m.tail = 0;
-    leaves = leaf_groups(&m, work, freq, used, words);
+/* First half of a code's part: its leaves merged (the data's cost: inner nodes' frequencies) and its zero
+ * runs counted.  0 when no bound can be made. */
+static int merge_code(at2_floor_work *work, code_part *code, header_floor *h, const uint32_t *freq, uint64_t *used,
+                      int words)
+{
+    int top, pads = pad_symbols(used, words, &top), leaves, ok;
+
+    code->small = count_symbols(used, words) <= 3;
+    if (code->small) {
+        code->cost = small_code_floor(h, freq, used, words, &ok) - (uint64_t)pads;
+        return ok;
+    }
+    code->m.group = work->group;
+    code->m.queue = work->queue;
+    code->m.order = work->order;
+    code->m.groups = code->m.merged = 0;
+    code->m.leaf = 0;
+    code->m.head = code->m.tail = 0;
+    leaves = leaf_groups(&code->m, work, freq, used, words);
     if (leaves == 0)
         return 0;
-    cost = merge_groups(&m, leaves);
-    if (cost == 0)
+    code->cost = merge_groups(&code->m, leaves);
+    if (code->cost == 0)
         return 0;
-    assign_depths(work->group, work->order, m.merged);
-    for (g = 0; g < m.leaf_groups; g++) {
+    code->cost -= (uint64_t)pads;
+    zero_runs(h, used, words, top);
+    return 1;
+}
+
+/* The fewest code-length symbols a code's nonzero lengths can take, whatever they are: a run of k used
+ * symbols in a row takes k when k < 4, else at least one length and one repeat (16) per 6 more. */
+static uint32_t fewest_length_symbols(const uint64_t *used, int words)
+{
+    uint64_t two[LITLEN_WORDS], four[LITLEN_WORDS], starts[LITLEN_WORDS];
+    uint32_t symbols = (uint32_t)count_symbols(used, words);
+    int word;
+
+    and_shifted(two, used, words, 1);
+    and_shifted(four, two, words, 2);
+    run_starts(starts, used, words);
+    for (word = 0; word < words; word++)
+        for (uint64_t bits = starts[word] & four[word]; bits; bits &= bits - 1) {
+            int start = word * 64 + lowest_bit(bits), run = next_bit(used, words, start, 0) - start;
+
+            symbols -= (uint32_t)run - (1 + (uint32_t)(run - 1 + 5) / 6);
+        }
+    return symbols;
+}
+
+/* Second half of a code's part: its groups' depths, their lengths counted for the header (explicit_count,
+ * less what repeats could cover), and range-only groups kept for the corners. */
+static void length_code(at2_floor_work *work, code_part *code, header_floor *h, const uint32_t *freq,
+                        const uint64_t *used, int words)
+{
+    int g, lane;
+
+    if (code->small)
+        return;
+    assign_depths(work->group, work->order, code->m.merged);
+    for (g = 0; g < code->m.leaf_groups; g++) {
         floor_group *group = &work->group[g];
 
         if (group->exact) {
@@ -597,9 +640,8 @@ static uint64_t code_floor(at2_floor_work *work, header_floor *h, const uint32_t
             group->mask = (uint16_t)((2u << group->hi) - (1u << group->lo));
         }
     }
-    zero_runs(h, used, words, top);
     repeatable_lengths(h, work, freq, used, words);
-    for (g = 0; g < m.leaf_groups; g++) {
+    for (g = 0; g < code->m.leaf_groups; g++) {
         const floor_group *group = &work->group[g];
 
         if (!group->exact && group->loose && h->loose_count < MAX_LOOSE_GROUPS) {
@@ -609,14 +651,13 @@ static uint64_t code_floor(at2_floor_work *work, header_floor *h, const uint32_t
             h->loose_count++;
         }
     }
-    *ok = 1;
-    return cost - (uint64_t)pads;
 }
 
-/* the cost of an optimal prefix code (no length limit) for these counts; a lone symbol costs a bit a use */
+/* the cost of an optimal prefix code (no length limit) for these counts (at most LENGTH_CODE_CODES + 1); a
+ * lone symbol costs a bit a use */
 static uint64_t optimal_cost(const uint32_t *counts, int symbols)
 {
-    uint64_t sorted[LENGTH_CODE_CODES], merged[LENGTH_CODE_CODES], cost = 0;
+    uint64_t sorted[LENGTH_CODE_CODES + 1], merged[LENGTH_CODE_CODES + 1], cost = 0;
     int live = 0, i, j, next_leaf = 0, merged_head = 0, merged_tail = 0;
 
     for (i = 0; i < symbols; i++) {
@@ -646,30 +687,82 @@ static uint64_t optimal_cost(const uint32_t *counts, int symbols)
     return cost;
 }
 
+/* how many times a length of exact groups is certainly sent as it is: each leaf, less what repeats may cover,
+ * and at least once when it occurs at all (a repeat follows a sent length) */
+static uint32_t sent_lengths(const header_floor *h, int length)
+{
+    if (h->explicit_count[length] == 0)
+        return 0;
+    return h->explicit_count[length] > h->coverable[length] ? h->explicit_count[length] - h->coverable[length] : 1;
+}
+
+/* the header's fixed fields, the code-length code's lengths (as many as the symbols in used need) and the
+ * repeat symbols' extra bits */
+static uint64_t header_bits(uint32_t used, const uint32_t *counts)
+{
+    int order;
+
+    /* at least 4 code-length code lengths are sent; trailing zero ones are not */
+    for (order = LENGTH_CODE_CODES - 1; order > 3; order--)
+        if (used >> length_code_order[order] & 1)
+            break;
+    return 5 + 5 + 4 + 3 * ((uint64_t)order + 1) + 2ull * counts[REPEAT_PREVIOUS] + 3ull * counts[REPEAT_ZERO] +
+           7ull * counts[REPEAT_ZERO_LONG];
+}
+
 uint64_t at2_dynamic_floor(at2_floor_work *work, const uint32_t *litlen_freq, const uint64_t *litlen_used,
                            const uint32_t *distance_freq, uint64_t distance_used, uint64_t extra_bits, uint64_t enough)
 {
     header_floor h;
+    code_part litlen, distance;
     uint64_t litlen_map[LITLEN_WORDS], distance_map[1], bits, least;
-    uint32_t counts[LENGTH_CODE_CODES];
-    int ok, order, corners = 1, used_groups = 0, i, length, choice[MAX_LOOSE_GROUPS];
+    /* the code-length code's symbols, then (first bound only) every nonzero length as one */
+    uint32_t counts[LENGTH_CODE_CODES + 1];
+    int corners = 1, used_groups = 0, i, length, choice[MAX_LOOSE_GROUPS];
 
     memset(&h, 0, sizeof(h));
     memcpy(litlen_map, litlen_used, sizeof(litlen_map));
     distance_map[0] = distance_used;
-    bits = code_floor(work, &h, litlen_freq, litlen_map, LITLEN_WORDS, &ok);
-    if (!ok)
+    /* the distance code first and whole (it is small), so the literal/length code's groups stay for its
+     * second half */
+    if (!merge_code(work, &distance, &h, distance_freq, distance_map, 1))
         return 0;
-    bits += code_floor(work, &h, distance_freq, distance_map, 1, &ok);
-    if (!ok)
+    length_code(work, &distance, &h, distance_freq, distance_map, 1);
+    if (!merge_code(work, &litlen, &h, litlen_freq, litlen_map, LITLEN_WORDS))
         return 0;
+    bits = litlen.cost + distance.cost + extra_bits;
 
+    /* A first, cheap bound: every nonzero length of both codes merged into one symbol of the code-length code
+     * (merging symbols never makes an optimal code larger; the lengths known to occur still count for how
+     * many code-length code lengths the header lists).  A thread that makes one
+     * kind of token meets one kind of block: when this bound falls short it mostly will again, so it is
+     * then skipped for a while (which changes no decision, only what deciding costs). */
+    if (work->skip_first_bound > 0) {
+        work->skip_first_bound--;
+    } else if (!litlen.small) { /* (a small code's lengths are counted already) */
+        uint32_t used = h.used;
+
+        memset(counts, 0, sizeof(counts));
+        counts[0] = h.zero_symbols[0];
+        counts[REPEAT_ZERO] = h.zero_symbols[REPEAT_ZERO];
+        counts[REPEAT_ZERO_LONG] = h.zero_symbols[REPEAT_ZERO_LONG];
+        for (i = 0; i < LENGTH_CODE_CODES; i++)
+            if (counts[i])
+                used |= 1u << i;
+        /* the distance code's lengths join the one symbol too: either code may use any length */
+        counts[LENGTH_CODE_CODES] = fewest_length_symbols(litlen_map, LITLEN_WORDS);
+        for (length = 1; length <= MAX_CODE_BITS; length++)
+            counts[LENGTH_CODE_CODES] += sent_lengths(&h, length);
+        least = bits + header_bits(used, counts) + optimal_cost(counts, LENGTH_CODE_CODES + 1);
+        if (least >= enough)
+            return least;
+        work->skip_first_bound = SKIP_AFTER_SHORT;
+    }
+
+    length_code(work, &litlen, &h, litlen_freq, litlen_map, LITLEN_WORDS);
     memset(counts, 0, sizeof(counts));
     for (length = 1; length <= MAX_CODE_BITS; length++)
-        if (h.explicit_count[length])
-            /* a length that occurs is sent as it is at least once: a repeat follows a sent length */
-            counts[length] = h.explicit_count[length] > h.coverable[length]
-                                 ? h.explicit_count[length] - h.coverable[length] : 1;
+        counts[length] = sent_lengths(&h, length);
     counts[0] = h.zero_symbols[0];
     counts[REPEAT_ZERO] = h.zero_symbols[REPEAT_ZERO];
     counts[REPEAT_ZERO_LONG] = h.zero_symbols[REPEAT_ZERO_LONG];
@@ -677,12 +770,7 @@ uint64_t at2_dynamic_floor(at2_floor_work *work, const uint32_t *litlen_freq, co
     for (i = 0; i < LENGTH_CODE_CODES; i++)
         if (counts[i])
             h.used |= 1u << i;
-    /* at least 4 code-length code lengths are sent; trailing zero ones are not */
-    for (order = LENGTH_CODE_CODES - 1; order > 3; order--)
-        if (h.used >> length_code_order[order] & 1)
-            break;
-    bits += extra_bits + 5 + 5 + 4 + 3 * ((uint64_t)order + 1) + 2ull * counts[REPEAT_PREVIOUS] +
-            3ull * counts[REPEAT_ZERO] + 7ull * counts[REPEAT_ZERO_LONG];
+    bits += header_bits(h.used, counts);
     /* first without the range-only groups' leaves (fewer counts: a lower bound too) */
     least = optimal_cost(counts, LENGTH_CODE_CODES);
     if (bits + least >= enough || h.loose_count == 0)

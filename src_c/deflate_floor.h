@@ -41,6 +41,7 @@ typedef struct {
     uint16_t queue[FLOOR_GROUPS];     /* inner groups, in the (rising) order of their keys */
     uint16_t leaf_group[FLOOR_MAX_FREQ + 1]; /* group of the leaves of each frequency, valid while a code is built */
     uint16_t counts[FLOOR_MAX_FREQ + 1];     /* leaves of each frequency: all 0 between calls */
+    int skip_first_bound;                    /* blocks left before at2_dynamic_floor tries its first bound again */
 } at2_floor_work;
 
 /* A lower bound, in bits, of the block of these symbols sent with dynamic codes as zlib 1.2/1.3 builds them
