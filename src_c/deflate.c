@@ -2,7 +2,9 @@
  *
  * What has to agree with zlib, and where it lives here:
  *   - lazy matching with level 6's limits and its 3-byte hash chains: encode_input, find_longer_match;
- *   - when a block ends (symbol buffer full), and whether it is stored, fixed or dynamic: end_block;
+ *   - when a block ends (symbol buffer full), and whether it is stored, fixed or dynamic: end_block, which
+ *     first asks deflate_floor.c for a lower bound of the dynamic block and builds no code when the fixed
+ *     codes already win against it (the bound never decides anything else);
  *   - Huffman lengths, including the heap's tie-breaking and the length-limit repair: build_code;
  *   - the run-length coding of the code lengths: code_lengths.
  * Per block, only the symbols that occur are touched (the *_used bitmaps): an input of a few hundred bytes
@@ -904,29 +906,39 @@ cleanup:
     return status;
 }
 
-int at2_deflate_thread(const uint8_t *in, size_t in_size, uint8_t *out, size_t out_cap, size_t *out_size)
+/* the calling thread's state, created on first use; NULL when out of memory */
+static at2_deflater *thread_state(void)
 {
     at2_deflater *state;
 
-    *out_size = 0;
     if (pthread_once(&tables_once, fill_tables) != 0 || !thread_key_ready)
-        return AT2_DEFLATE_NO_MEMORY;
+        return NULL;
     state = (at2_deflater *)pthread_getspecific(thread_state_key);
     if (state == NULL) {
         state = at2_deflater_new();
         if (state == NULL)
-            return AT2_DEFLATE_NO_MEMORY;
+            return NULL;
         if (pthread_setspecific(thread_state_key, state) != 0) {
             at2_deflater_free(state);
-            return AT2_DEFLATE_NO_MEMORY;
+            return NULL;
         }
     }
+    return state;
+}
+
+int at2_deflate_thread(const uint8_t *in, size_t in_size, uint8_t *out, size_t out_cap, size_t *out_size)
+{
+    at2_deflater *state = thread_state();
+
+    *out_size = 0;
+    if (state == NULL)
+        return AT2_DEFLATE_NO_MEMORY;
     return at2_deflate(state, in, in_size, out, out_cap, out_size);
 }
 
 int at2_deflate_audit(const uint8_t *in, size_t in_size, uint64_t *blocks, uint64_t *floor_above, uint64_t *decided)
 {
-    at2_deflater *state = at2_deflater_new();
+    at2_deflater *state = thread_state();
     uint8_t *out = NULL;
     size_t out_size;
     int status = AT2_DEFLATE_NO_MEMORY;
@@ -938,13 +950,14 @@ int at2_deflate_audit(const uint8_t *in, size_t in_size, uint64_t *blocks, uint6
     if (out == NULL)
         goto cleanup;
     state->audit = 1;
+    state->audit_blocks = state->audit_floor_above = state->audit_decided = 0;
     status = at2_deflate(state, in, in_size, out, at2_deflate_bound(in_size), &out_size);
+    state->audit = 0;
     *blocks = state->audit_blocks;
     *floor_above = state->audit_floor_above;
     *decided = state->audit_decided;
 
 cleanup:
     free(out);
-    at2_deflater_free(state);
     return status;
 }

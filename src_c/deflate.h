@@ -36,9 +36,9 @@ int at2_deflate(at2_deflater *state, const uint8_t *in, size_t in_size, uint8_t 
 /* at2_deflate with the calling thread's state, created on first use and freed when the thread ends. */
 int at2_deflate_thread(const uint8_t *in, size_t in_size, uint8_t *out, size_t out_cap, size_t *out_size);
 
-/* A test of the shortcut of deflate_floor.c: deflates in (output discarded) with a new state that builds every
- * block's dynamic codes and compares their size with the floor; counts the blocks, those whose floor was above
- * that size (never expected: the floor must be a lower bound) and those the floor alone decided. */
+/* A test of the shortcut of deflate_floor.c: deflates in (output discarded) with the calling thread's state,
+ * building every block's dynamic codes to compare their size with the floor; counts the blocks, those whose
+ * floor was above that size (never expected: the floor must be a lower bound) and those it alone decided. */
 int at2_deflate_audit(const uint8_t *in, size_t in_size, uint64_t *blocks, uint64_t *floor_above, uint64_t *decided);
 
 #endif
