@@ -294,10 +294,42 @@ static int count_common(const uint64_t *a, const uint64_t *b, int words)
     return count;
 }
 
-/* the group of a used symbol's leaf (a padding symbol has no frequency in freq: zlib gives it 1) */
+/* a used symbol's frequency in zlib's tree: a padding symbol has none in freq, and zlib gives it 1 */
+HOT_INLINE uint32_t leaf_freq(const uint32_t *freq, int symbol)
+{
+    return freq[symbol] + (freq[symbol] == 0);
+}
+
+/* the group of a used symbol's leaf */
 static floor_group *leaf_of(at2_floor_work *work, const uint32_t *freq, int symbol)
 {
-    return &work->group[work->leaf_group[freq[symbol] ? freq[symbol] : 1]];
+    return &work->group[work->leaf_group[leaf_freq(freq, symbol)]];
+}
+
+/* counts a run of zeros zero lengths into h as zlib codes it (zero_piece) */
+static void count_zero_run(header_floor *h, int zeros)
+{
+    int piece;
+
+    while (zeros > 0) {
+        int symbol = zero_piece(&zeros, &piece);
+
+        h->zero_symbols[symbol] += symbol == 0 ? (uint32_t)piece : 1;
+    }
+}
+
+/* Where the runs of 4 or more used symbols in a row start (their symbols may share one length, which a
+ * repeat (16) can then cover): out[word] bits. */
+static void long_run_starts(uint64_t *out, const uint64_t *used, int words)
+{
+    uint64_t two[LITLEN_WORDS], four[LITLEN_WORDS];
+    int word;
+
+    and_shifted(two, used, words, 1);
+    and_shifted(four, two, words, 2); /* bit i: symbols i..i+3 all used */
+    run_starts(out, used, words);
+    for (word = 0; word < words; word++)
+        out[word] &= four[word];
 }
 
 /* The zero runs of one code's lengths (symbols 0..top, top used), counted as zlib codes them, word-parallel:
@@ -337,15 +369,8 @@ static void zero_runs(header_floor *h, const uint64_t *used, int words, int top)
     }
     for (word = 0; word < words; word++)
         eleven[word] &= starts[word];
-    for (start = next_bit(eleven, words, 0, 1); start < words * 64; start = next_bit(eleven, words, start + 1, 1)) {
-        int zeros = next_bit(used, words, start, 1) - start, piece;
-
-        while (zeros > 0) {
-            int symbol = zero_piece(&zeros, &piece);
-
-            h->zero_symbols[symbol] += symbol == 0 ? (uint32_t)piece : 1;
-        }
-    }
+    for (start = next_bit(eleven, words, 0, 1); start < words * 64; start = next_bit(eleven, words, start + 1, 1))
+        count_zero_run(h, next_bit(used, words, start, 1) - start);
 }
 
 /* bit i: bits i..i+3 of word are all set */
@@ -441,14 +466,10 @@ static void repeatable_run(header_floor *h, at2_floor_work *work, const uint32_t
 static void repeatable_lengths(header_floor *h, at2_floor_work *work, const uint32_t *freq, const uint64_t *used,
                                int words)
 {
-    uint64_t two[LITLEN_WORDS], four[LITLEN_WORDS], starts[LITLEN_WORDS];
+    uint64_t starts[LITLEN_WORDS];
     int word, start;
 
-    and_shifted(two, used, words, 1);
-    and_shifted(four, two, words, 2); /* bit i: symbols i..i+3 all used */
-    run_starts(starts, used, words);
-    for (word = 0; word < words; word++)
-        starts[word] &= four[word];
+    long_run_starts(starts, used, words);
     for (word = 0; word < words; word++)
         for (uint64_t bits = starts[word]; bits; bits &= bits - 1) {
             start = word * 64 + lowest_bit(bits);
@@ -456,18 +477,26 @@ static void repeatable_lengths(header_floor *h, at2_floor_work *work, const uint
         }
 }
 
+/* symbols in a bitmap */
+static int count_symbols(const uint64_t *used, int words)
+{
+    int word, count = 0;
+
+    for (word = 0; word < words; word++)
+        count += count_bits(used[word]);
+    return count;
+}
+
 /* Pads a code's symbols as zlib does (a code gets at least two, the extra ones at the start); returns how
  * many it added, and the highest symbol in *top. */
 static int pad_symbols(uint64_t *used, int words, int *top)
 {
-    int word, count = 0, added = 0;
+    int word, count = count_symbols(used, words), added = 0;
 
     *top = -1;
-    for (word = 0; word < words; word++) {
-        count += count_bits(used[word]);
+    for (word = 0; word < words; word++)
         if (used[word])
             *top = word * 64 + 63 - leading_zeros(used[word]);
-    }
     for (; count + added < 2; added++) {
         int node = *top < 2 ? ++*top : 0;
 
@@ -485,13 +514,12 @@ static int leaf_groups(merging *m, at2_floor_work *work, const uint32_t *freq, c
 
     for (word = 0; word < words; word++)
         for (uint64_t bits = used[word]; bits; bits &= bits - 1) {
-            uint32_t f = freq[word * 64 + lowest_bit(bits)];
+            uint32_t f = leaf_freq(freq, word * 64 + lowest_bit(bits));
 
             if (f > FLOOR_MAX_FREQ) {
                 too_large = 1;
                 continue;
             }
-            f += f == 0; /* a padding symbol */
             work->counts[f]++;
             max_freq = f > max_freq ? f : max_freq;
             leaves++;
@@ -507,39 +535,21 @@ static int leaf_groups(merging *m, at2_floor_work *work, const uint32_t *freq, c
     return too_large ? 0 : leaves;
 }
 
-/* symbols in a bitmap */
-static int count_symbols(const uint64_t *used, int words)
-{
-    int word, count = 0;
-
-    for (word = 0; word < words; word++)
-        count += count_bits(used[word]);
-    return count;
-}
-
-/* code_floor for a code of two or three symbols (a distance code, mostly), whose lengths need no merging:
+/* merge_code and length_code at once for a code of two or three symbols (a distance code, mostly), whose lengths need no merging:
  * two have 1 bit each; of three, the most frequent has 1 and the others 2, whichever way ties go. */
 static uint64_t small_code_floor(header_floor *h, const uint32_t *freq, const uint64_t *used, int words, int *ok)
 {
     uint32_t f[3];
-    int symbols[3], count = 0, previous = -1, i, piece;
+    int count = 0, previous = -1;
 
     for (int word = 0; word < words; word++)
         for (uint64_t bits = used[word]; bits; bits &= bits - 1) {
-            symbols[count] = word * 64 + lowest_bit(bits);
-            f[count] = freq[symbols[count]] + (freq[symbols[count]] == 0); /* a padding symbol has 1 */
-            count++;
-        }
-    for (i = 0; i < count; i++) {
-        int zeros = symbols[i] - previous - 1;
+            int symbol = word * 64 + lowest_bit(bits);
 
-        while (zeros > 0) {
-            int symbol = zero_piece(&zeros, &piece);
-
-            h->zero_symbols[symbol] += symbol == 0 ? (uint32_t)piece : 1;
+            f[count++] = leaf_freq(freq, symbol);
+            count_zero_run(h, symbol - previous - 1);
+            previous = symbol;
         }
-        previous = symbols[i];
-    }
     *ok = 1;
     if (count == 2) {
         h->explicit_count[1] += 2;
@@ -596,15 +606,13 @@ static int merge_code(at2_floor_work *work, code_part *code, header_floor *h, co
  * symbols in a row takes k when k < 4, else at least one length and one repeat (16) per 6 more. */
 static uint32_t fewest_length_symbols(const uint64_t *used, int words)
 {
-    uint64_t two[LITLEN_WORDS], four[LITLEN_WORDS], starts[LITLEN_WORDS];
+    uint64_t starts[LITLEN_WORDS];
     uint32_t symbols = (uint32_t)count_symbols(used, words);
     int word;
 
-    and_shifted(two, used, words, 1);
-    and_shifted(four, two, words, 2);
-    run_starts(starts, used, words);
+    long_run_starts(starts, used, words);
     for (word = 0; word < words; word++)
-        for (uint64_t bits = starts[word] & four[word]; bits; bits &= bits - 1) {
+        for (uint64_t bits = starts[word]; bits; bits &= bits - 1) {
             int start = word * 64 + lowest_bit(bits), run = next_bit(used, words, start, 0) - start;
 
             symbols -= (uint32_t)run - (1 + (uint32_t)(run - 1 + 5) / 6);
