@@ -70,6 +70,8 @@ if TYPE_CHECKING:
     from .cache import ChatAppTokenCache, TokenCache
     from .diagnosis import Finding, Severity, diagnose
     from .explain import TokenInfo, inspect
+    from .fingerprint import token_fingerprint
+    from .names import NameProblem, agora_name_problems
 
 # inspect/diagnose and the caches load on first use: an application that only builds tokens does not pay for them
 _LAZY = {
@@ -80,6 +82,9 @@ _LAZY = {
     "diagnose": "diagnosis",
     "TokenInfo": "explain",
     "inspect": "explain",
+    "NameProblem": "names",
+    "agora_name_problems": "names",
+    "token_fingerprint": "fingerprint",
 }
 
 
@@ -150,6 +155,7 @@ __all__ = [
     "FpaTokenBuilder",
     "InvalidParameterError",
     "MalformedTokenError",
+    "NameProblem",
     "ParameterTypeError",
     "Role",
     "Role_Publisher",
@@ -181,9 +187,11 @@ __all__ = [
     "TokenCache",
     "TokenError",
     "TokenInfo",
+    "agora_name_problems",
     "build_app_token",
     "build_tokens",
     "build_user_token",
     "diagnose",
     "inspect",
+    "token_fingerprint",
 ]

@@ -1,0 +1,98 @@
+"""Agora's own rules for channel names, user accounts and RTM user ids.
+
+The builders accept whatever the reference builders accept, so that a switch of import changes no
+token.  Agora's servers are stricter: a token for a name they refuse is a token that cannot work.
+:func:`agora_name_problems` says which of Agora's documented rules a value breaks; the token server
+refuses such a request with a 400 and :func:`~accesstoken2.diagnose` reports each broken rule.
+
+The rules (Agora's documentation):
+
+* ``channel_name``: 1 to 64 bytes from the 89 characters a-z, A-Z, 0-9, space and
+  ``! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { } | ~ ,``;
+* ``user_account``: 1 to 255 bytes from the same 89 characters;
+* ``rtm_user_id``: 1 to 64 printable ASCII characters.
+
+Messages never repeat the value (a certificate pasted into the wrong argument stays secret); a
+character outside the set is named by its position and code point.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+
+from .errors import ParameterTypeError
+
+__all__ = ["NAME_KINDS", "NameProblem", "agora_name_problems"]
+
+#: the 89 characters Agora allows in channel names and user accounts
+AGORA_NAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + " !#$%&()+-:;<=.>?@[]^_{}|~,")
+
+#: kind -> (longest in bytes, allowed characters or None for printable ASCII, what it is called)
+_RULES: dict[str, tuple[int, frozenset[str] | None, str]] = {
+    "channel_name": (64, AGORA_NAME_CHARACTERS, "a channel name"),
+    "user_account": (255, AGORA_NAME_CHARACTERS, "a user account"),
+    "rtm_user_id": (64, None, "an RTM user id"),
+}
+#: the kinds :func:`agora_name_problems` knows
+NAME_KINDS = tuple(_RULES)
+
+_PRINTABLE_ASCII = frozenset(chr(code) for code in range(0x20, 0x7F))
+
+
+@dataclass(frozen=True)
+class NameProblem:
+    """One broken rule: ``code`` is stable (``name-empty``, ``name-too-long``, ``name-character``),
+    ``kind`` the kind of value, ``message`` one sentence that never repeats the value."""
+
+    code: str
+    kind: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        """The problem as JSON-ready data."""
+        return {"code": self.code, "kind": self.kind, "message": self.message}
+
+
+def agora_name_problems(kind: str, value: str) -> list[NameProblem]:
+    """The rules of Agora's that ``value`` breaks as a ``kind`` (see :data:`NAME_KINDS`); empty when none.
+
+    Raises :class:`~accesstoken2.errors.ParameterTypeError` when ``kind`` is unknown or ``value`` is not
+    a str.
+    """
+    rule = _RULES.get(kind) if isinstance(kind, str) else None
+    if rule is None:
+        raise ParameterTypeError("kind", f"kind must be one of {', '.join(NAME_KINDS)}")
+    if not isinstance(value, str):
+        raise ParameterTypeError(kind, f"{kind} must be a str, not {type(value).__name__}")
+    longest, allowed, called = rule
+    problems: list[NameProblem] = []
+    if not value:
+        problems.append(NameProblem("name-empty", kind, f"{called} must not be empty (1 to {longest} bytes)"))
+        return problems
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if allowed is not None and size > longest:
+        problems.append(
+            NameProblem("name-too-long", kind, f"{called} is {size} bytes; Agora allows at most {longest}")
+        )
+    elif allowed is None and len(value) > longest:
+        problems.append(
+            NameProblem("name-too-long", kind, f"{called} is {len(value)} characters; Agora allows at most {longest}")
+        )
+    characters = allowed if allowed is not None else _PRINTABLE_ASCII
+    for index, character in enumerate(value):
+        if character not in characters:
+            allowed_text = (
+                "the 89 characters a-z, A-Z, 0-9, space and ! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { } | ~ ,"
+                if allowed is not None
+                else "printable ASCII (U+0020 to U+007E)"
+            )
+            problems.append(
+                NameProblem(
+                    "name-character",
+                    kind,
+                    f"{called} has U+{ord(character):04X} at character {index}; Agora allows only {allowed_text}",
+                )
+            )
+            break
+    return problems
