@@ -45,8 +45,9 @@ Role_Subscriber = Role.SUBSCRIBER.value
 FPA_TOKEN_LIFETIME = 24 * 3600
 
 # What each builder writes (docs/FORMAT.md, "What the builders write"), compiled once into the program the
-# kernel's build007_shape runs.  A call passes only its lifetimes (slot 0: the token's expire) and its field values; the kernel checks
-# them (lifetimes, accounts, issue_ts, salt, ids, fields, in this order), packs, signs, compresses and encodes.
+# kernel's build007_shape runs.  A call passes only its lifetimes (slot 0: the token's expire) and its field
+# values; the kernel checks them (lifetimes, accounts, issue_ts, salt, ids, fields, in this order), packs,
+# signs, compresses and encodes.
 _JOIN = RtcPrivilege.JOIN_CHANNEL.value
 _PUBLISH = [
     privilege.value
