@@ -177,7 +177,9 @@ class _Report:
         hidden = self.hidden
         if hidden is not None and hidden.search(message + repr(detail)):
             message = hidden.sub("<app certificate>", message)
-            detail = {key: "<app certificate>" if hidden.search(repr(value)) else value for key, value in detail.items()}
+            detail = {
+                key: "<app certificate>" if hidden.search(repr(value)) else value for key, value in detail.items()
+            }
         self.findings.append(Finding(severity, code, message, detail))
         self.kept[code] = self.kept.get(code, 0) + 1
 

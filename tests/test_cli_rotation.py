@@ -86,7 +86,9 @@ def test_a_bad_certificate_file_is_refused_without_echo(
 def test_more_than_two_certificates_in_all_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     both = write(tmp_path, "both", PRIMARY, SECONDARY)
     one = write(tmp_path, "one", WRONG)
-    status, _, err = run(capsys, "verify", token(PRIMARY), "--app-certificate-file", both, "--app-certificate-file", one)
+    status, _, err = run(
+        capsys, "verify", token(PRIMARY), "--app-certificate-file", both, "--app-certificate-file", one
+    )
     assert status == EXIT_USAGE and "3 certificates" in err
 
 
@@ -97,7 +99,9 @@ def test_build_signs_with_the_primary(tmp_path: Path, capsys: pytest.CaptureFixt
     assert status == EXIT_OK and out.strip() == token(SECONDARY)
 
 
-def test_fingerprint_prints_token_fingerprint(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fingerprint_prints_token_fingerprint(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     built = token(PRIMARY)
     status, out, _ = run(capsys, "fingerprint", built)
     assert status == EXIT_OK and out == token_fingerprint(built) + "\n" and len(out.strip()) == 16
