@@ -834,7 +834,12 @@ def make_parser() -> argparse.ArgumentParser:
     _checks(diagnose_parser)
     diagnose_parser.add_argument("--service", help="the service the token is meant for (rtc, rtm, chat, ...)")
     diagnose_parser.add_argument("--json", action="store_true", help="print JSON")
-    verify_parser = _token_parser(subparsers, "verify", "exit 0 if the token is valid, 1 if not", _cmd_verify)
+    verify_parser = _token_parser(
+        subparsers,
+        "verify",
+        "exit 0 if Agora would accept the token (signature, expiry, and the channel, uid and user id given), 1 if not",
+        _cmd_verify,
+    )
     _checks(verify_parser)
     verify_parser.add_argument("--json", action="store_true", help='print {"valid", "code", "message", "findings"}')
     fingerprint = subparsers.add_parser(

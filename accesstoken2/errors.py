@@ -109,3 +109,7 @@ class TokenRejectedError(TokenError):
         self.stage: Stage | None = None if stage is None else Stage(stage)
         field = first.detail.get("field")
         self.field: str | None = field if isinstance(field, str) else None
+
+    def __reduce__(self) -> tuple[type[TokenRejectedError], tuple[tuple[Finding, ...]]]:
+        # rebuilt from the findings (the default would pass the message where the findings go)
+        return type(self), (self.findings,)

@@ -47,7 +47,8 @@ def validate(
     its ``code`` is the first one's (``expired``, ``signature-mismatch``, ``channel-mismatch``, ...)
     and its ``findings`` are all of them.  Bad arguments raise
     :class:`~accesstoken2.errors.ParameterTypeError` (a wrong type, in a certificate sequence too) or
-    :class:`~accesstoken2.errors.InvalidParameterError` (an empty certificate sequence, an unknown
+    :class:`~accesstoken2.errors.InvalidParameterError` (an empty certificate sequence or one of more than
+    eight, an unknown
     privilege name, or a 006 token without ``channel_name`` and ``uid``, or ``user_id``: it holds only
     their CRCs, so its signature cannot be checked without them).  No message shows a certificate.
     """

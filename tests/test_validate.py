@@ -4,6 +4,7 @@ errors of bad certificate arguments; the 006 builders' warning on a lifetime pas
 from __future__ import annotations
 
 import inspect as pyinspect
+import pickle
 import warnings
 from typing import Any
 
@@ -90,6 +91,12 @@ def test_findings_are_all_the_errors_and_first_is_the_code() -> None:
     error = rejected(rtc(WRONG), channel_name="lobby", uid=43, now=T0 + 7200)
     assert error.code == error.findings[0].code
     assert {"expired", "channel-mismatch", "uid-mismatch", "signature-mismatch"} <= {f.code for f in error.findings}
+
+
+def test_the_error_survives_pickling() -> None:
+    error = rejected(rtc(WRONG), channel_name="lobby")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.code, copy.findings, str(copy)) == (error.code, error.findings, str(error))
 
 
 def test_a_malformed_token_says_where_as_data() -> None:
