@@ -278,23 +278,12 @@ def diagnose(
     :class:`~accesstoken2.errors.InvalidParameterError`.  See :func:`accesstoken2.validate` for a
     yes-or-no answer built on these findings.
     """
-    findings, _ = examine(
-        token,
-        app_certificate=app_certificate,
-        app_id=app_id,
-        channel_name=channel_name,
-        uid=uid,
-        user_id=user_id,
-        service=service,
-        privileges=privileges,
-        now=now,
-    )
+    findings, _ = examine(token, app_certificate, app_id, channel_name, uid, user_id, service, privileges, now)
     return findings
 
 
 def examine(
     token: str,
-    *,
     app_certificate: str | Sequence[str] | None,
     app_id: str | None,
     channel_name: str | None,
@@ -303,8 +292,11 @@ def examine(
     service: str | int | None,
     privileges: Iterable[str | int],
     now: Moment | None,
+    /,
 ) -> tuple[list[Finding], TokenInfo | None]:
-    """:func:`diagnose`'s findings and the token they are about (None when it could not be read)."""
+    """:func:`diagnose`'s findings and the token they are about (None when it could not be read).
+
+    The arguments are diagnose's, in the order of its signature."""
     if not isinstance(token, str):
         raise ParameterTypeError("token", f"token must be a str, not {type(token).__name__}")
     certificates = () if app_certificate is None else certificate_list("app_certificate", app_certificate)

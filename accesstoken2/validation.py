@@ -56,17 +56,8 @@ def validate(
         raise ParameterTypeError(
             "app_certificate", "app_certificate must be a str or a sequence of str (primary, secondary), not None"
         )
-    findings, info = examine(
-        token,
-        app_certificate=app_certificate,
-        app_id=None,
-        channel_name=channel_name,
-        uid=uid,
-        user_id=user_id,
-        service=service,
-        privileges=privileges,
-        now=now,
-    )
+    # no app id: the token's own is the one its signature covers
+    findings, info = examine(token, app_certificate, None, channel_name, uid, user_id, service, privileges, now)
     errors = [finding for finding in findings if finding.severity is Severity.ERROR]
     if errors:
         raise TokenRejectedError(errors)
