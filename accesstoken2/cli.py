@@ -2,7 +2,9 @@
 
 Credentials come from ``AGORA_APP_ID`` / ``--app-id`` and ``AGORA_APP_CERTIFICATE`` /
 ``--app-certificate-file``; the certificate is never taken as a plain argument (it would end up
-in the shell history) and never printed.  A TOKEN argument of ``-`` is read from stdin.
+in the shell history) and never printed.  While a certificate is rotated, ``diagnose`` and
+``verify`` accept the primary and the secondary: ``--app-certificate-file`` given twice, or a file
+holding two lines (primary first); ``build`` signs with the first.  A TOKEN argument of ``-`` is read from stdin.
 Exit codes: 0 success (``verify``: valid), 1 invalid, malformed or expired token, 2 usage error,
 3 input or output error (stdin not UTF-8, disk full, output pipe closed).  Errors print one line on
 stderr, never a traceback; with ``--json`` they are a JSON object ``{"error": {...}}`` on stdout.
@@ -85,25 +87,52 @@ def _app_id(args: argparse.Namespace, required: bool) -> str | None:
     return value.strip() if value is not None else None
 
 
-def _certificate(args: argparse.Namespace, required: bool) -> str | None:
-    if args.app_certificate_file is not None:
-        try:
-            with open(args.app_certificate_file, encoding="utf-8") as handle:
-                value = handle.read(4096).strip()
-        except (OSError, UnicodeDecodeError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
-            raise UsageError(f"the file given to --app-certificate-file cannot be read ({reason})") from None
-        if not is_hex32(value):
-            raise UsageError("the file given to --app-certificate-file does not hold 32 hexadecimal characters")
-        return value
+#: a certificate file holds the primary and, while rotating, the secondary: one a line
+_MAX_FILE_CERTIFICATES = 2
+
+
+def _certificate_file(path: str) -> list[str]:
+    """The certificates of one --app-certificate-file: one or two lines of 32 hexadecimal characters."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read(4096)
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
+        raise UsageError(f"the file given to --app-certificate-file cannot be read ({reason})") from None
+    values = [line.strip() for line in text.splitlines() if line.strip()]
+    if not values or len(values) > _MAX_FILE_CERTIFICATES or not all(map(is_hex32, values)):
+        raise UsageError(
+            "the file given to --app-certificate-file must hold one or two lines (primary, then secondary) of 32 "
+            "hexadecimal characters each"
+        )
+    return values
+
+
+def _certificates(args: argparse.Namespace, required: bool) -> tuple[str, ...]:
+    """The app certificates, primary first: from every --app-certificate-file, else AGORA_APP_CERTIFICATE."""
+    paths: list[str] = args.app_certificate_file or []
+    if paths:
+        values = [value for path in paths for value in _certificate_file(path)]
+        if len(values) > _MAX_FILE_CERTIFICATES:
+            raise UsageError(
+                f"--app-certificate-file gave {len(values)} certificates; at most {_MAX_FILE_CERTIFICATES} "
+                "(primary and secondary) are taken"
+            )
+        return tuple(values)
     env = os.environ.get("AGORA_APP_CERTIFICATE", "").strip()
     if env:
         if not is_hex32(env):
             raise UsageError("AGORA_APP_CERTIFICATE is not 32 hexadecimal characters")
-        return env
+        return (env,)
     if required:
         raise UsageError("no app certificate: set AGORA_APP_CERTIFICATE or use --app-certificate-file PATH")
-    return None
+    return ()
+
+
+def _certificate(args: argparse.Namespace, required: bool) -> str | None:
+    """The certificate to sign with: the primary (the first one given)."""
+    certificates = _certificates(args, required)
+    return certificates[0] if certificates else None
 
 
 def _read_stdin() -> str:
@@ -262,10 +291,10 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _diagnose(args: argparse.Namespace, certificate: str | None) -> list[Finding]:
+def _diagnose(args: argparse.Namespace, certificates: tuple[str, ...]) -> list[Finding]:
     return diagnose(
         _token(args),
-        app_certificate=certificate,
+        app_certificate=certificates or None,
         app_id=_app_id(args, required=False),
         channel_name=args.channel,
         uid=_uid(args),
@@ -276,7 +305,7 @@ def _diagnose(args: argparse.Namespace, certificate: str | None) -> list[Finding
 
 
 def _cmd_diagnose(args: argparse.Namespace) -> int:
-    findings = _diagnose(args, _certificate(args, required=False))
+    findings = _diagnose(args, _certificates(args, required=False))
     if args.json:
         _print_json([finding.to_dict() for finding in findings])
     else:
@@ -284,8 +313,16 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
     return EXIT_INVALID if any(finding.severity is Severity.ERROR for finding in findings) else EXIT_OK
 
 
+def _which(findings: list[Finding]) -> str:
+    """Which certificate matched, by position, when more than one was given (never its value)."""
+    matched = next(finding for finding in findings if finding.code == "signature-ok").detail
+    if matched["certificates"] < 2:
+        return ""
+    return f" (certificate {matched['certificate'] + 1} of {matched['certificates']})"
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
-    findings = _diagnose(args, _certificate(args, required=True))
+    findings = _diagnose(args, _certificates(args, required=True))
     errors = [finding for finding in findings if finding.severity is Severity.ERROR]
     if not errors and not any(finding.code == "signature-ok" for finding in findings):
         raise UsageError("a 006 token holds only CRCs: verifying it needs --channel and --uid (or --user-id)")
@@ -302,8 +339,15 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     elif errors:
         print(f"invalid: {terminal_safe(verdict.message)} [{verdict.code}]")
     else:
-        print(f"valid: the signature matches; {verdict.message[0].lower()}{verdict.message[1:]}")
+        print(f"valid: the signature matches{_which(findings)}; {verdict.message[0].lower()}{verdict.message[1:]}")
     return EXIT_INVALID if errors else EXIT_OK
+
+
+def _cmd_fingerprint(args: argparse.Namespace) -> int:
+    from .fingerprint import token_fingerprint
+
+    print(token_fingerprint(_token(args)))
+    return EXIT_OK
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -733,7 +777,9 @@ def _credentials(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--app-certificate-file",
         metavar="PATH",
-        help="a file holding the app certificate (default: $AGORA_APP_CERTIFICATE)",
+        action="append",
+        help="a file holding the app certificate (default: $AGORA_APP_CERTIFICATE); while rotating, give it "
+        "twice or put the primary and the secondary on two lines (build signs with the first)",
     )
     group.add_argument(
         "--app-certificate",
@@ -788,9 +834,22 @@ def make_parser() -> argparse.ArgumentParser:
     _checks(diagnose_parser)
     diagnose_parser.add_argument("--service", help="the service the token is meant for (rtc, rtm, chat, ...)")
     diagnose_parser.add_argument("--json", action="store_true", help="print JSON")
-    verify_parser = _token_parser(subparsers, "verify", "exit 0 if the token is valid, 1 if not", _cmd_verify)
+    verify_parser = _token_parser(
+        subparsers,
+        "verify",
+        "exit 0 if Agora would accept the token (signature, expiry, and the channel, uid and user id given), 1 if not",
+        _cmd_verify,
+    )
     _checks(verify_parser)
     verify_parser.add_argument("--json", action="store_true", help='print {"valid", "code", "message", "findings"}')
+    fingerprint = subparsers.add_parser(
+        "fingerprint",
+        help="print the token's audit-log id (token_sha256)",
+        description="Print the first 16 hexadecimal characters of SHA-256 of the token: the token_sha256 the "
+        "token server's audit log records, to find a leaked token there. The token is not checked.",
+    )
+    fingerprint.set_defaults(handler=_cmd_fingerprint)
+    fingerprint.add_argument("token", metavar="TOKEN", help="the token, or - to read it from stdin")
     demo = subparsers.add_parser("demo", help="build and explain a token on demo credentials")
     demo.set_defaults(handler=_cmd_demo)
     serve = subparsers.add_parser(
