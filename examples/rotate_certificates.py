@@ -3,7 +3,7 @@
 In Agora Console, enable a secondary certificate, then switch.  Meanwhile tokens signed with either
 one are good, so check both; sign new tokens with the one you are moving to.
 
-Run it:  AGORA_APP_ID=... AGORA_APP_CERTIFICATE=... AGORA_SECONDARY_APP_CERTIFICATE=... \
+Run it:  AGORA_APP_ID=... AGORA_APP_CERTIFICATE=... ACCESSTOKEN2_SECONDARY_APP_CERTIFICATE=... \
          python examples/rotate_certificates.py
 """
 
@@ -14,7 +14,7 @@ from accesstoken2 import Role_Publisher, RtcTokenBuilder
 
 APP_ID = os.environ["AGORA_APP_ID"]
 PRIMARY = os.environ["AGORA_APP_CERTIFICATE"]
-SECONDARY = os.environ["AGORA_SECONDARY_APP_CERTIFICATE"]
+SECONDARY = os.environ["ACCESSTOKEN2_SECONDARY_APP_CERTIFICATE"]
 
 # A token from before the switch (signed with the primary) and one from after (the secondary).
 old = RtcTokenBuilder.build_token_with_uid(APP_ID, PRIMARY, "room-1", 42, Role_Publisher, 3600)

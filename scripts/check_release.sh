@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-echo "-- mkdocs build --strict"
+echo "-- mkdocs build --strict (and the Read the Docs configuration against its schema)"
+python -m check_jsonschema --builtin-schema vendor.readthedocs .readthedocs.yaml
 python -m mkdocs build --strict --quiet --site-dir "$out/site"
 
 echo "-- python -m build, then twine check --strict"

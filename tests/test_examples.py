@@ -85,7 +85,7 @@ def test_issuing_many_tokens_builds_each_one(credentials: dict[str, str]) -> Non
 
 
 def test_validating_with_primary_and_secondary_certificate(credentials: dict[str, str]) -> None:
-    credentials["AGORA_SECONDARY_APP_CERTIFICATE"] = secrets.token_hex(16)
+    credentials["ACCESSTOKEN2_SECONDARY_APP_CERTIFICATE"] = secrets.token_hex(16)
     lines = run_example("rotate_certificates.py", credentials)
     assert lines == [
         "signed with the primary -> accepted",
