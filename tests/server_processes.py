@@ -18,10 +18,18 @@ CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A loopback port that is free now.  Under ``pytest -n`` each worker takes only the ports whose
+    remainder by the number of workers is its own number, so no two workers can pick the same port
+    between the probe and the server's own bind."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    number = int(worker[2:]) if worker.startswith("gw") else 0
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port: int = probe.getsockname()[1]
+        if port % workers == number:
+            return port
 
 
 def server_env(**extra: str) -> dict[str, str]:

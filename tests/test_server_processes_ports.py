@@ -1,0 +1,28 @@
+"""server_processes.free_port under pytest-xdist: each worker gets ports no other worker can get."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+pytest.importorskip("httpx")
+
+from server_processes import free_port
+
+
+@pytest.mark.parametrize("worker", ["gw0", "gw1", "gw2"])
+def test_each_worker_takes_its_own_share_of_ports(monkeypatch: pytest.MonkeyPatch, worker: str) -> None:
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "3")
+    ports = {free_port() for _ in range(5)}
+    assert {port % 3 for port in ports} == {int(worker[2:])}
+    for port in ports:  # free when handed out: a server can bind it
+        with socket.socket() as server:
+            server.bind(("127.0.0.1", port))
+
+
+def test_without_xdist_any_free_port_will_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT", raising=False)
+    assert 0 < free_port() < 65536
