@@ -1,8 +1,11 @@
 """The ``accesstoken2`` command: build, inspect, diagnose and verify tokens, run a demo or the server.
 
-Credentials come from ``AGORA_APP_ID`` / ``--app-id`` and ``AGORA_APP_CERTIFICATE`` /
-``--app-certificate-file``; the certificate is never taken as a plain argument (it would end up
-in the shell history) and never printed.  A TOKEN argument of ``-`` is read from stdin.
+Credentials are read as the token server reads them (:mod:`accesstoken2.configuration`): the flags
+``--app-id`` and ``--app-certificate-file``, then ``AGORA_APP_ID``/``APP_ID`` and
+``AGORA_APP_CERTIFICATE``/``APP_CERTIFICATE`` from the environment, then
+``AGORA_APP_CERTIFICATE_FILE``, then ``./.env``; ``-v`` says which one was used.  The certificate is
+never taken as a plain argument (it would end up in the shell history) and never printed.
+A TOKEN argument of ``-`` is read from stdin.
 Exit codes: 0 success (``verify``: valid), 1 invalid, malformed or expired token, 2 usage error,
 3 input or output error (stdin not UTF-8, disk full, output pipe closed).  Errors print one line on
 stderr, never a traceback; with ``--json`` they are a JSON object ``{"error": {...}}`` on stdout.
@@ -23,6 +26,15 @@ from typing import Any, Callable, NamedTuple, NoReturn
 from . import __version__
 from ._validate import HEX32, is_hex32
 from ._wire import kernel as _kernel
+from .configuration import (
+    APP_CERTIFICATE_FILE_VARIABLE,
+    APP_CERTIFICATE_VARIABLES,
+    APP_ID_VARIABLES,
+    ConfigurationError,
+    Found,
+    Sources,
+    check_hex32,
+)
 from .diagnosis import Finding, Severity, diagnose
 from .errors import InvalidParameterError, TokenError
 from .explain import ServiceInfo, TokenInfo, inspect, span_text, utc_text
@@ -78,32 +90,57 @@ class _RefuseCertificate(argparse.Action):
 # --- credentials and input -----------------------------------------------------------------------
 
 
+def _sources(args: argparse.Namespace) -> Sources:
+    """Where the credentials are looked up, in the server's order: flags, the environment, its
+    ``*_FILE`` variables, ``./.env`` (read once per run)."""
+    sources: Sources | None = getattr(args, "credential_sources", None)
+    if sources is None:
+        flags = {"--app-id": args.app_id, "--app-certificate-file": args.app_certificate_file}
+        try:
+            sources = Sources.load(flags=flags)
+        except ConfigurationError as error:
+            raise UsageError(str(error)) from None
+        args.credential_sources = sources
+    return sources
+
+
+def _found(args: argparse.Namespace, what: str, find: Callable[[Sources], Found | None]) -> Found | None:
+    """The credential ``what`` from the sources; with ``-v``, where it came from (never its value)."""
+    try:
+        found = find(_sources(args))
+    except ConfigurationError as error:
+        raise UsageError(str(error)) from None
+    if getattr(args, "verbose", False):
+        _say(f"{PROG}: {what} from {found.describe()}" if found else f"{PROG}: no {what} given")
+    return found
+
+
 def _app_id(args: argparse.Namespace, required: bool) -> str | None:
-    value: str | None = args.app_id or os.environ.get("AGORA_APP_ID") or None
-    if value is None and required:
-        raise UsageError("no app id: set AGORA_APP_ID or pass --app-id")
-    return value.strip() if value is not None else None
+    found = _found(args, "app id", lambda sources: sources.find(APP_ID_VARIABLES, flag="--app-id"))
+    if found is None and required:
+        raise UsageError(f"no app id: pass --app-id, or set {' or '.join(APP_ID_VARIABLES)} (environment or .env)")
+    return found.value if found else None
 
 
 def _certificate(args: argparse.Namespace, required: bool) -> str | None:
-    if args.app_certificate_file is not None:
-        try:
-            with open(args.app_certificate_file, encoding="utf-8") as handle:
-                value = handle.read(4096).strip()
-        except (OSError, UnicodeDecodeError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
-            raise UsageError(f"the file given to --app-certificate-file cannot be read ({reason})") from None
-        if not is_hex32(value):
-            raise UsageError("the file given to --app-certificate-file does not hold 32 hexadecimal characters")
-        return value
-    env = os.environ.get("AGORA_APP_CERTIFICATE", "").strip()
-    if env:
-        if not is_hex32(env):
-            raise UsageError("AGORA_APP_CERTIFICATE is not 32 hexadecimal characters")
-        return env
-    if required:
-        raise UsageError("no app certificate: set AGORA_APP_CERTIFICATE or use --app-certificate-file PATH")
-    return None
+    found = _found(
+        args,
+        "app certificate",
+        lambda sources: sources.find(
+            APP_CERTIFICATE_VARIABLES, APP_CERTIFICATE_FILE_VARIABLE, file_flag="--app-certificate-file"
+        ),
+    )
+    if found is None:
+        if required:
+            raise UsageError(
+                f"no app certificate: use --app-certificate-file PATH, or set {APP_CERTIFICATE_VARIABLES[0]} "
+                f"or {APP_CERTIFICATE_FILE_VARIABLE} (environment or .env)"
+            )
+        return None
+    try:
+        return check_hex32(found.variable, found.value, found.label)
+    except ConfigurationError as error:
+        raise UsageError(str(error)) from None
 
 
 def _read_stdin() -> str:
@@ -728,12 +765,22 @@ def _build_parser(subparsers: Any) -> None:
 
 
 def _credentials(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("credentials")
+    group = parser.add_argument_group(
+        "credentials",
+        "read as the server reads them: the flags, then the environment (AGORA_APP_ID or APP_ID, "
+        "AGORA_APP_CERTIFICATE or APP_CERTIFICATE), then AGORA_APP_CERTIFICATE_FILE, then ./.env",
+    )
     group.add_argument("--app-id", help="the app id (default: $AGORA_APP_ID)")
     group.add_argument(
         "--app-certificate-file",
         metavar="PATH",
         help="a file holding the app certificate (default: $AGORA_APP_CERTIFICATE)",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="say on stderr where the app id and certificate came from (never their values)",
     )
     group.add_argument(
         "--app-certificate",
