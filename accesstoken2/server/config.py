@@ -18,7 +18,6 @@ from ..configuration import (
     ENV_FILE,
     MAX_SECRET_FILE_BYTES,
     ConfigurationError,
-    Found,
     Sources,
     check_hex32,
 )
@@ -129,6 +128,8 @@ class Settings:
     metrics: bool = False
     secondary_app_certificate: str | None = field(default=None, repr=False)
     audit_log: str | None = None
+    #: the settings read from a file: field name -> (variable, path)
+    secret_files: Mapping[str, tuple[str, str]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def jwt_mode(self) -> bool:
@@ -156,22 +157,23 @@ class Settings:
         Raises :class:`ConfigurationError` naming the variable that is missing or malformed.
         """
         sources = Sources.load(env_file=env_file) if environ is None else Sources(environ)
-        return load_settings(sources)[0]
+        return load_settings(sources)
 
 
-def load_settings(sources: Sources) -> tuple[Settings, dict[str, Found]]:
-    """The settings found in ``sources``, and where each setting that was given came from (by field
-    name): what a reload reads again (:mod:`accesstoken2.server.rotation`)."""
+def load_settings(sources: Sources) -> Settings:
+    """The settings found in ``sources``; those read from a file are listed in ``secret_files``
+    (what a reload reads again, :mod:`accesstoken2.server.rotation`)."""
     values: dict[str, Any] = {}
     used: dict[str, str] = {}
-    origins: dict[str, Found] = {}
+    secret_files: dict[str, tuple[str, str]] = {}
     for name, (env_names, read) in _READERS.items():
         secret_file = _SECRET_FILES.get(name)
         found = sources.find(env_names, secret_file)
         used[name] = found.variable if found else (env_names or (secret_file or name,))[0]
         if found:
             values[name] = read(found.variable, found.value)
-            origins[name] = found
+            if found.path is not None:
+                secret_files[name] = (found.variable, found.path)
         elif name in ("app_id", "app_certificate"):
             what = "App ID" if name == "app_id" else "App Certificate"
             first = env_names[0]
@@ -180,7 +182,7 @@ def load_settings(sources: Sources) -> tuple[Settings, dict[str, Found]]:
                 f"{first} is not set: give the {what} of your Agora project (32 hexadecimal characters)",
             )
     _check({**_DEFAULTS, **values}, used)
-    return Settings(**values), origins
+    return Settings(**values, secret_files=secret_files)
 
 
 def checked_settings(values: Mapping[str, Any], names: Mapping[str, str]) -> Settings:

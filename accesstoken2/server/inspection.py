@@ -34,23 +34,29 @@ def inspect_token(
     user_id: str | None = None,
     now: float | None = None,
 ) -> dict[str, Any]:
-    """The token's content (``info``), whether its signature matches the server's certificate
-    (``signature_valid``: True, False, or None when it could not be checked) and ``findings``.
+    """The token's content (``info``), whether its signature matches the server's certificate or
+    its secondary one (``signature_valid``: True, False, or None when it could not be checked) and
+    ``findings``.
 
     A token that cannot be decoded raises :class:`~accesstoken2.errors.MalformedTokenError`
     (the HTTP layer answers 400), unless it is only wrapped in an accident that the findings
     name (whitespace, quotes, URL encoding): then ``info`` is None.  The certificate is used
     to verify, never returned.
     """
-    findings = diagnose(
-        token,
-        app_certificate=settings.app_certificate,
-        app_id=settings.app_id,
-        channel_name=channel,
-        uid=uid,
-        user_id=user_id,
-        now=now,
-    )
+    certificates = settings.checking_certificates
+    for position, certificate in enumerate(certificates, 1):
+        findings = diagnose(
+            token,
+            app_certificate=certificate,
+            app_id=settings.app_id,
+            channel_name=channel,
+            uid=uid,
+            user_id=user_id,
+            now=now,
+        )
+        # rotation: a signature that does not match the primary may match the secondary
+        if position == len(certificates) or not any(finding.code == "signature-mismatch" for finding in findings):
+            break
     codes = {finding.code for finding in findings}
     try:
         info: dict[str, Any] | None = inspect(token, now=now).to_dict()

@@ -123,10 +123,12 @@ def serve(
     port, workers = checked_port, checked_workers
     if settings.metrics and importlib.util.find_spec("prometheus_client") is None:
         return _fail("ACCESSTOKEN2_METRICS=1 needs prometheus-client: pip install 'accesstoken2[server]'", stderr)
+    from .audit import check_audit_log
     from .authorize import load_hook
 
     try:
         load_hook(settings.authorizer)  # import the hook now: a wrong name is a one-line refusal
+        check_audit_log(settings)  # likewise an audit log that cannot be appended to
     except ConfigurationError as error:
         return _fail(str(error), stderr)
     import uvicorn
