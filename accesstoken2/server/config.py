@@ -188,7 +188,7 @@ def load_settings(sources: Sources) -> Settings:
 def checked_settings(values: Mapping[str, Any], names: Mapping[str, str]) -> Settings:
     """``Settings(**values)`` after the startup checks, whose errors name the variables in
     ``names`` (by field name): how a reload checks a new secret."""
-    _check({**_DEFAULTS, **values}, {**_FIELD_NAMES, **names})
+    _check({**_DEFAULTS, **values}, {**_VARIABLES, **names})
     return Settings(**values)
 
 
@@ -265,6 +265,8 @@ _SECRET_FILES = {
     "secondary_app_certificate": ENV_SECONDARY_APP_CERTIFICATE + "_FILE",
 }
 _FIELD_NAMES = {name: name for name in _READERS}
+#: The first variable of each setting, for messages about a setting not read from the environment.
+_VARIABLES = {name: (env_names or (_SECRET_FILES.get(name, name),))[0] for name, (env_names, _) in _READERS.items()}
 #: Every environment variable the settings are read from.
 ENV_NAMES = tuple(env_name for env_names, _ in _READERS.values() for env_name in env_names) + tuple(
     _SECRET_FILES.values()
