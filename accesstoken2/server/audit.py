@@ -148,7 +148,7 @@ def key_fingerprint(key: str) -> str:
 def _services(info: TokenInfo) -> list[dict[str, Any]]:
     services: list[dict[str, Any]] = []
     for service in info.services:
-        entry: dict[str, Any] = {"service": service.name}
+        entry: dict[str, Any] = {"service": service.name.lower()}
         for wire_name, name in _FIELDS:
             value = service.fields.get(wire_name)
             if isinstance(value, (str, int)) and not isinstance(value, bool):
