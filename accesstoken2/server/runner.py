@@ -103,7 +103,7 @@ def serve(
     environment is used, else 8080.
     """
     missing = [
-        name for name in ("fastapi", "uvicorn", "pydantic_settings", "jwt") if importlib.util.find_spec(name) is None
+        name for name in ("fastapi", "uvicorn", "jwt") if importlib.util.find_spec(name) is None
     ]
     if missing:
         extra = "pip install 'accesstoken2[server]'"
