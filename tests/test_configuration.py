@@ -4,12 +4,12 @@ holds a value that was read.  Needs no server extra."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from server_processes import server_env
 
 import accesstoken2
 from accesstoken2 import inspect
@@ -207,14 +207,9 @@ def test_server_uses_the_same_sources(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("AGORA_", "ACCESSTOKEN2_")) and name not in ("APP_ID", "APP_CERTIFICATE")
-    }
-    if "ACCESSTOKEN2_NO_EXTENSIONS" in os.environ:
-        base["ACCESSTOKEN2_NO_EXTENSIONS"] = os.environ["ACCESSTOKEN2_NO_EXTENSIONS"]
-    base["PYTHONPATH"] = PACKAGE_ROOT
+    # the process's environment without any credential (blank counts as unset), plus ``env``
+    blank = dict.fromkeys(("AGORA_APP_ID", "AGORA_APP_CERTIFICATE", "APP_ID", "APP_CERTIFICATE"), "")
+    base = {**server_env(), **blank, "PYTHONPATH": PACKAGE_ROOT}
     result = subprocess.run(
         [sys.executable, "-m", "accesstoken2", *args],
         capture_output=True,

@@ -5,7 +5,6 @@ parent passes the signal on instead of restarting them."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -21,25 +20,18 @@ pytest.importorskip("uvicorn")
 pytest.importorskip("fastapi")
 httpx = pytest.importorskip("httpx")
 
+from server_processes import CERT, free_port, server_env, stop  # noqa: E402
+
 import accesstoken2  # noqa: E402
 from accesstoken2 import AccessToken2, token_fingerprint  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP")]
 
-APP_ID = "970CA35de60c44645bbae8a215061b33"
-CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 NEW_CERT = "0123456789abcdef0123456789abcdef"
 USER_KEY = "process-user-key-0123456789"
 NEW_USER_KEY = "process-user-key-abcdefghij"
 PACKAGE_ROOT = str(Path(accesstoken2.__file__).resolve().parent.parent)
 Start = Callable[..., "tuple[int, subprocess.Popen[bytes], Path]"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -49,14 +41,8 @@ def start(tmp_path: Path) -> Iterator[Start]:
     def run(workers: int = 1, **env: str) -> tuple[int, subprocess.Popen[bytes], Path]:
         port = free_port()
         log = tmp_path / f"server-{port}.log"
-        clean = {
-            name: value
-            for name, value in os.environ.items()
-            if not name.startswith(("AGORA_", "ACCESSTOKEN2_")) and name not in ("APP_ID", "APP_CERTIFICATE")
-        }
-        if "ACCESSTOKEN2_NO_EXTENSIONS" in os.environ:
-            clean["ACCESSTOKEN2_NO_EXTENSIONS"] = os.environ["ACCESSTOKEN2_NO_EXTENSIONS"]
-        clean.update(PYTHONPATH=PACKAGE_ROOT, AGORA_APP_ID=APP_ID, **env)
+        # the certificate comes from a file here: a blank AGORA_APP_CERTIFICATE counts as unset
+        clean = {**server_env(), "AGORA_APP_CERTIFICATE": "", "PYTHONPATH": PACKAGE_ROOT, **env}
         code = f"import sys; from accesstoken2.server import serve; sys.exit(serve(port={port}, workers={workers}))"
         with log.open("wb") as output:
             process = subprocess.Popen(
@@ -77,13 +63,7 @@ def start(tmp_path: Path) -> Iterator[Start]:
 
     yield run
     for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+        stop(process)
 
 
 class Connection:
