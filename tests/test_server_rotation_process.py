@@ -162,6 +162,8 @@ def test_two_workers_reload_on_the_parents_sighup(start: Start, tmp_path: Path) 
     cert_file = tmp_path / "cert"
     cert_file.write_text(CERT)
     port, process, log = start(workers=2, AGORA_APP_CERTIFICATE_FILE=str(cert_file), ACCESSTOKEN2_API_KEY=USER_KEY)
+    # both workers up (one answering /ping is not enough): a worker gets SIGHUP only once it serves
+    wait_for(lambda: log.read_text(errors="replace").count("Application startup complete") >= 2, "two workers")
     keep = Connection(port)
     try:
         assert signed_with(keep.get("/v1/token?channel_name=a", USER_KEY)[1]["token"]) == CERT
