@@ -32,6 +32,8 @@ __all__ = [
     "ENV_FILE",
     "MAX_ENV_FILE_BYTES",
     "MAX_SECRET_FILE_BYTES",
+    "SECONDARY_APP_CERTIFICATE_FILE_VARIABLE",
+    "SECONDARY_APP_CERTIFICATE_VARIABLES",
     "ConfigurationError",
     "Found",
     "Sources",
@@ -45,6 +47,9 @@ APP_ID_VARIABLES = ("AGORA_APP_ID", "APP_ID")
 #: The App Certificate's variables, ours first, and the variable naming a file that holds it.
 APP_CERTIFICATE_VARIABLES = ("AGORA_APP_CERTIFICATE", "APP_CERTIFICATE")
 APP_CERTIFICATE_FILE_VARIABLE = "AGORA_APP_CERTIFICATE_FILE"
+#: While a certificate is rotated: the other one, accepted when checking (never used to sign).
+SECONDARY_APP_CERTIFICATE_VARIABLES = ("ACCESSTOKEN2_SECONDARY_APP_CERTIFICATE",)
+SECONDARY_APP_CERTIFICATE_FILE_VARIABLE = "ACCESSTOKEN2_SECONDARY_APP_CERTIFICATE_FILE"
 #: The file of variables read from the working directory, after the environment.
 ENV_FILE = ".env"
 MAX_SECRET_FILE_BYTES = 64 * 1024
@@ -127,19 +132,20 @@ def _read_bytes(name: str, path: str, limit: int, what: str) -> bytes:
     return data
 
 
-def read_secret_file(name: str, path: str) -> str:
+def read_secret_file(name: str, path: str, *, allow_empty: bool = False) -> str:
     """The text of the file ``path`` (a mounted secret), stripped of surrounding whitespace.
 
     ``name`` (the variable or flag that named the file) is what an error names; the contents
     are never shown.  Raises :class:`ConfigurationError` when the file cannot be read, is larger
-    than :data:`MAX_SECRET_FILE_BYTES`, is not UTF-8 or holds only whitespace.
+    than :data:`MAX_SECRET_FILE_BYTES`, is not UTF-8 or (unless ``allow_empty``) holds only
+    whitespace.
     """
     data = _read_bytes(name, path, MAX_SECRET_FILE_BYTES, "file")
     try:
         text = data.decode("utf-8").strip()
     except UnicodeDecodeError:
         raise ConfigurationError(name, f"{name}: the file is not UTF-8 text") from None
-    if not text:
+    if not text and not allow_empty:
         raise ConfigurationError(name, f"{name}: the file is empty")
     return text
 
@@ -209,8 +215,7 @@ class Sources:
     """The places a setting is looked up in, in order: flags, the environment, its ``*_FILE``
     variables, the ``.env`` file.
 
-    ``flags`` maps a flag (``--app-id``) to its text; a flag that names a file is looked up
-    with :meth:`find`'s ``file_flag``.  Build it with :meth:`load` to read the process
+    ``flags`` maps a flag (``--app-id``) to its text.  Build it with :meth:`load` to read the process
     environment and the ``.env`` file of the working directory.
     """
 
@@ -245,19 +250,15 @@ class Sources:
         file_variable: str | None = None,
         *,
         flag: str | None = None,
-        file_flag: str | None = None,
     ) -> Found | None:
-        """The first of: the ``flag``, the file named by ``file_flag``, then in the environment and
-        then in ``.env``: the first non-blank of ``names``, else the file named by ``file_variable``.
+        """The first of: the ``flag``, then in the environment and then in ``.env``: the first
+        non-blank of ``names``, else the file named by ``file_variable``.
 
         Raises :class:`ConfigurationError` when a file cannot be read, or when one of ``names``
         and ``file_variable`` are both set in the same place.
         """
         if flag is not None and self._flags.get(flag, "").strip():
             return Found(self._flags[flag].strip(), flag, "flag")
-        if file_flag is not None and file_flag in self._flags:
-            path = self._flags[file_flag] or ""
-            return Found(read_secret_file(file_flag, path), file_flag, "flag", path)
         for source, variables in self._layers:
             direct = next((name for name in names if variables.get(name, "").strip()), None)
             path = variables.get(file_variable, "").strip() if file_variable is not None else ""

@@ -28,7 +28,8 @@ class AccessToken2:
 
     ``issue_ts=0`` means now; ``expire`` is the lifetime in seconds from ``issue_ts``;
     ``salt=None`` draws a random salt from :mod:`secrets`.  Build with :meth:`build`;
-    read a token string with :meth:`parse` and check it with :meth:`verify`.
+    read a token string with :meth:`parse` and check its signature with :meth:`verify` (whether Agora
+    would accept it: :func:`accesstoken2.validate`).
     """
 
     __slots__ = (
@@ -239,6 +240,11 @@ class AccessToken2:
 
     def verify(self, app_certificate: str) -> bool:
         """True when the signature of the parsed (or built) token matches ``app_certificate``.
+
+        This checks the signature only.  True does not mean Agora will accept the token: it may have
+        expired, or be for another channel, uid or service.  To ask that, use
+        ``accesstoken2.validate(token, app_certificate, channel_name=..., uid=...)``, which checks all of
+        it and raises :class:`~accesstoken2.errors.TokenRejectedError` saying why.
 
         The signature is recomputed over the bytes as received and compared in constant time.
         A certificate that is not 32 hexadecimal characters gives False.

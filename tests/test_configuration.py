@@ -33,20 +33,18 @@ PACKAGE_ROOT = str(Path(accesstoken2.__file__).resolve().parent.parent)
 
 
 def find_certificate(sources: Sources) -> tuple[str, str, str] | None:
-    found = sources.find(APP_CERTIFICATE_VARIABLES, APP_CERTIFICATE_FILE_VARIABLE, file_flag="--app-certificate-file")
+    found = sources.find(APP_CERTIFICATE_VARIABLES, APP_CERTIFICATE_FILE_VARIABLE, flag="--certificate")
     return None if found is None else (found.value, found.variable, found.source)
 
 
 def test_each_source_in_order(tmp_path: Path) -> None:
     cert_file = tmp_path / "cert"
     cert_file.write_text(FILE_CERT + "\n")
-    flag_file = tmp_path / "flag-cert"
-    flag_file.write_text(CERT)
     dotenv = {"AGORA_APP_CERTIFICATE": DOTENV_CERT}
     environ = {"APP_CERTIFICATE": CERT}
     # 1. a flag beats everything
-    flagged = Sources(environ, dotenv, {"--app-certificate-file": str(flag_file)})
-    assert find_certificate(flagged) == (CERT, "--app-certificate-file", "flag")
+    flagged = Sources({"APP_CERTIFICATE": FILE_CERT}, dotenv, {"--certificate": CERT, "--other": FILE_CERT})
+    assert find_certificate(flagged) == (CERT, "--certificate", "flag")
     # 2. the environment (agora-token-service's name too) beats .env, even .env's own first name
     assert find_certificate(Sources(environ, dotenv)) == (CERT, "APP_CERTIFICATE", "environment")
     # 3. a *_FILE of the environment beats .env
@@ -284,3 +282,20 @@ def test_cli_bad_dotenv_is_one_line(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "build", "rtm", "--user-id", "u")
     assert result.returncode == 2 and ".env line 1: expected NAME=value" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_verify_takes_the_servers_secondary_certificate(tmp_path: Path) -> None:
+    from accesstoken2 import RtcTokenBuilder
+
+    token = RtcTokenBuilder.build_token_with_uid(APP_ID, FILE_CERT, "room", 42, 1, 3600)
+    secondary = tmp_path / "secondary"
+    secondary.write_text(FILE_CERT + "\n")
+    env = {"AGORA_APP_ID": APP_ID, "AGORA_APP_CERTIFICATE": CERT}
+    alone = run_cli(tmp_path, "verify", token, **env)
+    assert alone.returncode == 1 and "signature-mismatch" in alone.stdout
+    both = run_cli(tmp_path, "verify", token, "-v", ACCESSTOKEN2_SECONDARY_APP_CERTIFICATE_FILE=str(secondary), **env)
+    assert both.returncode == 0 and "certificate 2 of 2" in both.stdout
+    assert "secondary app certificate from ACCESSTOKEN2_SECONDARY_APP_CERTIFICATE_FILE" in both.stderr
+    # build still signs with the primary
+    built = run_cli(tmp_path, "build", "rtm", "--user-id", "u", ACCESSTOKEN2_SECONDARY_APP_CERTIFICATE=FILE_CERT, **env)
+    assert signed_with(built) == CERT

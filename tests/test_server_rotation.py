@@ -110,6 +110,8 @@ def test_inspect_accepts_the_secondary_certificate() -> None:
         assert body["signature_valid"] is expected, (cert, body)
         codes = {finding["code"] for finding in body["findings"]}
         assert ("signature-mismatch" in codes) is not expected
+        matched = [finding["detail"] for finding in body["findings"] if finding["code"] == "signature-ok"]
+        assert matched == ([{"certificate": [CERT, NEW_CERT].index(cert), "certificates": 2}] if expected else [])
         assert_no_secret(answer.text)
     # tokens are signed with the primary only
     assert signed_with(rtc_token(app)) == CERT

@@ -17,6 +17,8 @@ from ..configuration import (
     APP_ID_VARIABLES,
     ENV_FILE,
     MAX_SECRET_FILE_BYTES,
+    SECONDARY_APP_CERTIFICATE_FILE_VARIABLE,
+    SECONDARY_APP_CERTIFICATE_VARIABLES,
     ConfigurationError,
     Sources,
     check_hex32,
@@ -60,7 +62,7 @@ ENV_JWT_IDENTITY_CLAIM = "ACCESSTOKEN2_JWT_IDENTITY_CLAIM"
 ENV_AUTHORIZER = "ACCESSTOKEN2_AUTHORIZER"
 ENV_LOG_FORMAT = "ACCESSTOKEN2_LOG_FORMAT"
 ENV_METRICS = "ACCESSTOKEN2_METRICS"
-ENV_SECONDARY_APP_CERTIFICATE = "ACCESSTOKEN2_SECONDARY_APP_CERTIFICATE"
+ENV_SECONDARY_APP_CERTIFICATE = SECONDARY_APP_CERTIFICATE_VARIABLES[0]
 ENV_AUDIT_LOG = "ACCESSTOKEN2_AUDIT_LOG"
 
 #: Agora's services accept tokens of at most 24 hours.
@@ -252,7 +254,7 @@ _READERS: dict[str, tuple[tuple[str, ...], Callable[[str, str], Any]]] = {
     "authorizer": ((ENV_AUTHORIZER,), _text),
     "log_format": ((ENV_LOG_FORMAT,), _text),
     "metrics": ((ENV_METRICS,), _flag),
-    "secondary_app_certificate": ((ENV_SECONDARY_APP_CERTIFICATE,), _text),
+    "secondary_app_certificate": (SECONDARY_APP_CERTIFICATE_VARIABLES, _text),
     "audit_log": ((ENV_AUDIT_LOG,), _text),
 }
 #: Secrets may instead be read from a file (as Docker and Kubernetes mount them).
@@ -262,7 +264,7 @@ _SECRET_FILES = {
     "admin_api_key": "ACCESSTOKEN2_ADMIN_API_KEY_FILE",
     "jwt_secret": ENV_JWT_SECRET_FILE,
     "jwt_public_key": ENV_JWT_PUBLIC_KEY_FILE,
-    "secondary_app_certificate": ENV_SECONDARY_APP_CERTIFICATE + "_FILE",
+    "secondary_app_certificate": SECONDARY_APP_CERTIFICATE_FILE_VARIABLE,
 }
 _FIELD_NAMES = {name: name for name in _READERS}
 #: The first variable of each setting, for messages about a setting not read from the environment.

@@ -44,19 +44,16 @@ def inspect_token(
     to verify, never returned.
     """
     certificates = settings.checking_certificates
-    for position, certificate in enumerate(certificates, 1):
-        findings = diagnose(
-            token,
-            app_certificate=certificate,
-            app_id=settings.app_id,
-            channel_name=channel,
-            uid=uid,
-            user_id=user_id,
-            now=now,
-        )
-        # rotation: a signature that does not match the primary may match the secondary
-        if position == len(certificates) or not any(finding.code == "signature-mismatch" for finding in findings):
-            break
+    findings = diagnose(
+        token,
+        # while rotating, the primary and the secondary: signature-ok says which one matched
+        app_certificate=certificates[0] if len(certificates) == 1 else certificates,
+        app_id=settings.app_id,
+        channel_name=channel,
+        uid=uid,
+        user_id=user_id,
+        now=now,
+    )
     codes = {finding.code for finding in findings}
     try:
         info: dict[str, Any] | None = inspect(token, now=now).to_dict()

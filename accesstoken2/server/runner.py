@@ -102,9 +102,7 @@ def serve(
     (from the command line); without ``port``, ``SERVER_PORT`` or ``PORT`` from the
     environment is used, else 8080.
     """
-    missing = [
-        name for name in ("fastapi", "uvicorn", "jwt") if importlib.util.find_spec(name) is None
-    ]
+    missing = [name for name in ("fastapi", "uvicorn", "jwt") if importlib.util.find_spec(name) is None]
     if missing:
         extra = "pip install 'accesstoken2[server]'"
         return _fail(f"the server needs the optional extra ({missing[0]} is not installed): {extra}", stderr)
