@@ -291,6 +291,25 @@ def test_a_write_failure_is_logged_counted_and_the_token_served(caplog: pytest.L
     assert "accesstoken2_audit_write_failures_total 1.0" in exposition
 
 
+def test_a_line_that_cannot_be_made_does_not_fail_the_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    pytest.importorskip("prometheus_client")
+    from accesstoken2.server import operations
+
+    def broken(**fields: Any) -> dict[str, Any]:
+        raise RuntimeError(fields["token"])
+
+    monkeypatch.setattr(operations, "audit_record", broken)
+    app = create_app(settings(tmp_path / "audit.log", metrics=True))
+    with caplog.at_level(logging.INFO, logger="accesstoken2.server"):
+        answer = call(app, "GET", "/v1/token?channel_name=a", USER_KEY)
+    assert answer.status_code == 200
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert errors == ["audit log: cannot make a line (RuntimeError); the token is served anyway"]
+    assert "accesstoken2_audit_write_failures_total 1.0" in call(app, "GET", "/metrics", ADMIN_KEY).text
+
+
 def test_stderr_audit_log(capfd: pytest.CaptureFixture[str]) -> None:
     app = create_app(Settings(APP_ID, CERT, audit_log="-"), clock=lambda: NOW)
     token = call(app, "GET", "/v1/token?channel_name=a").json()["token"]

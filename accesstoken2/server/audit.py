@@ -288,14 +288,15 @@ class AuditLog:
                     written = os.write(self._descriptor, view)
                     view = view[written:]
             except OSError as error:
-                logger.error(
-                    "audit log: cannot write a line (%s); the token is served anyway",
-                    error.strerror or type(error).__name__,
-                )
-                if self.on_failure is not None:
-                    self.on_failure()
+                self.failed(f"cannot write a line ({error.strerror or type(error).__name__})")
                 return False
         return True
+
+    def failed(self, what: str) -> None:
+        """Log (one line) and count a line that could not be written."""
+        logger.error("audit log: %s; the token is served anyway", what)
+        if self.on_failure is not None:
+            self.on_failure()
 
     def reopen(self) -> None:
         """Open the path again (after logrotate moved the file); on failure keep the old file."""

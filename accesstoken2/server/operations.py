@@ -69,4 +69,9 @@ class Operations:
             "now": self._clock(),
         }
         for answer_field, token in issued.tokens.items():
-            self.audit_log.write(audit_record(answer_field=answer_field, token=token, **common))
+            try:
+                record = audit_record(answer_field=answer_field, token=token, **common)
+            except Exception as error:  # never fail the request for its audit line
+                self.audit_log.failed(f"cannot make a line ({type(error).__name__})")
+                continue
+            self.audit_log.write(record)
