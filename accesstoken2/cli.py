@@ -1,10 +1,14 @@
 """The ``accesstoken2`` command: build, inspect, diagnose and verify tokens, run a demo or the server.
 
-Credentials come from ``AGORA_APP_ID`` / ``--app-id`` and ``AGORA_APP_CERTIFICATE`` /
-``--app-certificate-file``; the certificate is never taken as a plain argument (it would end up
-in the shell history) and never printed.  While a certificate is rotated, ``diagnose`` and
-``verify`` accept the primary and the secondary: ``--app-certificate-file`` given twice, or a file
-holding two lines (primary first); ``build`` signs with the first.  A TOKEN argument of ``-`` is read from stdin.
+Credentials are read as the token server reads them (:mod:`accesstoken2.configuration`): the flags
+``--app-id`` and ``--app-certificate-file``, then ``AGORA_APP_ID``/``APP_ID`` and
+``AGORA_APP_CERTIFICATE``/``APP_CERTIFICATE`` from the environment, then
+``AGORA_APP_CERTIFICATE_FILE``, then ``./.env``; ``-v`` says which one was used.  The certificate is
+never taken as a plain argument (it would end up in the shell history) and never printed.  While a
+certificate is rotated, ``diagnose`` and ``verify`` accept the primary and the secondary:
+``--app-certificate-file`` given twice, a file holding two lines (primary first), or the server's
+``ACCESSTOKEN2_SECONDARY_APP_CERTIFICATE`` (or its ``_FILE``); ``build`` signs with the first.
+A TOKEN argument of ``-`` is read from stdin.
 Exit codes: 0 success (``verify``: valid), 1 invalid, malformed or expired token, 2 usage error,
 3 input or output error (stdin not UTF-8, disk full, output pipe closed).  Errors print one line on
 stderr, never a traceback; with ``--json`` they are a JSON object ``{"error": {...}}`` on stdout.
@@ -25,6 +29,18 @@ from typing import Any, Callable, NamedTuple, NoReturn
 from . import __version__
 from ._validate import HEX32, is_hex32
 from ._wire import kernel as _kernel
+from .configuration import (
+    APP_CERTIFICATE_FILE_VARIABLE,
+    APP_CERTIFICATE_VARIABLES,
+    APP_ID_VARIABLES,
+    SECONDARY_APP_CERTIFICATE_FILE_VARIABLE,
+    SECONDARY_APP_CERTIFICATE_VARIABLES,
+    ConfigurationError,
+    Found,
+    Sources,
+    check_hex32,
+    read_secret_file,
+)
 from .diagnosis import Finding, Severity, diagnose
 from .errors import InvalidParameterError, TokenError
 from .explain import ServiceInfo, TokenInfo, inspect, span_text, utc_text
@@ -80,11 +96,36 @@ class _RefuseCertificate(argparse.Action):
 # --- credentials and input -----------------------------------------------------------------------
 
 
+def _sources(args: argparse.Namespace) -> Sources:
+    """Where the credentials are looked up, in the server's order: flags, the environment, its
+    ``*_FILE`` variables, ``./.env`` (read once per run)."""
+    sources: Sources | None = getattr(args, "credential_sources", None)
+    if sources is None:
+        flags = {"--app-id": args.app_id}
+        try:
+            sources = Sources.load(flags=flags)
+        except ConfigurationError as error:
+            raise UsageError(str(error)) from None
+        args.credential_sources = sources
+    return sources
+
+
+def _found(args: argparse.Namespace, what: str, find: Callable[[Sources], Found | None]) -> Found | None:
+    """The credential ``what`` from the sources; with ``-v``, where it came from (never its value)."""
+    try:
+        found = find(_sources(args))
+    except ConfigurationError as error:
+        raise UsageError(str(error)) from None
+    if getattr(args, "verbose", False):
+        _say(f"{PROG}: {what} from {found.describe()}" if found else f"{PROG}: no {what} given")
+    return found
+
+
 def _app_id(args: argparse.Namespace, required: bool) -> str | None:
-    value: str | None = args.app_id or os.environ.get("AGORA_APP_ID") or None
-    if value is None and required:
-        raise UsageError("no app id: set AGORA_APP_ID or pass --app-id")
-    return value.strip() if value is not None else None
+    found = _found(args, "app id", lambda sources: sources.find(APP_ID_VARIABLES, flag="--app-id"))
+    if found is None and required:
+        raise UsageError(f"no app id: pass --app-id, or set {' or '.join(APP_ID_VARIABLES)} (environment or .env)")
+    return found.value if found else None
 
 
 #: a certificate file holds the primary and, while rotating, the secondary: one a line
@@ -94,11 +135,9 @@ _MAX_FILE_CERTIFICATES = 2
 def _certificate_file(path: str) -> list[str]:
     """The certificates of one --app-certificate-file: one or two lines of 32 hexadecimal characters."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read(4096)
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
-        raise UsageError(f"the file given to --app-certificate-file cannot be read ({reason})") from None
+        text = read_secret_file("--app-certificate-file", path, allow_empty=True)
+    except ConfigurationError as error:
+        raise UsageError(str(error)) from None
     values = [line.strip() for line in text.splitlines() if line.strip()]
     if not values or len(values) > _MAX_FILE_CERTIFICATES or not all(map(is_hex32, values)):
         raise UsageError(
@@ -108,8 +147,16 @@ def _certificate_file(path: str) -> list[str]:
     return values
 
 
+def _checked(found: Found) -> str:
+    try:
+        return check_hex32(found.variable, found.value, found.label)
+    except ConfigurationError as error:
+        raise UsageError(str(error)) from None
+
+
 def _certificates(args: argparse.Namespace, required: bool) -> tuple[str, ...]:
-    """The app certificates, primary first: from every --app-certificate-file, else AGORA_APP_CERTIFICATE."""
+    """The app certificates, primary first: from every --app-certificate-file, else the primary and the
+    secondary as the server reads them (environment, ``*_FILE``, ``.env``)."""
     paths: list[str] = args.app_certificate_file or []
     if paths:
         values = [value for path in paths for value in _certificate_file(path)]
@@ -118,15 +165,28 @@ def _certificates(args: argparse.Namespace, required: bool) -> tuple[str, ...]:
                 f"--app-certificate-file gave {len(values)} certificates; at most {_MAX_FILE_CERTIFICATES} "
                 "(primary and secondary) are taken"
             )
+        if getattr(args, "verbose", False):
+            shown = ", ".join(Found("", "--app-certificate-file", "flag", path).describe() for path in paths)
+            _say(f"{PROG}: app certificate from {shown}")
         return tuple(values)
-    env = os.environ.get("AGORA_APP_CERTIFICATE", "").strip()
-    if env:
-        if not is_hex32(env):
-            raise UsageError("AGORA_APP_CERTIFICATE is not 32 hexadecimal characters")
-        return (env,)
-    if required:
-        raise UsageError("no app certificate: set AGORA_APP_CERTIFICATE or use --app-certificate-file PATH")
-    return ()
+    primary = _found(
+        args,
+        "app certificate",
+        lambda sources: sources.find(APP_CERTIFICATE_VARIABLES, APP_CERTIFICATE_FILE_VARIABLE),
+    )
+    if primary is None:
+        if required:
+            raise UsageError(
+                f"no app certificate: use --app-certificate-file PATH, or set {APP_CERTIFICATE_VARIABLES[0]} "
+                f"or {APP_CERTIFICATE_FILE_VARIABLE} (environment or .env)"
+            )
+        return ()
+    secondary = _found(
+        args,
+        "secondary app certificate",
+        lambda sources: sources.find(SECONDARY_APP_CERTIFICATE_VARIABLES, SECONDARY_APP_CERTIFICATE_FILE_VARIABLE),
+    )
+    return (_checked(primary),) + ((_checked(secondary),) if secondary is not None else ())
 
 
 def _certificate(args: argparse.Namespace, required: bool) -> str | None:
@@ -772,7 +832,11 @@ def _build_parser(subparsers: Any) -> None:
 
 
 def _credentials(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("credentials")
+    group = parser.add_argument_group(
+        "credentials",
+        "read as the server reads them: the flags, then the environment (AGORA_APP_ID or APP_ID, "
+        "AGORA_APP_CERTIFICATE or APP_CERTIFICATE), then AGORA_APP_CERTIFICATE_FILE, then ./.env",
+    )
     group.add_argument("--app-id", help="the app id (default: $AGORA_APP_ID)")
     group.add_argument(
         "--app-certificate-file",
@@ -780,6 +844,12 @@ def _credentials(parser: argparse.ArgumentParser) -> None:
         action="append",
         help="a file holding the app certificate (default: $AGORA_APP_CERTIFICATE); while rotating, give it "
         "twice or put the primary and the secondary on two lines (build signs with the first)",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="say on stderr where the app id and certificate came from (never their values)",
     )
     group.add_argument(
         "--app-certificate",

@@ -72,9 +72,7 @@ def agora_name_problems(kind: str, value: str) -> list[NameProblem]:
         return problems
     size = len(value.encode("utf-8", "surrogatepass"))
     if allowed is not None and size > longest:
-        problems.append(
-            NameProblem("name-too-long", kind, f"{called} is {size} bytes; Agora allows at most {longest}")
-        )
+        problems.append(NameProblem("name-too-long", kind, f"{called} is {size} bytes; Agora allows at most {longest}"))
     elif allowed is None and len(value) > longest:
         problems.append(
             NameProblem("name-too-long", kind, f"{called} is {len(value)} characters; Agora allows at most {longest}")

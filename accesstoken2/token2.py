@@ -153,8 +153,7 @@ class AccessToken2:
         if service.TYPE not in LAYOUTS:
             raise InvalidParameterError(
                 "service",
-                f"service must be of a known service type (ServiceRtc, ServiceChat, ...), "
-                f"not type {service.TYPE}",
+                f"service must be of a known service type (ServiceRtc, ServiceChat, ...), not type {service.TYPE}",
             )
         self._service_list().append(service)
 
