@@ -468,7 +468,7 @@ def test_get_token_chat_user_and_app(make_client: Callable[..., Client]) -> None
         ({"tokenType": "rtc", "channel": "c", "uid": -1}, "uid must be an integer from 0 to 4294967295"),
         ({"tokenType": "rtc", "channel": "c", "uid": "9" * 5000}, "uid must be an integer from 0 to 4294967295"),
         ({"tokenType": "rtc", "channel": "c", "uid": "0" * 30 + "4294967296"}, "uid must be an integer from 0"),
-        ({"tokenType": "rtc", "channel": "c" * 65536, "uid": 1}, "channel_name is 65536 UTF-8 bytes long"),
+        ({"tokenType": "rtc", "channel": "c" * 65536, "uid": 1}, "a channel name is 65536 bytes; Agora allows at most 64"),
         ({"tokenType": "rtc", "channel": "c", "uid": 1, "expire": -3}, "expire must be an integer from 1 to 86400"),
         ({"tokenType": "rtc", "channel": "c", "uid": 1, "expire": 86401}, "expire must be an integer from 1 to 86400"),
         ({"tokenType": "rtm"}, "uid is required"),

@@ -187,7 +187,7 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
     """
     issuer = TokenIssuer(settings, clock=clock)
     authenticator = Authenticator(settings)
-    authorization = Authorization(settings, load_hook(settings.authorizer))
+    authorization = Authorization(settings, load_hook(settings.authorizer), settle=issuer.settle)
     secured = authenticator.required
     errors = dict(_ERRORS) if secured else {code: answer for code, answer in _ERRORS.items() if code != 401}
     limiter: list[anyio.CapacityLimiter] = []
@@ -214,12 +214,12 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
     async def issue(request: Request, principal: Principal, grant: TokenGrant) -> Issued:
         """Authorize ``grant`` for ``principal`` (403 when refused), then build it."""
         try:
-            allowed = await authorization.check(principal, grant, request.headers)
+            allowed = await authorization.check(principal, issuer.settle(grant), request.headers)
         except Refused as refusal:
             if metrics is not None:
                 metrics.denied(refusal.reason)
             raise
-        issued = issuer.issue(allowed)
+        issued = issuer.build(allowed)
         if metrics is not None:
             metrics.issued(allowed.kind, allowed.role)
         return issued
