@@ -137,7 +137,8 @@ def only_service(parsed: AccessToken2, kind: int) -> Any:
 
 def detail(response: Any) -> str:
     body = response.json()
-    assert set(body) == {"detail"}
+    # every error body: the detail, and one human-readable message beside it
+    assert set(body) - {"problems"} == {"detail", "message"} and isinstance(body["message"], str)
     return str(body["detail"])
 
 
@@ -872,7 +873,7 @@ def test_unexpected_error_is_generic_500(make_client: Callable[..., Client], mon
     client = make_client(raise_app_exceptions=False)
     response = client.post("/getToken", json={"tokenType": "rtm", "uid": "u"})
     assert response.status_code == 500
-    assert response.json() == {"detail": "internal server error"}
+    assert response.json() == {"detail": "internal server error", "message": "internal server error"}
 
 
 def test_logs_hold_neither_certificate_nor_tokens(

@@ -58,7 +58,8 @@ def client() -> Iterator[Client]:
 def detail(response: Any) -> str:
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
-    assert set(body) == {"detail"}
+    # every error body: the detail, and one human-readable message beside it
+    assert set(body) - {"problems"} == {"detail", "message"} and isinstance(body["message"], str)
     return str(body["detail"])
 
 

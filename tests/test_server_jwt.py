@@ -94,7 +94,8 @@ def token_for(sub: Any = "alice", key: Any = SECRET, algorithm: str = "HS256", *
 
 def detail(response: Any) -> str:
     body = response.json()
-    assert set(body) == {"detail"}
+    # every error body: the detail, and one human-readable message beside it
+    assert set(body) - {"problems"} == {"detail", "message"} and isinstance(body["message"], str)
     return str(body["detail"])
 
 

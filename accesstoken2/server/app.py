@@ -23,6 +23,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from .._wire import kernel as _kernel
@@ -32,7 +33,7 @@ from .authorize import Authorization, Refused, load_hook
 from .body import MAX_NUMBER_CHARS, body_schema, clean_errors, read_model
 from .compat import add_compat_routes, answer
 from .config import Settings
-from .guard import RequestGuard
+from .guard import RequestGuard, error_body, escape
 from .inspection import inspect_token_json
 from .issuer import Issued, TokenGrant, TokenIssuer, rtc_uid
 from .logs import log_request
@@ -89,7 +90,8 @@ class PongResponse(BaseModel):
 
 
 class ErrorResponse(BaseModel):
-    detail: Any
+    detail: Any = Field(description="what was wrong: a text, or for 422 the list of validation errors")
+    message: str = Field(description="one human-readable sentence, whatever the detail is")
 
 
 _ERRORS: dict[Union[int, str], dict[str, Any]] = {
@@ -120,7 +122,9 @@ def _token_error_answer(error: TokenError) -> JSONResponse:
     text = str(error)
     if len(text) > MAX_DETAIL_CHARS:
         text = text[:MAX_DETAIL_CHARS] + "..."
-    return JSONResponse({"detail": _json_safe(text)}, status_code=400)
+    problems = getattr(error, "problems", None)
+    structured = {"problems": [problem.to_dict() for problem in problems]} if problems else {}
+    return JSONResponse(_json_safe(error_body(text, **structured)), status_code=400)
 
 
 class _TokenRoute(APIRoute):
@@ -370,7 +374,7 @@ class _JsonCORSMiddleware(CORSMiddleware):
             if key.lower() not in ("content-length", "content-type")
         }
         return JSONResponse(
-            {"detail": f"CORS preflight refused: {reason}"}, status_code=response.status_code, headers=headers
+            error_body(f"CORS preflight refused: {reason}"), status_code=response.status_code, headers=headers
         )
 
 
@@ -412,12 +416,19 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": clean_errors(error.errors())}, status_code=422)
+        return JSONResponse(error_body(clean_errors(error.errors())), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code < 400 or error.status_code in (204, 304):
+            return Response(status_code=error.status_code, headers=error.headers)
+        body = _json_safe(error_body(error.detail))
+        return JSONResponse(body, status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
-        logger.error("unexpected %s while serving a request", type(error).__name__)
-        return JSONResponse({"detail": "internal server error"}, status_code=500)
+        logger.error("unexpected %s while serving a request", escape(type(error).__name__, 100))
+        return JSONResponse(error_body("internal server error"), status_code=500)
 
     if settings.cors_origins:
         app.add_middleware(

@@ -10,6 +10,7 @@ import sys
 from typing import Any, TextIO
 
 from .config import ConfigurationError, Settings
+from .guard import error_body
 
 __all__ = ["APP_FACTORY", "serve"]
 
@@ -19,7 +20,7 @@ APP_FACTORY = "accesstoken2.server:create_app"
 EXIT_CONFIG = 2
 #: Seconds an idle keep-alive connection is kept open.
 KEEP_ALIVE_SECONDS = 5
-_BUSY = json.dumps({"detail": "the server is at its connection limit (ACCESSTOKEN2_MAX_CONNECTIONS); retry later"})
+_BUSY = json.dumps(error_body("the server is at its connection limit (ACCESSTOKEN2_MAX_CONNECTIONS); retry later"))
 
 
 async def _busy_answer(scope: Any, receive: Any, send: Any) -> None:
