@@ -233,8 +233,8 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
 
         @router.get("/metrics", tags=["health"], include_in_schema=False)
         async def prometheus(request: Request) -> Response:
-            """Prometheus metrics; behind the admin key when one is configured."""
-            if settings.admin_api_key is not None and caller(request).kind != "admin":
+            """Prometheus metrics, only behind the admin key (the settings refuse metrics without one)."""
+            if settings.admin_api_key is None or caller(request).kind != "admin":
                 exported.denied("metrics")
                 raise HTTPException(403, "the metrics need the admin API key (ACCESSTOKEN2_ADMIN_API_KEY)")
             data, content_type = exported.exposition()

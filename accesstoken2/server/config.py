@@ -92,7 +92,7 @@ class Settings:
     refuse or narrow every request (see :mod:`accesstoken2.server.authorize`).
 
     ``log_format`` is ``text`` (one escaped line per request) or ``json`` (one JSON object per
-    request); ``metrics`` serves Prometheus ``/metrics`` (behind the admin key when one is set).
+    request); ``metrics`` serves Prometheus ``/metrics``, only behind ``admin_api_key`` (required then).
     """
 
     app_id: str
@@ -269,7 +269,7 @@ _HELP: dict[str, tuple[str, str]] = {
     "jwt_identity_claim": ("sub", "claim holding the caller's uid / user id"),
     "authorizer": ("none", "package.module:function called to allow, deny or narrow each request"),
     "log_format": ("text", "text (one escaped line per request) or json (one object per request)"),
-    "metrics": ("0", "1 serves Prometheus /metrics (behind the admin key when one is set)"),
+    "metrics": ("0", "1 serves Prometheus /metrics, only behind the admin key (which it then requires)"),
 }
 
 
@@ -385,6 +385,11 @@ def _check(values: Mapping[str, Any], names: Mapping[str, str]) -> None:
         raise ConfigurationError(names["log_format"], f"{names['log_format']} must be text or json")
     if not isinstance(values["metrics"], bool):
         raise ConfigurationError(names["metrics"], f"{names['metrics']} must be a bool")
+    if values["metrics"] and values["admin_api_key"] is None:
+        raise ConfigurationError(
+            names["metrics"],
+            f"{names['metrics']}=1 needs {names['admin_api_key']}: /metrics is served only behind the admin key",
+        )
 
 
 def _check_jwt(values: Mapping[str, Any], names: Mapping[str, str]) -> None:
