@@ -14,6 +14,7 @@ import math
 import time
 from functools import partial
 from typing import Any, Callable, Literal, Optional, Union
+from urllib.parse import quote
 
 import anyio
 import anyio.to_thread
@@ -24,6 +25,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from .. import __version__
 from .._wire import kernel as _kernel
@@ -390,6 +392,47 @@ def _path_namer(router: APIRouter) -> Callable[[str, int], Optional[str]]:
     return name_of
 
 
+#: What may stay unescaped in a redirect's Location (RFC 3986 path and query characters and "%").
+_LOCATION_SAFE = "/%!$&'()*+,;=:@-._~?"
+
+
+def _slash_location(router: Any, scope: Any) -> Optional[str]:
+    """The relative Location of the same URL with its trailing slash added or removed, when that
+    URL has a route; else None."""
+    path = scope["path"]
+    if path == "/":
+        return None
+    other = path.rstrip("/") if path.endswith("/") else path + "/"
+    moved = {**scope, "path": other}
+    if not any(route.matches(moved)[0] is not Match.NONE for route in router.routes):
+        return None
+    raw = scope.get("raw_path") or path.encode("utf-8")
+    raw = raw.rstrip(b"/") if raw.endswith(b"/") else raw + b"/"
+    if raw.startswith(b"//"):  # would read as another host
+        return None
+    location = raw.decode("latin-1")
+    query = scope.get("query_string") or b""
+    if query:
+        location += "?" + query.decode("latin-1")
+    return quote(location, safe=_LOCATION_SAFE)
+
+
+def _relative_slash_redirects(router: Any) -> None:
+    """Answer a URL that lacks (or has an extra) trailing slash with a 307 to the URL that has a
+    route, with a relative ``Location`` as Gin gives it: never a URL built from the Host header."""
+    router.redirect_slashes = False
+    fallback = router.default
+
+    async def default(scope: Any, receive: Any, send: Any) -> None:
+        location = _slash_location(router, scope) if scope["type"] == "http" else None
+        if location is None:
+            await fallback(scope, receive, send)
+            return
+        await Response(status_code=307, headers={"location": location})(scope, receive, send)
+
+    router.default = default
+
+
 def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float] = time.time) -> FastAPI:
     """The token server for ``settings`` (default: read from the environment).
 
@@ -405,6 +448,7 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
         "App ID and App Certificate.",
     )
     app.router.routes.extend(router.routes)  # directly: one routing level less than include_router
+    _relative_slash_redirects(app.router)
     if router.secured:  # type: ignore[attr-defined]
         document_security(app)
     app.state.settings = settings
