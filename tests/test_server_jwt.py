@@ -11,6 +11,7 @@ import hmac
 import io
 import json
 import logging
+import os
 import sys
 import textwrap
 import time
@@ -421,3 +422,76 @@ def test_verified_jwts_are_reused_only_within_their_validity(monkeypatch: pytest
     monkeypatch.setattr(auth.time, "time", lambda: later)  # past the JWT's exp: not reused, verified again
     authenticator.principal(header)
     assert len(calls) == 2
+
+
+def test_authorizer_found_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_serve: Callable[..., Any]
+) -> None:
+    """``ACCESSTOKEN2_AUTHORIZER=myapp.tokens:authorize`` finds ./myapp/tokens.py, as uvicorn --app-dir does."""
+    package = tmp_path / "myapp_cwd_hook"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "tokens.py").write_text("def authorize(grant, headers):\n    return grant.channel != 'vault'\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [entry for entry in sys.path if entry not in ("", str(tmp_path))])
+    apps = clean_serve("myapp_cwd_hook.tokens:authorize")
+    assert apps.status == 0 and len(apps.built) == 1
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=apps.built[0]), base_url="http://t")
+
+    async def post(channel: str) -> int:
+        response = await client.post("/getToken", json={"tokenType": "rtc", "channel": channel, "uid": 1})
+        return response.status_code
+
+    assert asyncio.run(post("room")) == 200
+    sys.modules.pop("myapp_cwd_hook.tokens", None)
+    sys.modules.pop("myapp_cwd_hook", None)
+
+
+def test_authorizer_import_failure_says_where_it_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_serve: Callable[..., Any]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    apps = clean_serve("myapp_nowhere.tokens:authorize")
+    assert apps.status == 2
+    assert apps.output.count("\n") == 1
+    assert "no module named myapp_nowhere" in apps.output and "working directory" in apps.output
+    assert str(tmp_path) in apps.output
+
+
+@pytest.fixture
+def clean_serve(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """Runs serve() with the test credentials and an authorizer, uvicorn's server replaced by a recorder."""
+    import uvicorn
+
+    class Outcome:
+        def __init__(self) -> None:
+            self.built: list[Any] = []
+            self.status = -1
+            self.output = ""
+
+    outcome = Outcome()
+
+    class RecordingServer:
+        def __init__(self, config: Any) -> None:
+            outcome.built.append(config.app)
+            self.started = True
+
+        def run(self) -> None:
+            return None
+
+    def run(path: str) -> Outcome:
+        for name in [name for name in os.environ if name.startswith(("ACCESSTOKEN2_", "AGORA_"))]:
+            monkeypatch.delenv(name)
+        for variable, value in {
+            "AGORA_APP_ID": APP_ID,
+            "AGORA_APP_CERTIFICATE": CERT,
+            "ACCESSTOKEN2_AUTHORIZER": path,
+        }.items():
+            monkeypatch.setenv(variable, value)
+        monkeypatch.setattr(uvicorn, "Server", RecordingServer)
+        stream = io.StringIO()
+        outcome.status = serve(port=0, stderr=stream)
+        outcome.output = stream.getvalue()
+        return outcome
+
+    return run

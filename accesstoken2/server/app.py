@@ -23,7 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -79,6 +79,17 @@ class InspectRequest(BaseModel):
     channel: Optional[StrictStr] = Field(None, description="the channel the token should be for")
     uid: Uid = Field(None, description="the RTC uid or account the token should be for")
     user_id: Optional[StrictStr] = Field(None, description="the RTM or Chat user id the token should be for")
+
+    @field_validator("token", "channel", "uid", "user_id")
+    @classmethod
+    def _unicode_text(cls, value: Any) -> Any:
+        # a lone surrogate (from a "\ud800" escape) cannot be compared, nor echoed in a finding
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("must be Unicode text: a lone surrogate escape is not a character") from None
+        return value
 
 
 class TimedTokenResponse(BaseModel):
