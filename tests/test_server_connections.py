@@ -5,6 +5,7 @@ trickling sockets past its connection limit (process-level, slow).  Loopback onl
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -198,3 +199,12 @@ def test_idle_sockets_do_not_lock_everyone_out(limited_server: int) -> None:
     finally:
         for sock in sockets:
             sock.close()
+
+
+def test_the_server_extras_bring_uvicorns_recommended_stack() -> None:
+    """uvloop and httptools come with uvicorn[standard]: the server extra and the test extra ask for it."""
+    pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    for extra in ("server", "test"):
+        match = re.search(rf"^{extra} = \[(.*?)\]", pyproject, re.MULTILINE | re.DOTALL)
+        assert match, extra
+        assert '"uvicorn[standard]' in match.group(1), extra
