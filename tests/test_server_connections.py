@@ -205,6 +205,6 @@ def test_the_server_extras_bring_uvicorns_recommended_stack() -> None:
     """uvloop and httptools come with uvicorn[standard]: the server extra and the test extra ask for it."""
     pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
     for extra in ("server", "test"):
-        match = re.search(rf"^{extra} = \[(.*?)\]", pyproject, re.MULTILINE | re.DOTALL)
+        match = re.search(rf"^{extra} = \[(.*?)\]$", pyproject, re.MULTILINE | re.DOTALL)
         assert match, extra
         assert '"uvicorn[standard]' in match.group(1), extra
