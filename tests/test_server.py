@@ -469,7 +469,7 @@ def test_get_token_chat_user_and_app(make_client: Callable[..., Client]) -> None
         ({"tokenType": "rtc", "channel": "c", "uid": -1}, "uid must be an integer from 0 to 4294967295"),
         ({"tokenType": "rtc", "channel": "c", "uid": "9" * 5000}, "uid must be an integer from 0 to 4294967295"),
         ({"tokenType": "rtc", "channel": "c", "uid": "0" * 30 + "4294967296"}, "uid must be an integer from 0"),
-        ({"tokenType": "rtc", "channel": "c" * 65536, "uid": 1}, "a channel name is 65536 bytes; Agora allows at most 64"),
+        ({"tokenType": "rtc", "channel": "c" * 65536, "uid": 1}, "a channel name is 65536 bytes; Agora allows"),
         ({"tokenType": "rtc", "channel": "c", "uid": 1, "expire": -3}, "expire must be an integer from 1 to 86400"),
         ({"tokenType": "rtc", "channel": "c", "uid": 1, "expire": 86401}, "expire must be an integer from 1 to 86400"),
         ({"tokenType": "rtm"}, "uid is required"),
@@ -725,7 +725,8 @@ def test_inspect_explains_the_tokens_people_paste(client: Client) -> None:
     """Cut short, missing its '=', an App ID: the diagnose findings, not a parser message."""
     token = client.post("/getToken", json={"tokenType": "rtc", "channel": "c", "uid": 1}).json()["token"]
     assert token.endswith("=")
-    for pasted, code in ((token[: len(token) // 2], "truncated"), (token.rstrip("="), "truncated"), (APP_ID, "malformed")):
+    pastes = ((token[: len(token) // 2], "truncated"), (token.rstrip("="), "truncated"), (APP_ID, "malformed"))
+    for pasted, code in pastes:
         result = client.post("/inspect", json={"token": pasted}).json()
         assert code in codes(result, "error"), (pasted, result)
         assert result["info"] is None

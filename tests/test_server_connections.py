@@ -21,16 +21,16 @@ httpx = pytest.importorskip("httpx")
 from server_processes import free_port, start_serve, stop  # noqa: E402
 
 from accesstoken2.server import ConfigurationError, Settings  # noqa: E402
-from accesstoken2.server.connections import H11HeadDeadlineProtocol, ServerConfig  # noqa: E402
-from accesstoken2.server.connections import HTTPTOOLS_PROTOCOL  # noqa: E402
+from accesstoken2.server.connections import HTTPTOOLS_PROTOCOL, H11HeadDeadlineProtocol, ServerConfig  # noqa: E402
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 
-PROTOCOLS: list[Any] = [pytest.param(H11HeadDeadlineProtocol, id="h11")]
-PROTOCOLS.append(
-    pytest.param(HTTPTOOLS_PROTOCOL, id="httptools", marks=pytest.mark.skipif(HTTPTOOLS_PROTOCOL is None, reason="no httptools"))
-)
+NO_HTTPTOOLS = pytest.mark.skipif(HTTPTOOLS_PROTOCOL is None, reason="httptools is not installed")
+PROTOCOLS = [
+    pytest.param(H11HeadDeadlineProtocol, id="h11"),
+    pytest.param(HTTPTOOLS_PROTOCOL, id="httptools", marks=NO_HTTPTOOLS),
+]
 
 
 async def _hello(scope: Any, receive: Any, send: Any) -> None:

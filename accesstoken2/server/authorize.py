@@ -171,7 +171,8 @@ class Authorization:
         if verdict is False:
             raise Refused("authorizer", "refused by the authorizer")
         if not isinstance(verdict, TokenGrant) or verdict.kind != grant.kind:
-            raise HookFailed(f"answered {type(verdict).__name__}, not True, False, None or a TokenGrant of the same kind")
+            kind = type(verdict).__name__
+            raise HookFailed(f"answered {kind}, not True, False, None or a TokenGrant of the same kind")
         if verdict != grant and self._settle is not None:
             verdict = self._settle(verdict)
         self.rules(principal, verdict)

@@ -14,8 +14,8 @@ Each takes an optional ``expiry`` query parameter (seconds; absent or 0: the def
 there, ``tokenType`` is ``uid`` (a number; empty means 0, any uid) or ``userAccount`` (the
 account string exactly, never read as a number); the RTM user of ``/rte`` is ``rtmuid``, else
 the RTC uid when it is not 0; the RTM token of ``/rte`` also grants the RTC stream channel.
-Unlike there, an empty user account is refused (400) rather than read as the account "0".  Unlike there, an unknown role is refused (400),
-and every answer also carries ``expires_at`` and ``expires_in``.
+Unlike there, an empty user account is refused (400) rather than read as the account "0", an
+unknown role is refused (400), and every answer also carries ``expires_at`` and ``expires_in``.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads these annotations at run time.
@@ -106,7 +106,7 @@ def _rtc_uid(token_type: str, text: str) -> "int | str":
     ``userAccount`` the account string exactly as sent (``"0"`` and ``"042"`` stay accounts)."""
     if token_type == "userAccount":
         if not text:
-            raise InvalidParameterError("rtcuid", "rtcuid must not be empty for tokenType userAccount: give the account")
+            raise InvalidParameterError("rtcuid", "rtcuid must not be empty for tokenType userAccount (the account)")
         return text
     if token_type != "uid":
         raise InvalidParameterError("tokenType", "tokenType must be 'uid' or 'userAccount'")
