@@ -4,7 +4,6 @@ enforced, and a failing authorizer is one log line.  In process (httpx over ASGI
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
@@ -21,8 +20,10 @@ pytest.importorskip("fastapi")
 jwt = pytest.importorskip("jwt")
 httpx = pytest.importorskip("httpx")
 
+from asgi_clients import Client  # noqa: E402
+
 from accesstoken2 import AccessToken2, ServiceRtc, ServiceRtm  # noqa: E402
-from accesstoken2.server import Settings, create_app  # noqa: E402
+from accesstoken2.server import Settings  # noqa: E402
 from accesstoken2.server.logs import JsonFormatter  # noqa: E402
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
@@ -30,31 +31,13 @@ CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 SECRET = "grant-tests-jwt-secret-0123456789abcdef"
 
 
-class Client:
-    """httpx over ASGI; application exceptions are raised (an exception escaping the app fails the test)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._loop = asyncio.new_event_loop()
-        transport = httpx.ASGITransport(app=create_app(settings), raise_app_exceptions=True)
-        self._client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-    def request(self, method: str, url: str, bearer: str | None = None, **kwargs: Any) -> Any:
-        headers = dict(kwargs.pop("headers", {}))
-        if bearer is not None:
-            headers["Authorization"] = f"Bearer {bearer}"
-        return self._loop.run_until_complete(self._client.request(method, url, headers=headers, **kwargs))
-
-    def close(self) -> None:
-        self._loop.run_until_complete(self._client.aclose())
-        self._loop.close()
-
-
 @pytest.fixture
 def make_client() -> Iterator[Callable[..., Client]]:
     clients: list[Client] = []
 
     def make(**overrides: Any) -> Client:
-        client = Client(Settings(app_id=APP_ID, app_certificate=CERT, **overrides))
+        # an exception escaping the app fails the test
+        client = Client(Settings(app_id=APP_ID, app_certificate=CERT, **overrides), raise_app_exceptions=True)
         clients.append(client)
         return client
 

@@ -26,34 +26,18 @@ jwt = pytest.importorskip("jwt")
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("cryptography")
 
+from asgi_clients import Client  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec, rsa  # noqa: E402
 
 from accesstoken2 import AccessToken2, ServiceRtc, ServiceRtm  # noqa: E402
-from accesstoken2.server import ConfigurationError, Settings, create_app, serve  # noqa: E402
+from accesstoken2.server import ConfigurationError, Settings, serve  # noqa: E402
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 SECRET = "jwt-secret-for-tests-0123456789abcdef"
 ADMIN_KEY = "jwt-admin-key-0123456789"
 USER_KEY = "jwt-user-key-0123456789"
-
-
-class Client:
-    def __init__(self, settings: Settings) -> None:
-        self._loop = asyncio.new_event_loop()
-        transport = httpx.ASGITransport(app=create_app(settings), raise_app_exceptions=False)
-        self._client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-    def request(self, method: str, url: str, bearer: str | None = None, **kwargs: Any) -> Any:
-        headers = dict(kwargs.pop("headers", {}))
-        if bearer is not None:
-            headers["Authorization"] = f"Bearer {bearer}"
-        return self._loop.run_until_complete(self._client.request(method, url, headers=headers, **kwargs))
-
-    def close(self) -> None:
-        self._loop.run_until_complete(self._client.aclose())
-        self._loop.close()
 
 
 @pytest.fixture(scope="module")
@@ -388,17 +372,10 @@ def test_async_authorizer(make_client: Callable[..., Client], hook_module: str) 
 
 
 @pytest.mark.parametrize("path", ["no_such_module_xyz:authorize", "json:no_such_function"])
-def test_unloadable_authorizer_refuses_to_start(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
-    for variable, value in {
-        "AGORA_APP_ID": APP_ID,
-        "AGORA_APP_CERTIFICATE": CERT,
-        "ACCESSTOKEN2_AUTHORIZER": path,
-    }.items():
-        monkeypatch.setenv(variable, value)
-    stream = io.StringIO()
-    assert serve(port=0, stderr=stream) == 2
-    output = stream.getvalue()
-    assert output.count("\n") == 1 and "ACCESSTOKEN2_AUTHORIZER" in output
+def test_unloadable_authorizer_refuses_to_start(clean_serve: Callable[..., Any], path: str) -> None:
+    outcome = clean_serve(path)
+    assert outcome.status == 2 and not outcome.built
+    assert outcome.output.count("\n") == 1 and "ACCESSTOKEN2_AUTHORIZER" in outcome.output
 
 
 def test_verified_jwts_are_reused_only_within_their_validity(monkeypatch: pytest.MonkeyPatch) -> None:

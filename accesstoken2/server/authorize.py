@@ -67,11 +67,16 @@ class Refused(HTTPException):
 
 
 class HookFailed(HTTPException):
-    """A 500: the authorizer raised or answered something it may not; logged in one line."""
+    """A 500: the authorizer raised or answered something it may not."""
 
-    def __init__(self, what: str) -> None:
+    def __init__(self) -> None:
         super().__init__(500, "internal server error: the authorizer failed")
-        logger.error("the authorizer %s; the request was answered 500", escape(what, 200))
+
+
+def _hook_failed(what: str) -> HookFailed:
+    """Log one escaped line saying how the authorizer failed (never its message nor a traceback)."""
+    logger.error("the authorizer %s; the request was answered 500", escape(what, 200))
+    return HookFailed()
 
 
 def load_hook(path: str | None) -> Hook | None:
@@ -165,14 +170,14 @@ class Authorization:
             reason = str(denial)[:200] or "refused by the authorizer"
             raise Refused("authorizer", reason) from None
         except Exception as error:  # the user's code: one log line, never its message or traceback
-            raise HookFailed(f"raised {type(error).__name__}") from None
+            raise _hook_failed(f"raised {type(error).__name__}") from None
         if verdict is None or verdict is True:
             return grant
         if verdict is False:
             raise Refused("authorizer", "refused by the authorizer")
         if not isinstance(verdict, TokenGrant) or verdict.kind != grant.kind:
             kind = type(verdict).__name__
-            raise HookFailed(f"answered {kind}, not True, False, None or a TokenGrant of the same kind")
+            raise _hook_failed(f"answered {kind}, not True, False, None or a TokenGrant of the same kind")
         if verdict != grant and self._settle is not None:
             verdict = self._settle(verdict)
         self.rules(principal, verdict)
