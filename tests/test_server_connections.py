@@ -201,6 +201,17 @@ def test_idle_sockets_do_not_lock_everyone_out(limited_server: int) -> None:
             sock.close()
 
 
+@pytest.mark.slow
+def test_an_idle_keep_alive_connection_closes_after_5_s(limited_server: int) -> None:
+    with socket.create_connection(("127.0.0.1", limited_server), timeout=5) as sock:
+        sock.sendall(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+        answered = time.monotonic()
+        sock.settimeout(10)
+        assert sock.recv(4096) == b""
+        assert 4 <= time.monotonic() - answered <= 7.5
+
+
 def test_the_server_extras_bring_uvicorns_recommended_stack() -> None:
     """uvloop and httptools come with uvicorn[standard]: the server extra and the test extra ask for it."""
     pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()

@@ -178,7 +178,7 @@ class Authorization:
         if not isinstance(verdict, TokenGrant) or verdict.kind != grant.kind:
             kind = type(verdict).__name__
             raise _hook_failed(f"answered {kind}, not True, False, None or a TokenGrant of the same kind")
-        if verdict != grant and self._settle is not None:
+        if verdict is not grant and self._settle is not None:
             verdict = self._settle(verdict)
         self.rules(principal, verdict)
         return verdict
