@@ -1,10 +1,13 @@
 """The ASGI application: routes, authentication, error answers and request logging.
 
 Needs the optional extra ``accesstoken2[server]`` (FastAPI).  Every error answer is JSON with
-a ``detail`` that says what was wrong; nothing a client sends yields a 500.  Tokens, the app
-certificate and the keys are never logged.  Order of work for a request: the guard middleware
-checks the URL's encoding and reads the body (capped, with a deadline); the route authenticates
-the caller; only then is the body parsed and validated.
+a ``detail`` that says what was wrong (a text, or for a 422 the list of validation errors) and a
+``message``, one human-readable string whatever the detail is; nothing a client sends yields a
+500.  Tokens, the app certificate and the keys are never logged.  Order of work for a request:
+the guard middleware checks the URL's encoding and reads the body (capped, with a deadline); the
+route authenticates the caller; only then is the body parsed and validated, the grant settled
+(:meth:`~.issuer.TokenIssuer.settle`), authorized and built as it was authorized.  A URL that
+lacks its trailing slash is redirected (307) with a relative ``Location``.
 """
 
 # No ``from __future__ import annotations`` here: FastAPI and pydantic read these annotations at
