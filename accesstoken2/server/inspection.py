@@ -21,9 +21,6 @@ MAX_ANSWER_BYTES = 64 * 1024
 MAX_LISTED = 32
 MAX_TEXT_CHARS = 512
 
-# Findings that mean diagnose() read the token only after undoing a copy-and-paste accident.
-_REPAIR_CODES = frozenset({"surrounding-whitespace", "quoted", "plus-became-space", "url-encoded"})
-
 
 def inspect_token(
     token: str,
@@ -38,10 +35,10 @@ def inspect_token(
     its secondary one (``signature_valid``: True, False, or None when it could not be checked) and
     ``findings``.
 
-    A token that cannot be decoded raises :class:`~accesstoken2.errors.MalformedTokenError`
-    (the HTTP layer answers 400), unless it is only wrapped in an accident that the findings
-    name (whitespace, quotes, URL encoding): then ``info`` is None.  The certificate is used
-    to verify, never returned.
+    A token that cannot be decoded (cut short, missing its ``=``, an App ID pasted as a token...)
+    has ``info`` None and the findings of :func:`~accesstoken2.diagnose` that say why
+    (``truncated``, ``malformed``...), as the library and the CLI report it.  The certificate
+    is used to verify, never returned.
     """
     certificates = settings.checking_certificates
     findings = diagnose(
@@ -55,18 +52,18 @@ def inspect_token(
         now=now,
     )
     codes = {finding.code for finding in findings}
+    listed = [finding.to_dict() for finding in findings]
     try:
         info: dict[str, Any] | None = inspect(token, now=now).to_dict()
-    except MalformedTokenError:
-        if not codes & _REPAIR_CODES:
-            raise
+    except MalformedTokenError as error:
+        # diagnose() names what is wrong (truncated, malformed...) as the library and CLI do;
+        # the parser's own message is kept only when it found nothing
         info = None
+        if not any(finding["severity"] == "error" for finding in listed):
+            stage = str(getattr(error.stage, "value", error.stage))
+            listed.append({"severity": "error", "code": "malformed", "message": str(error), "detail": {"stage": stage}})
     signature_valid = True if "signature-ok" in codes else False if "signature-mismatch" in codes else None
-    return {
-        "info": info,
-        "signature_valid": signature_valid,
-        "findings": [finding.to_dict() for finding in findings],
-    }
+    return {"info": info, "signature_valid": signature_valid, "findings": listed}
 
 
 def inspect_token_json(token: str, settings: Settings, **checks: Any) -> bytes:
