@@ -8,7 +8,6 @@ DynamicKey and SignalingToken formats by their shape and refuses them with
 from __future__ import annotations
 
 import functools
-import heapq
 import re
 import time
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from datetime import datetime, timezone
 from enum import IntEnum
 from typing import Any, Union
 
+from ._listing import MAX_LISTED, lowest
 from ._validate import check_int
 from ._wire.limits import VERSION_006, VERSION_007
 from .errors import LegacyTokenError, MalformedTokenError, ParameterTypeError
@@ -52,13 +52,6 @@ _SIGNALING = re.compile(r"1:[0-9a-fA-F]{32}:[0-9]+:[0-9a-f]{32}")
 
 # 006 privileges that are not RTC ones.
 _RTM_LOGIN_006 = 1000
-
-#: :func:`inspect` lists at most this many services, and at most this many privileges per service;
-#: the rest are counted (``TokenInfo.omitted_services``, ``ServiceInfo.omitted_privileges``).  Agora's
-#: builders write at most a handful of each, while a crafted token can hold 16,000 services or 10,000
-#: privileges; explaining them one by one would cost tens of milliseconds and say nothing more.
-MAX_LISTED = 32
-
 
 def timestamp(moment: Moment | None, name: str = "now") -> int:
     """``moment`` as whole Unix seconds (None: the current time)."""
@@ -160,7 +153,9 @@ class ServiceInfo:
     ``fields`` holds the service's fields by name (``channel_name``, ``uid``, ``user_id``, ...);
     for a 006 token, which holds only CRCs, they are ``crc_channel_name`` and ``crc_uid``.
     ``privileges`` lists at most :data:`MAX_LISTED` privileges, lowest ids first;
-    ``omitted_privileges`` counts the others.
+    ``omitted_privileges`` counts the others.  An RTM2 ``permissions`` field lists at most
+    :data:`MAX_LISTED` entries of each level (resource types, permission types, resource names) in
+    token order; ``omitted_permissions`` counts the entries left out.
     """
 
     type: int
@@ -168,6 +163,7 @@ class ServiceInfo:
     fields: dict[str, Any]
     privileges: list[PrivilegeInfo]
     omitted_privileges: int = 0
+    omitted_permissions: int = 0
 
     def privilege(self, name: str) -> PrivilegeInfo | None:
         """The privilege called ``name`` (``"join_channel"``), or None."""
@@ -180,6 +176,7 @@ class ServiceInfo:
             "fields": _plain(self.fields),
             "privileges": [item.to_dict() for item in self.privileges],
             "omitted_privileges": self.omitted_privileges,
+            "omitted_permissions": self.omitted_permissions,
         }
 
 
@@ -303,14 +300,7 @@ def inspect(token: str, *, now: Moment | None = None) -> TokenInfo:
     return _inspect007(AccessToken2.parse(token), moment)
 
 
-def _listed(items: Mapping[int, int]) -> list[tuple[int, int]]:
-    """The :data:`MAX_LISTED` lowest-keyed items, sorted (without sorting thousands of them)."""
-    if len(items) <= MAX_LISTED:
-        return sorted(items.items())
-    return [(key, items[key]) for key in heapq.nsmallest(MAX_LISTED, items)]
-
-
-def _service007(service: Service, issue_ts: int, expire_ts: int) -> ServiceInfo:
+def _service007(service: Service, issue_ts: int, expire_ts: int, tree_left_out: int) -> ServiceInfo:
     enum = service.Privilege
     items = service.privileges
     privileges = [
@@ -321,13 +311,13 @@ def _service007(service: Service, issue_ts: int, expire_ts: int) -> ServiceInfo:
             expire_ts=issue_ts + value if value else expire_ts,
             follows_token=value == 0,
         )
-        for key, value in _listed(items)
+        for key, value in lowest(items)
     ]
     fields = service.fields()
     permissions = fields.get("permissions")
     if permissions is not None:
         fields["permissions"] = _permission_names(permissions.details)
-    return ServiceInfo(service.TYPE, service.name, fields, privileges, len(items) - len(privileges))
+    return ServiceInfo(service.TYPE, service.name, fields, privileges, len(items) - len(privileges), tree_left_out)
 
 
 def _name_or_number(enum: type[IntEnum], value: int) -> str:
@@ -348,8 +338,9 @@ def _permission_names(details: dict[int, dict[int, list[str]]]) -> dict[str, dic
 def _inspect007(parsed: AccessToken2, now: int) -> TokenInfo:
     expire_ts = parsed.issue_ts + parsed.expire
     signature = parsed.signature or b""
-    # the services past MAX_LISTED are only counted: a crafted token can hold 16,000 of them
-    listed, omitted = parsed._first_services(MAX_LISTED)
+    # the services past MAX_LISTED are only counted (a crafted token can hold 16,000 of them), and so are the
+    # permission tree entries past MAX_LISTED a level
+    listed, omitted, cut = parsed._first_services(MAX_LISTED)
     return TokenInfo(
         version=VERSION_007,
         app_id=parsed.app_id,
@@ -357,7 +348,10 @@ def _inspect007(parsed: AccessToken2, now: int) -> TokenInfo:
         expire=parsed.expire,
         expire_ts=expire_ts,
         salt=parsed.salt,
-        services=[_service007(service, parsed.issue_ts, expire_ts) for service in listed],
+        services=[
+            _service007(service, parsed.issue_ts, expire_ts, cut.get(position, 0))
+            for position, service in enumerate(listed)
+        ],
         now=now,
         signature=signature.hex(),
         unknown_service_type=parsed.unknown_service_type,
@@ -374,7 +368,7 @@ def _inspect006(token: str, now: int) -> TokenInfo:
         return PrivilegeInfo(key, _enum_name(Privileges, key), value, value if value else ts, value == 0)
 
     rtc_items = {key: value for key, value in parsed.privileges.items() if key != _RTM_LOGIN_006}
-    rtc = [info(key, value) for key, value in _listed(rtc_items)]
+    rtc = [info(key, value) for key, value in lowest(rtc_items)]
     rtm = [info(key, value) for key, value in parsed.privileges.items() if key == _RTM_LOGIN_006]
     services = []
     if rtc:
