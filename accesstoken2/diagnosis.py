@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from ._redact import MASK, Redactor
 from ._validate import TEN_YEARS, check_text, is_hex32, uid_text
 from ._wire import kernel as _kernel
 from ._wire.limits import MAX_CONTENT, MAX_TOKEN_CHARS, VERSION_006, VERSION_007
 from .errors import LegacyTokenError, MalformedTokenError, ParameterTypeError
 from .explain import MAX_LISTED, Moment, PrivilegeInfo, ServiceInfo, TokenInfo, inspect, span_text, timestamp, utc_text
+from .names import PROBLEM_CODES, agora_name_problems
 from .services import SERVICE_NAMES, ServiceType
 
 __all__ = ["CODES", "FOLD_AFTER", "MAX_FINDINGS", "MAX_INPUT", "Finding", "Severity", "diagnose"]
@@ -89,6 +91,7 @@ CODES: dict[str, str] = {
     "unknown-privilege": "a privilege id the service does not define",
     "unknown-service-type": "a service type this library does not know; reading stopped there",
     "oversized": "more services or privileges than any builder writes; only the first ones were checked",
+    **PROBLEM_CODES,
     "ok": "no problem found",
 }
 
@@ -136,19 +139,20 @@ def malformed_stage(error: MalformedTokenError) -> dict[str, str]:
 
 
 class _Report:
-    """Collects findings; the certificate, should a caller pass it where an id goes, is masked.
+    """Collects findings; the certificate, should a caller pass it where an id goes, is masked in any letter
+    case (in the message and in the detail).
 
     At most :data:`FOLD_AFTER` findings of one code are kept; further ones are only counted
     (:meth:`counted` lets a loop skip building them) and :meth:`result` folds them all into one.
     """
 
-    __slots__ = ("extra", "findings", "kept", "secret")
+    __slots__ = ("extra", "findings", "kept", "redact")
 
     def __init__(self, secret: str | None) -> None:
         self.findings: list[Finding] = []
         self.kept: dict[str, int] = {}
         self.extra: dict[str, int] = {}
-        self.secret = secret or None
+        self.redact = Redactor(secret)
 
     def counted(self, code: str) -> bool:
         """Count one more finding of ``code`` without building it, if enough are kept; True if so."""
@@ -160,11 +164,10 @@ class _Report:
     def add(self, severity: Severity, code: str, message: str, **detail: Any) -> None:
         if self.counted(code):
             return
-        if self.secret is not None and self.secret in message + repr(detail):
-            message = message.replace(self.secret, "<app certificate>")
-            detail = {
-                key: "<app certificate>" if self.secret in repr(value) else value for key, value in detail.items()
-            }
+        redact = self.redact
+        if redact.found_in(message) or redact.found_in(repr(detail)):
+            message = redact(message)
+            detail = {key: MASK if redact.found_in(repr(value)) else value for key, value in detail.items()}
         self.findings.append(Finding(severity, code, message, detail))
         self.kept[code] = self.kept.get(code, 0) + 1
 
@@ -258,6 +261,7 @@ def diagnose(
         _check_app(report, info, app_id)
         _check_times(report, info)
         _check_services(report, info, wanted)
+        _check_names(report, info)
         rtc_matches = _check_rtc(report, info, channel_name, expected_uid, uid)
         rtm_matches = _check_rtm(report, info, user_id)
         _check_signature(report, info, app_certificate, channel_name, expected_uid, user_id, rtc_matches, rtm_matches)
@@ -584,6 +588,35 @@ def _check_privileges(report: _Report, service: ServiceInfo) -> None:
                 "subscriber-without-publish",
                 "The RTC service may join the channel but not publish audio, video or data (a subscriber token).",
             )
+
+
+#: the fields of a 007 service that Agora checks, by service type: (field, kind of :func:`agora_name_problems`)
+_NAMED_FIELDS: dict[int, tuple[tuple[str, str], ...]] = {
+    ServiceType.RTC: (("channel_name", "channel_name"), ("uid", "user_account")),
+    ServiceType.RTM: (("user_id", "rtm_user_id"),),
+    ServiceType.RTM2: (("user_id", "rtm_user_id"),),
+}
+
+
+def _check_names(report: _Report, info: TokenInfo) -> None:
+    """Each of Agora's identifier rules a listed service breaks: a finding under the rule's own code."""
+    for service in info.services:  # a 006 token holds only CRCs: its services have none of these fields
+        for name, kind in _NAMED_FIELDS.get(service.type, ()):
+            value = service.fields.get(name)
+            if not isinstance(value, str) or (kind == "user_account" and value == ""):
+                continue  # uid 0, the wildcard, is written as the empty string
+            for problem in agora_name_problems(kind, value):
+                if report.counted(problem.code):
+                    continue
+                report.add(
+                    Severity.ERROR,
+                    problem.code,
+                    f"The {service.name} service's {name.replace('_', ' ')} breaks Agora's rule: {problem.message}; "
+                    "Agora refuses the token.",
+                    service=service.name,
+                    field=name,
+                    kind=kind,
+                )
 
 
 def _crc(text: str) -> int:
