@@ -568,7 +568,7 @@ def _check_privileges(report: _Report, service: ServiceInfo) -> None:
             Severity.WARNING,
             "oversized",
             f"The {service.name} service holds {total:,} privileges, more than any service defines; only the "
-            f"{MAX_LISTED} lowest ids were checked.",
+            f"{len(service.privileges)} lowest ids were checked.",
             service=service.name,
             privileges=total,
         )

@@ -10,13 +10,12 @@ from __future__ import annotations
 import functools
 import re
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import IntEnum
 from typing import Any, Union
 
-from ._listing import MAX_LISTED, lowest
+from ._listing import MAX_LISTED, MAX_PRIVILEGES_LISTED, lowest
 from ._validate import check_int
 from ._wire.limits import VERSION_006, VERSION_007
 from .errors import LegacyTokenError, MalformedTokenError, ParameterTypeError
@@ -26,6 +25,7 @@ from .token2 import AccessToken2
 
 __all__ = [
     "MAX_LISTED",
+    "MAX_PRIVILEGES_LISTED",
     "PrivilegeInfo",
     "ServiceInfo",
     "TokenInfo",
@@ -68,6 +68,12 @@ def timestamp(moment: Moment | None, name: str = "now") -> int:
 
 def _utc(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+@functools.lru_cache(maxsize=1024)
+def _iso(seconds: int) -> str:
+    # cached: a listing shows up to 256 privileges, and most tokens repeat one expiry
+    return _utc(seconds).isoformat()
 
 
 def utc_text(seconds: int) -> str:
@@ -141,7 +147,7 @@ class PrivilegeInfo:
             "name": self.name,
             "value": self.value,
             "expire_ts": self.expire_ts,
-            "expires_at": self.expires_at.isoformat(),
+            "expires_at": _iso(self.expire_ts),
             "follows_token": self.follows_token,
         }
 
@@ -152,7 +158,7 @@ class ServiceInfo:
 
     ``fields`` holds the service's fields by name (``channel_name``, ``uid``, ``user_id``, ...);
     for a 006 token, which holds only CRCs, they are ``crc_channel_name`` and ``crc_uid``.
-    ``privileges`` lists at most :data:`MAX_LISTED` privileges, lowest ids first;
+    ``privileges`` lists at most :data:`MAX_PRIVILEGES_LISTED` privileges, lowest ids first;
     ``omitted_privileges`` counts the others.  An RTM2 ``permissions`` field lists at most
     :data:`MAX_LISTED` entries of each level (resource types, permission types, resource names) in
     token order; ``omitted_permissions`` counts the entries left out.
@@ -285,7 +291,8 @@ def inspect(token: str, *, now: Moment | None = None) -> TokenInfo:
     Raises :class:`~accesstoken2.errors.MalformedTokenError` for anything that is not such a
     token (:class:`~accesstoken2.errors.LegacyTokenError` for the older DynamicKey formats).
     No certificate is needed and the signature is not checked: see :func:`diagnose`.  At most
-    :data:`MAX_LISTED` services, and privileges per service, are listed; the rest are counted.
+    :data:`MAX_LISTED` services, :data:`MAX_PRIVILEGES_LISTED` privileges per service and
+    :data:`MAX_LISTED` entries of each level of an RTM2 permission tree are listed; the rest are counted.
     """
     if not isinstance(token, str):
         raise ParameterTypeError("token", f"token must be a str, not {type(token).__name__}")
@@ -367,9 +374,11 @@ def _inspect006(token: str, now: int) -> TokenInfo:
     def info(key: int, value: int) -> PrivilegeInfo:
         return PrivilegeInfo(key, _enum_name(Privileges, key), value, value if value else ts, value == 0)
 
-    rtc_items = {key: value for key, value in parsed.privileges.items() if key != _RTM_LOGIN_006}
+    # copied and split in C: a crafted 006 token holds 10,920 privileges
+    rtc_items = dict(parsed.privileges)
+    login = rtc_items.pop(_RTM_LOGIN_006, None)
     rtc = [info(key, value) for key, value in lowest(rtc_items)]
-    rtm = [info(key, value) for key, value in parsed.privileges.items() if key == _RTM_LOGIN_006]
+    rtm = [] if login is None else [info(_RTM_LOGIN_006, login)]
     services = []
     if rtc:
         fields = {"crc_channel_name": parsed.crc_channel_name, "crc_uid": parsed.crc_uid}

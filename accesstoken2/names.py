@@ -86,7 +86,8 @@ def agora_name_problems(kind: str, value: str) -> list[NameProblem]:
         return problems
     size = len(value.encode("utf-8", "surrogatepass")) if in_bytes else len(value)
     if size > longest:
-        problems.append(NameProblem("name-too-long", kind, f"{called} is {size} {unit}; Agora allows at most {longest}"))
+        message = f"{called} is {size} {unit}; Agora allows at most {longest}"
+        problems.append(NameProblem("name-too-long", kind, message))
     found = outside.search(value)
     if found is not None:
         problems.append(

@@ -268,9 +268,10 @@ class AccessToken2:
         """The token's content as plain data (never the certificate).
 
         Bounded whatever the token holds: at most :data:`~accesstoken2.explain.MAX_LISTED` services, the
-        others counted by name in ``omitted_services``; per service the lowest privilege ids up to that many
-        (``omitted_privileges`` counts the others) and, for a parsed token, the first entries of each level of
-        an RTM2 permission tree (``omitted_permissions`` counts the others)."""
+        others counted by name in ``omitted_services``; per service the
+        :data:`~accesstoken2.explain.MAX_PRIVILEGES_LISTED` lowest privilege ids (``omitted_privileges``
+        counts the others) and, for a parsed token, the first ``MAX_LISTED`` entries of each level of an RTM2
+        permission tree (``omitted_permissions`` counts the others)."""
         listed, omitted, cut = self._first_services(MAX_LISTED)
         return {
             "app_id": self._app_id,

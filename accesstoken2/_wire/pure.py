@@ -282,8 +282,10 @@ def _check_services(
                         data[pos - length : pos].decode("utf-8")
                 elif code == _I16:
                     pos += 2
-                else:
+                elif u16(data, pos)[0]:
                     pos = _skip_tree(data, pos, size)
+                else:  # an empty permission tree
+                    pos += 2
             if pos > size:
                 raise struct.error("short")
             if add is not None:
