@@ -198,3 +198,27 @@ def test_a_built_token_lists_its_services_in_order_added() -> None:
     assert [service["user_id"] for service in data["services"]] == [f"user-{index}" for index in range(MAX_LISTED)]
     assert data["omitted_services"] == {"RTM2": 3}
     assert data["services"][0]["omitted_permissions"] == 0 and data["services"][0]["omitted_privileges"] == 0
+
+
+def test_every_cut_and_flip_of_a_tree_fails_alike(speedups: Kernel, pure_kernel: Kernel) -> None:
+    # the pure walk reports its first problem in one pass (no second reading): the C reader's errors exactly
+    tree = {0: {0: ["a", "caf\u00e9"], 1: []}, 4: {1: ["x"]}}
+    service = (ServiceRtm2.TYPE, {1: 0}, ("user", tree))
+    full = pure_kernel.parse007(pure_kernel.build007(APP_ID, CERT, T0, 600, 1, [service] * 2))[1]
+    head = len(info_head(2))
+    variants = [full[:end] for end in range(head, len(full))]
+    variants += [full[:at] + bytes([full[at] ^ 0xFF]) + full[at + 1 :] for at in range(head, len(full))]
+    errors = set()
+    for signing_info in variants:
+        token = seal(signing_info)
+        result = outcome(pure_kernel.parse007, token)
+        assert outcome(speedups.parse007, token) == result, signing_info.hex()
+        if result[0] == "ok":
+            where = result[1][6]
+            for limit in (0, 1, 2, MAX_CONTENT):
+                assert speedups.services007(result[1][1], where, limit) == pure_kernel.services007(
+                    result[1][1], where, limit
+                )
+        else:
+            errors.add(result[1].split(" in ")[0].split(" after ")[0])
+    assert {"token content ends inside service 1 of 2", "token content has invalid UTF-8"} <= errors, errors
