@@ -1051,26 +1051,22 @@ cdef Py_ssize_t _skip_tree(Reader *reader, Py_ssize_t resources, Py_ssize_t perm
                            Py_ssize_t names) except -1:
     """Restates reader.py's Reader.skip_tree: steps over names resource names, then permissions permission type
     entries, then resources resource type entries; the number of entries stepped over (each counts 1)."""
-    cdef Py_ssize_t skipped = resources + permissions + names, i, j, k
-    cdef unsigned count, name_count
+    cdef Py_ssize_t skipped = resources + permissions + names, k
+    cdef unsigned count
     for k in range(names):
         _take(reader, _u16(reader))
-    for j in range(permissions):
+    while permissions or resources:
+        # a type and a count: of names after a permission type, of permission types after a resource type
         _u16(reader)
         count = _u16(reader)
         skipped += count
-        for k in range(count):
-            _take(reader, _u16(reader))
-    for i in range(resources):
-        _u16(reader)
-        count = _u16(reader)
-        skipped += count
-        for j in range(count):
-            _u16(reader)
-            name_count = _u16(reader)
-            skipped += name_count
-            for k in range(name_count):
+        if permissions:
+            permissions -= 1
+            for k in range(count):
                 _take(reader, _u16(reader))
+        else:
+            resources -= 1
+            permissions = count
     return skipped
 
 

@@ -103,22 +103,18 @@ class Reader:
         try:
             for _ in range(names):
                 pos += 2 + u16(data, pos)[0]
-            for _ in range(permissions):
+            while permissions or resources:
+                # a type and a count: of names after a permission type, of permission types after a resource type
                 count = head(data, pos)[1]
                 pos += 4
                 skipped += count
-                for _ in range(count):
-                    pos += 2 + u16(data, pos)[0]
-            for _ in range(resources):
-                count = head(data, pos)[1]
-                pos += 4
-                skipped += count
-                for _ in range(count):
-                    names = head(data, pos)[1]
-                    pos += 4
-                    skipped += names
-                    for _ in range(names):
+                if permissions:
+                    permissions -= 1
+                    for _ in range(count):
                         pos += 2 + u16(data, pos)[0]
+                else:
+                    resources -= 1
+                    permissions = count
         except struct.error:
             raise malformed("ends_inside", self.what) from None
         if pos > len(data):
