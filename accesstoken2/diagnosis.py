@@ -90,7 +90,8 @@ CODES: dict[str, str] = {
     "no-privileges": "a service that grants nothing",
     "unknown-privilege": "a privilege id the service does not define",
     "unknown-service-type": "a service type this library does not know; reading stopped there",
-    "oversized": "more services or privileges than any builder writes; only the first ones were checked",
+    "oversized": "more services, privileges or RTM2 permission entries than a token needs; only the first ones were "
+    "checked or listed",
     **PROBLEM_CODES,
     "ok": "no problem found",
 }
@@ -555,6 +556,15 @@ def _check_services(report: _Report, info: TokenInfo, wanted: list[int]) -> None
         )
     for service in info.services:
         _check_privileges(report, service)
+        if service.omitted_permissions:
+            report.add(
+                Severity.WARNING,
+                "oversized",
+                f"The {service.name} service's permissions hold {service.omitted_permissions:,} more entries than "
+                f"are listed (the first {MAX_LISTED} resource types, permission types and resources).",
+                service=service.name,
+                omitted_permissions=service.omitted_permissions,
+            )
 
 
 def _check_privileges(report: _Report, service: ServiceInfo) -> None:

@@ -138,6 +138,8 @@ def test_sixteen_thousand_resource_types_list_thirty_two() -> None:
     assert total > 16_000
     assert rtm2.omitted_permissions == total - MAX_LISTED
     assert f"{total - MAX_LISTED:,} more permission entries" in render(info)
+    (oversized,) = [finding for finding in diagnose(token, now=T0) if finding.code == "oversized"]
+    assert oversized.detail == {"service": "RTM2", "omitted_permissions": total - MAX_LISTED}
 
 
 @kernel_tests
