@@ -15,18 +15,21 @@ MIN_SECRET = 8
 
 
 class Redactor:
-    """Masks one secret (surrounding whitespace ignored) in any letter case."""
+    """Masks each of the secrets given (surrounding whitespace ignored; None and short ones skipped) in any
+    letter case."""
 
     __slots__ = ("_pattern",)
 
-    def __init__(self, secret: str | None) -> None:
-        needle = secret.strip() if isinstance(secret, str) else ""
-        self._pattern = re.compile(re.escape(needle), re.IGNORECASE) if len(needle) >= MIN_SECRET else None
+    def __init__(self, *secrets: str | None) -> None:
+        needles = {secret.strip() for secret in secrets if isinstance(secret, str)}
+        # the longest first, so that a secret holding another is masked whole
+        kept = sorted((needle for needle in needles if len(needle) >= MIN_SECRET), key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, kept)), re.IGNORECASE) if kept else None
 
     def found_in(self, text: str) -> bool:
-        """True when ``text`` holds the secret, in any letter case."""
+        """True when ``text`` holds a secret, in any letter case."""
         return self._pattern is not None and self._pattern.search(text) is not None
 
     def __call__(self, text: str) -> str:
-        """``text`` with every occurrence of the secret, in any letter case, replaced by :data:`MASK`."""
+        """``text`` with every occurrence of a secret, in any letter case, replaced by :data:`MASK`."""
         return text if self._pattern is None else self._pattern.sub(MASK, text)

@@ -84,3 +84,6 @@ def test_redactor_rules() -> None:
     assert Redactor("a" * (MIN_SECRET - 1))("aaaaaaa banana") == "aaaaaaa banana"
     assert Redactor(None)("x") == "x" and Redactor("")("x") == "x"
     assert Redactor("a.b*c+d?e")("A.B*C+D?E") == MASK  # the secret is text, not a pattern
+    other = "0123456789abcdef" * 2
+    both = Redactor(None, CERT, other, CERT[:10])
+    assert both(f"{CERT.upper()}-{other.upper()}") == f"{MASK}-{MASK}"  # the whole of each, the longest first
