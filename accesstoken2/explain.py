@@ -30,6 +30,7 @@ __all__ = [
     "ServiceInfo",
     "TokenInfo",
     "inspect",
+    "known_privilege_names",
     "legacy_format",
     "privilege_name",
     "span_text",
@@ -121,6 +122,15 @@ def _names_of(enum: type[IntEnum]) -> dict[int, str]:
 
     A table, because a crafted token lists hundreds of unknown ids and ``enum(value)`` raises for each."""
     return {member.value: _snake(member.name) for member in enum}
+
+
+@functools.lru_cache(maxsize=1)
+def known_privilege_names() -> frozenset[str]:
+    """Every privilege name :func:`inspect` can show (007 services and 006), ``"unknown"`` aside."""
+    enums: list[type[IntEnum]] = [Privileges]
+    # services without privileges (ConvoAI, STT) have no Privilege enum
+    enums.extend(service_class.Privilege for service_class in SERVICE_CLASSES.values() if service_class.Privilege)
+    return frozenset(name for enum in enums for name in _names_of(enum).values())
 
 
 @dataclass(frozen=True)

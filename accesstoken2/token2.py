@@ -30,7 +30,8 @@ class AccessToken2:
 
     ``issue_ts=0`` means now; ``expire`` is the lifetime in seconds from ``issue_ts``;
     ``salt=None`` draws a random salt from :mod:`secrets`.  Build with :meth:`build`;
-    read a token string with :meth:`parse` and check it with :meth:`verify`.
+    read a token string with :meth:`parse` and check its signature with :meth:`verify` (whether Agora
+    would accept it: :func:`accesstoken2.validate`).
     """
 
     __slots__ = (
@@ -157,8 +158,7 @@ class AccessToken2:
         if service.TYPE not in LAYOUTS:
             raise InvalidParameterError(
                 "service",
-                f"service must be of a known service type (ServiceRtc, ServiceChat, ...), "
-                f"not type {service.TYPE}",
+                f"service must be of a known service type (ServiceRtc, ServiceChat, ...), not type {service.TYPE}",
             )
         self._service_list().append(service)
 
@@ -245,6 +245,11 @@ class AccessToken2:
 
     def verify(self, app_certificate: str) -> bool:
         """True when the signature of the parsed (or built) token matches ``app_certificate``.
+
+        This checks the signature only.  True does not mean Agora will accept the token: it may have
+        expired, or be for another channel, uid or service.  To ask that, use
+        ``accesstoken2.validate(token, app_certificate, channel_name=..., uid=...)``, which checks all of
+        it and raises :class:`~accesstoken2.errors.TokenRejectedError` saying why.
 
         The signature is recomputed over the bytes as received and compared in constant time.
         A certificate that is not 32 hexadecimal characters gives False.

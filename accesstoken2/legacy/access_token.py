@@ -296,6 +296,11 @@ class AccessToken:
         """True when the last built or parsed token was signed with ``app_certificate`` for this
         ``channel_name`` and ``uid``.
 
+        This checks the signature only (over the channel and uid, against the CRCs).  True does not mean
+        Agora will accept the token: it may have expired, or lack a privilege.  To ask that, use
+        ``accesstoken2.validate(token, app_certificate, channel_name=..., uid=...)``, which raises
+        :class:`~accesstoken2.errors.TokenRejectedError` saying why.
+
         The signature is recomputed over the message bytes as received and compared in
         constant time.  A certificate that is not 32 hexadecimal characters gives False.
         """

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from .. import __version__
 from .._wire import kernel as _kernel
 from ..errors import TokenError
+from .audit import RequestIdMiddleware
 from .auth import OPEN, Authenticator, Principal, Unauthorized
 from .authorize import Authorization, Refused, load_hook
 from .body import MAX_NUMBER_CHARS, body_schema, clean_errors, read_model
@@ -37,6 +38,8 @@ from .inspection import inspect_token_json
 from .issuer import Issued, TokenGrant, TokenIssuer, rtc_uid
 from .logs import log_request
 from .metrics import Metrics
+from .operations import Operations
+from .rotation import sighup_lifespan
 
 __all__ = ["MAX_BODY_BYTES", "MAX_TOKEN_CHARS", "InspectRequest", "TokenRequest", "build_app", "build_router"]
 
@@ -201,6 +204,14 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
 
     metrics = Metrics() if settings.metrics else None
 
+    def use(new: Settings) -> None:
+        """Serve with ``new`` settings (reloaded secrets) from the next request on."""
+        nonlocal settings, issuer, authenticator
+        settings, issuer, authenticator = new, TokenIssuer(new, clock=clock), Authenticator(new)
+        router.issuer = issuer  # type: ignore[attr-defined]
+
+    operations = Operations(settings, use, metrics, clock)
+
     def caller(request: Request) -> Principal:
         if not secured:
             return OPEN
@@ -222,6 +233,7 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
         issued = issuer.issue(allowed)
         if metrics is not None:
             metrics.issued(allowed.kind, allowed.role)
+        operations.audit(request, principal, issued, settings)
         return issued
 
     if metrics is not None:
@@ -334,6 +346,7 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
     router.issuer = issuer  # type: ignore[attr-defined]
     router.metrics = metrics  # type: ignore[attr-defined]
     router.secured = secured  # type: ignore[attr-defined]
+    router.operations = operations  # type: ignore[attr-defined]
     return router
 
 
@@ -394,7 +407,9 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
     if settings is None:
         settings = Settings.from_env()
     router = build_router(settings, clock=clock)
+    operations: Operations = router.operations  # type: ignore[attr-defined]
     app = FastAPI(
+        lifespan=sighup_lifespan(operations.reload),
         title="accesstoken2 token server",
         version=__version__,
         description="Agora access tokens (AccessToken2, 007) for RTC, RTM and Chat, built from the server's "
@@ -405,6 +420,8 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
         document_security(app)
     app.state.settings = settings
     app.state.issuer = router.issuer  # type: ignore[attr-defined]
+    app.state.operations = operations
+    operations.reloader.subscribe(lambda new: setattr(app.state, "issuer", router.issuer))  # type: ignore[attr-defined]
 
     @app.exception_handler(TokenError)
     async def token_error(request: Request, error: TokenError) -> JSONResponse:
@@ -437,4 +454,5 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
         name_of=_path_namer(router),
         observers=observers,
     )
+    app.add_middleware(RequestIdMiddleware)  # outermost: every answer carries X-Request-ID
     return app

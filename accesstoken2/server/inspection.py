@@ -34,17 +34,20 @@ def inspect_token(
     user_id: str | None = None,
     now: float | None = None,
 ) -> dict[str, Any]:
-    """The token's content (``info``), whether its signature matches the server's certificate
-    (``signature_valid``: True, False, or None when it could not be checked) and ``findings``.
+    """The token's content (``info``), whether its signature matches the server's certificate or
+    its secondary one (``signature_valid``: True, False, or None when it could not be checked) and
+    ``findings``.
 
     A token that cannot be decoded raises :class:`~accesstoken2.errors.MalformedTokenError`
     (the HTTP layer answers 400), unless it is only wrapped in an accident that the findings
     name (whitespace, quotes, URL encoding): then ``info`` is None.  The certificate is used
     to verify, never returned.
     """
+    certificates = settings.checking_certificates
     findings = diagnose(
         token,
-        app_certificate=settings.app_certificate,
+        # while rotating, the primary and the secondary: signature-ok says which one matched
+        app_certificate=certificates[0] if len(certificates) == 1 else certificates,
         app_id=settings.app_id,
         channel_name=channel,
         uid=uid,

@@ -5,7 +5,8 @@ rtm, rtc+rtm, chat_user, chat_app) and RTC role; ``accesstoken2_denials_total{re
 the refusals: 401 (``missing``, ``invalid-key``, ``jwt-expired``...), 403 (``identity``,
 ``any-uid``, ``channel``, ``chat-app``, ``authorizer``), 408 (``body-timeout``) and 413
 (``body-too-large``); ``accesstoken2_request_duration_seconds{method, route}`` is the latency
-histogram, by route template.  Each application has its own registry; with several worker
+histogram, by route template; ``accesstoken2_audit_write_failures_total`` counts the audit lines
+that could not be written (:mod:`.audit`).  Each application has its own registry; with several worker
 processes each worker counts its own requests.
 """
 
@@ -28,6 +29,9 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self._issued = Counter("accesstoken2_tokens_issued", "Tokens issued", ["kind", "role"], registry=self.registry)
         self._denials = Counter("accesstoken2_denials", "Requests refused", ["reason"], registry=self.registry)
+        self._audit_failures = Counter(
+            "accesstoken2_audit_write_failures", "Audit lines that could not be written", registry=self.registry
+        )
         self._latency = Histogram(
             "accesstoken2_request_duration_seconds",
             "Time to answer a request",
@@ -41,6 +45,9 @@ class Metrics:
 
     def denied(self, reason: str) -> None:
         self._denials.labels(reason).inc()
+
+    def audit_failed(self) -> None:
+        self._audit_failures.inc()
 
     def observe(self, scope: MutableMapping[str, Any], status: int, elapsed: float) -> None:
         """A guard observer: the latency by route template, and the guard's own refusals."""

@@ -102,9 +102,7 @@ def serve(
     (from the command line); without ``port``, ``SERVER_PORT`` or ``PORT`` from the
     environment is used, else 8080.
     """
-    missing = [
-        name for name in ("fastapi", "uvicorn", "pydantic_settings", "jwt") if importlib.util.find_spec(name) is None
-    ]
+    missing = [name for name in ("fastapi", "uvicorn", "jwt") if importlib.util.find_spec(name) is None]
     if missing:
         extra = "pip install 'accesstoken2[server]'"
         return _fail(f"the server needs the optional extra ({missing[0]} is not installed): {extra}", stderr)
@@ -123,10 +121,12 @@ def serve(
     port, workers = checked_port, checked_workers
     if settings.metrics and importlib.util.find_spec("prometheus_client") is None:
         return _fail("ACCESSTOKEN2_METRICS=1 needs prometheus-client: pip install 'accesstoken2[server]'", stderr)
+    from .audit import check_audit_log
     from .authorize import load_hook
 
     try:
         load_hook(settings.authorizer)  # import the hook now: a wrong name is a one-line refusal
+        check_audit_log(settings)  # likewise an audit log that cannot be appended to
     except ConfigurationError as error:
         return _fail(str(error), stderr)
     import uvicorn

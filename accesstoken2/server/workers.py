@@ -16,6 +16,8 @@ from typing import Any
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from .rotation import forwarding_supervisor
+
 __all__ = ["TcpConfig", "run_workers"]
 
 
@@ -34,7 +36,7 @@ def run_workers(app: str, workers: int, **options: Any) -> None:
     """Run ``workers`` processes of the app factory named by ``app`` until stopped (as ``uvicorn.run``)."""
     config = TcpConfig(app, factory=True, workers=workers, **options)
     sock = config.bind_socket()
-    supervisor: Any = Multiprocess
+    supervisor: Any = forwarding_supervisor(Multiprocess)  # SIGHUP reloads the workers' secrets
     try:
         if "target" in inspect.signature(Multiprocess).parameters:  # older uvicorn releases
             supervisor(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
