@@ -331,6 +331,8 @@ def _render_service(index: int, service: ServiceInfo, info: TokenInfo) -> list[s
         )
     if service.omitted_privileges:
         lines.append(f"    ... and {service.omitted_privileges:,} more privileges, not listed")
+    if service.omitted_permissions:
+        lines.append(f"    ... and {service.omitted_permissions:,} more permission entries, not listed")
     return lines
 
 

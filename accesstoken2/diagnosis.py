@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from ._redact import MASK, Redactor
 from ._validate import TEN_YEARS, certificate_list, check_text, check_u16, is_hex32, uid_text
 from ._wire import kernel as _kernel
 from ._wire.limits import MAX_CONTENT, MAX_TOKEN_CHARS, VERSION_006, VERSION_007
@@ -33,6 +34,7 @@ from .explain import (
     timestamp,
     utc_text,
 )
+from .names import PROBLEM_CODES, agora_name_problems
 from .services import SERVICE_NAMES, ServiceType
 
 __all__ = ["CODES", "FOLD_AFTER", "MAX_FINDINGS", "MAX_INPUT", "Finding", "Severity", "diagnose"]
@@ -100,7 +102,9 @@ CODES: dict[str, str] = {
     "no-privileges": "a service that grants nothing",
     "unknown-privilege": "a privilege id the service does not define",
     "unknown-service-type": "a service type this library does not know; reading stopped there",
-    "oversized": "more services or privileges than any builder writes; only the first ones were checked",
+    "oversized": "more services, privileges or RTM2 permission entries than a token needs; only the first ones were "
+    "checked or listed",
+    **PROBLEM_CODES,
     "ok": "no problem found",
 }
 
@@ -154,15 +158,13 @@ class _Report:
     (:meth:`counted` lets a loop skip building them) and :meth:`result` folds them all into one.
     """
 
-    __slots__ = ("extra", "findings", "hidden", "kept")
+    __slots__ = ("extra", "findings", "kept", "redact")
 
     def __init__(self, secrets: Iterable[str]) -> None:
         self.findings: list[Finding] = []
         self.kept: dict[str, int] = {}
         self.extra: dict[str, int] = {}
-        # longest first: a certificate that holds another is masked whole
-        texts = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
-        self.hidden = re.compile("|".join(map(re.escape, texts)), re.IGNORECASE) if texts else None
+        self.redact = Redactor(*secrets)
 
     def counted(self, code: str) -> bool:
         """Count one more finding of ``code`` without building it, if enough are kept; True if so."""
@@ -174,12 +176,10 @@ class _Report:
     def add(self, severity: Severity, code: str, message: str, **detail: Any) -> None:
         if self.counted(code):
             return
-        hidden = self.hidden
-        if hidden is not None and hidden.search(message + repr(detail)):
-            message = hidden.sub("<app certificate>", message)
-            detail = {
-                key: "<app certificate>" if hidden.search(repr(value)) else value for key, value in detail.items()
-            }
+        redact = self.redact
+        if redact.found_in(message) or redact.found_in(repr(detail)):
+            message = redact(message)
+            detail = {key: MASK if redact.found_in(repr(value)) else value for key, value in detail.items()}
         self.findings.append(Finding(severity, code, message, detail))
         self.kept[code] = self.kept.get(code, 0) + 1
 
@@ -325,6 +325,7 @@ def examine(
         _check_app(report, info, app_id)
         _check_times(report, info)
         _check_services(report, info, wanted)
+        _check_names(report, info)
         _check_needed_privileges(report, info, wanted, needed)
         rtc_matches = _check_rtc(report, info, channel_name, expected_uid, uid)
         rtm_matches = _check_rtm(report, info, user_id)
@@ -619,6 +620,15 @@ def _check_services(report: _Report, info: TokenInfo, wanted: list[int]) -> None
         )
     for service in info.services:
         _check_privileges(report, service)
+        if service.omitted_permissions:
+            report.add(
+                Severity.WARNING,
+                "oversized",
+                f"The {service.name} service's permissions hold {service.omitted_permissions:,} more entries than "
+                f"are listed (the first {MAX_LISTED} resource types, permission types and resources).",
+                service=service.name,
+                omitted_permissions=service.omitted_permissions,
+            )
 
 
 def _check_needed_privileges(
@@ -653,7 +663,7 @@ def _check_privileges(report: _Report, service: ServiceInfo) -> None:
             Severity.WARNING,
             "oversized",
             f"The {service.name} service holds {total:,} privileges, more than any service defines; only the "
-            f"{MAX_LISTED} lowest ids were checked.",
+            f"{len(service.privileges)} lowest ids were checked.",
             service=service.name,
             privileges=total,
         )
@@ -673,6 +683,35 @@ def _check_privileges(report: _Report, service: ServiceInfo) -> None:
                 "subscriber-without-publish",
                 "The RTC service may join the channel but not publish audio, video or data (a subscriber token).",
             )
+
+
+#: the fields of a 007 service that Agora checks, by service type: (field, kind of :func:`agora_name_problems`)
+_NAMED_FIELDS: dict[int, tuple[tuple[str, str], ...]] = {
+    ServiceType.RTC: (("channel_name", "channel_name"), ("uid", "user_account")),
+    ServiceType.RTM: (("user_id", "rtm_user_id"),),
+    ServiceType.RTM2: (("user_id", "rtm_user_id"),),
+}
+
+
+def _check_names(report: _Report, info: TokenInfo) -> None:
+    """Each of Agora's identifier rules a listed service breaks: a finding under the rule's own code."""
+    for service in info.services:  # a 006 token holds only CRCs: its services have none of these fields
+        for name, kind in _NAMED_FIELDS.get(service.type, ()):
+            value = service.fields.get(name)
+            if not isinstance(value, str) or (kind == "user_account" and value == ""):
+                continue  # uid 0, the wildcard, is written as the empty string
+            for problem in agora_name_problems(kind, value):
+                if report.counted(problem.code):
+                    continue
+                report.add(
+                    Severity.ERROR,
+                    problem.code,
+                    f"The {service.name} service's {name.replace('_', ' ')} breaks Agora's rule: {problem.message}; "
+                    "Agora refuses the token.",
+                    service=service.name,
+                    field=name,
+                    kind=kind,
+                )
 
 
 def _crc(text: str) -> int:
