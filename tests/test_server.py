@@ -695,7 +695,8 @@ def test_inspect_token_with_copy_paste_accident(client: Client) -> None:
     response = client.post("/inspect", json={"token": f" {token}\n"})
     assert response.status_code == 200
     result = response.json()
-    assert result["info"] is None and result["signature_valid"] is True
+    # the content is explained as diagnose read it (repaired), and the accident is an error finding
+    assert result["info"]["services"][0]["type"] == 2 and result["signature_valid"] is True
     assert "surrounding-whitespace" in codes(result, "error")
 
 

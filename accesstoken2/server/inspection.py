@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..diagnosis import diagnose
-from ..errors import MalformedTokenError
-from ..explain import inspect
+from ..diagnosis import examine
 from .config import Settings
 
 __all__ = ["MAX_ANSWER_BYTES", "bound_answer", "inspect_token", "inspect_token_json"]
@@ -41,27 +39,23 @@ def inspect_token(
     is used to verify, never returned.
     """
     certificates = settings.checking_certificates
-    findings = diagnose(
+    # one read of the token: examine() gives diagnose's findings and the content they are about
+    findings, content = examine(
         token,
         # while rotating, the primary and the secondary: signature-ok says which one matched
-        app_certificate=certificates[0] if len(certificates) == 1 else certificates,
-        app_id=settings.app_id,
-        channel_name=channel,
-        uid=uid,
-        user_id=user_id,
-        now=now,
+        certificates[0] if len(certificates) == 1 else certificates,
+        settings.app_id,
+        channel,
+        uid,
+        user_id,
+        None,
+        (),
+        now,
     )
     codes = {finding.code for finding in findings}
     listed = [finding.to_dict() for finding in findings]
-    try:
-        info: dict[str, Any] | None = inspect(token, now=now).to_dict()
-    except MalformedTokenError as error:
-        # diagnose() names what is wrong (truncated, malformed...) as the library and CLI do;
-        # the parser's own message is kept only when it found nothing
-        info = None
-        if not any(finding["severity"] == "error" for finding in listed):
-            stage = str(getattr(error.stage, "value", error.stage))
-            listed.append({"severity": "error", "code": "malformed", "message": str(error), "detail": {"stage": stage}})
+    # a token that cannot be read has an error finding that says why (truncated, malformed...)
+    info: dict[str, Any] | None = None if content is None else content.to_dict()
     signature_valid = True if "signature-ok" in codes else False if "signature-mismatch" in codes else None
     return {"info": info, "signature_valid": signature_valid, "findings": listed}
 
