@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "threads.h"
+
 static const uint32_t ROUND_CONSTANTS[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -113,11 +115,11 @@ static int cpu_has_sha_extensions(void)
 #endif
 
 /* 1: SHA extensions, 0: portable code, -1: not decided yet (every thread decides the same) */
-static int use_sha_extensions = -1;
+static volatile int use_sha_extensions = -1;
 
 int at2_sha256_accelerated(void)
 {
-    int use = __atomic_load_n(&use_sha_extensions, __ATOMIC_RELAXED);
+    int use = at2_atomic_load_relaxed(&use_sha_extensions);
 
     if (use < 0) {
 #ifdef HAVE_SHA_EXTENSIONS
@@ -125,7 +127,7 @@ int at2_sha256_accelerated(void)
 #else
         use = 0;
 #endif
-        __atomic_store_n(&use_sha_extensions, use, __ATOMIC_RELAXED);
+        at2_atomic_store_relaxed(&use_sha_extensions, use);
     }
     return use;
 }
