@@ -27,11 +27,11 @@
 #define END_BLOCK 256
 #define INVALID_SYMBOL 511              /* what a pattern outside an incomplete code decodes to */
 #define ENTRY_SYMBOL_BITS 9             /* a fast entry: length << 9 | symbol; 0 means "longer than fast" */
-#define FAST_MAX 9
+#define FAST_BITS 9                     /* the table's index bits, for every code */
+#define FAST_MASK ((1u << FAST_BITS) - 1)
 
 typedef struct {
-    uint16_t fast[1 << FAST_MAX];       /* indexed by the next fast_bits input bits */
-    unsigned fast_bits;
+    uint16_t fast[1 << FAST_BITS];      /* indexed by the next FAST_BITS input bits */
     uint16_t count[MAX_BITS + 1];       /* codes of each length */
     uint16_t symbol[LITLEN_SYMBOLS];    /* symbols in canonical order */
 } huffman;
@@ -60,16 +60,12 @@ static const uint8_t code_length_order[CODE_LENGTH_SYMBOLS] = {16, 17, 18, 0, 8,
 /* ---- bits ---- */
 
 /* Loads bytes until at least 56 bits are held (zeros past the end of the input). */
+static inline void refill_inside(bit_reader *br);
+
 static inline void refill(bit_reader *br)
 {
     if (br->next + 8 <= br->size) {
-        const uint8_t *p = br->in + br->next;
-        uint64_t word = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
-                        (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
-
-        br->hold |= word << br->count;
-        br->next += (63 - br->count) >> 3;
-        br->count |= 56;
+        refill_inside(br);
         return;
     }
     while (br->count <= 56) {
@@ -77,6 +73,18 @@ static inline void refill(bit_reader *br)
         br->next++;
         br->count += 8;
     }
+}
+
+/* Loads the next 8 input bytes whole (the caller knows they are there): at least 56 bits held. */
+static inline void refill_inside(bit_reader *br)
+{
+    const uint8_t *p = br->in + br->next;
+    uint64_t word = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+                    (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+
+    br->hold |= word << br->count;
+    br->next += (63 - br->count) >> 3;
+    br->count |= 56;
 }
 
 /* Takes n bits (n <= count) off the reader. */
@@ -92,7 +100,8 @@ static inline uint32_t take(bit_reader *br, unsigned n)
 /* 1 when more bits have been consumed than the input has */
 static inline int overrun(const bit_reader *br)
 {
-    return (uint64_t)br->next * 8 - br->count > (uint64_t)br->size * 8;
+    /* nothing past the end is loaded as long as next has not passed it */
+    return br->next > br->size && (uint64_t)br->next * 8 - br->count > (uint64_t)br->size * 8;
 }
 
 /* The input position of the next unconsumed byte, once the reader is at a byte boundary. */
@@ -106,10 +115,10 @@ static inline size_t byte_position(const bit_reader *br)
 /* Builds the decoder of the code with these lengths; 0, or -1 for a code zlib refuses (see the file's head).
  * code_lengths: the code-length code, for which zlib allows no incomplete code and whose empty code decodes
  * to zero lengths. */
-static int build_code(huffman *h, const uint8_t *lengths, unsigned n, unsigned fast_bits, int code_lengths)
+static int build_code(huffman *h, const uint8_t *lengths, unsigned n, int code_lengths)
 {
     uint16_t offsets[MAX_BITS + 2];
-    unsigned len, sym, max = 0, code, k, i, step, fill, size = 1u << fast_bits;
+    unsigned len, sym, max = 0, code, k, i, step, fill, size = 1u << FAST_BITS;
     int left = 1;
 
     memset(h->count, 0, sizeof(h->count));
@@ -123,7 +132,6 @@ static int build_code(huffman *h, const uint8_t *lengths, unsigned n, unsigned f
         if (h->count[len])
             max = len;
     }
-    h->fast_bits = fast_bits;
     if (max == 0) {
         /* zlib: no symbols, but each one-bit pattern still decodes, to an error or, here, a zero length */
         uint16_t entry = (uint16_t)(1u << ENTRY_SYMBOL_BITS | (code_lengths ? 0u : INVALID_SYMBOL));
@@ -145,7 +153,7 @@ static int build_code(huffman *h, const uint8_t *lengths, unsigned n, unsigned f
      * by its bits reversed */
     code = 0;
     k = 0;
-    for (len = 1; len <= fast_bits; len++) {
+    for (len = 1; len <= FAST_BITS; len++) {
         for (i = 0; i < h->count[len]; i++, code++, k++) {
             unsigned reversed = 0, bit;
 
@@ -166,7 +174,7 @@ static int build_code(huffman *h, const uint8_t *lengths, unsigned n, unsigned f
 /* Decodes one symbol (INVALID_SYMBOL for a pattern outside the code); the reader holds at least 15 bits. */
 static inline unsigned decode(bit_reader *br, const huffman *h)
 {
-    unsigned entry = h->fast[br->hold & ((1u << h->fast_bits) - 1)];
+    unsigned entry = h->fast[br->hold & FAST_MASK];
     unsigned len, code = 0, first = 0, index = 0;
 
     if (entry) {
@@ -200,11 +208,11 @@ static void build_fixed(void)
 
     for (sym = 0; sym < LITLEN_SYMBOLS; sym++)
         lengths[sym] = (uint8_t)(sym < 144 ? 8 : sym < 256 ? 9 : sym < 280 ? 7 : 8);
-    if (build_code(&fixed_litlen, lengths, LITLEN_SYMBOLS, 9, 0) != 0)
+    if (build_code(&fixed_litlen, lengths, LITLEN_SYMBOLS, 0) != 0)
         return;
     for (sym = 0; sym < DISTANCE_SYMBOLS; sym++)
         lengths[sym] = 5;
-    if (build_code(&fixed_distance, lengths, DISTANCE_SYMBOLS, 5, 0) != 0)
+    if (build_code(&fixed_distance, lengths, DISTANCE_SYMBOLS, 0) != 0)
         return;
     fixed_ready = 1;
 }
@@ -235,7 +243,7 @@ static int read_dynamic_codes(bit_reader *br, huffman *litlen, huffman *distance
     }
     if (overrun(br))
         return AT2_INFLATE_TRUNCATED;
-    if (build_code(code_lengths, code_length_lengths, CODE_LENGTH_SYMBOLS, 7, 1) != 0)
+    if (build_code(code_lengths, code_length_lengths, CODE_LENGTH_SYMBOLS, 1) != 0)
         return AT2_INFLATE_BAD;
     total = nlen + ndist;
     for (i = 0; i < total;) {
@@ -269,18 +277,65 @@ static int read_dynamic_codes(bit_reader *br, huffman *litlen, huffman *distance
     }
     if (lengths[END_BLOCK] == 0)
         return AT2_INFLATE_BAD; /* no end-of-block code */
-    if (build_code(litlen, lengths, nlen, 9, 0) != 0 || build_code(distance, lengths + nlen, ndist, 8, 0) != 0)
+    if (build_code(litlen, lengths, nlen, 0) != 0 || build_code(distance, lengths + nlen, ndist, 0) != 0)
         return AT2_INFLATE_BAD;
     return AT2_INFLATE_END;
 }
 
 /* Decodes a compressed block's symbols into out from *pos: AT2_INFLATE_END at its end, or a stop status. */
-static int inflate_codes(bit_reader *br, const huffman *litlen, const huffman *distance, uint8_t *out,
+static int inflate_codes(bit_reader *reader, const huffman *litlen, const huffman *distance, uint8_t *out,
                          size_t out_cap, size_t *pos)
 {
+    /* a copy the stores to out cannot alias, so that it lives in registers */
+    bit_reader local = *reader, *br = &local;
     size_t at = *pos;
     int status;
 
+    /* While 8 input bytes and a longest match's room are left, no step can run out of either: one fill
+     * holds a literal/length code, its extra bits, a distance code and its extra bits (48 bits at most). */
+    while (br->next + 8 <= br->size && out_cap - at >= 258) {
+        unsigned symbol, length, code, back, i;
+
+        refill_inside(br);
+        symbol = decode(br, litlen);
+        if (symbol < END_BLOCK) {
+            out[at++] = (uint8_t)symbol;
+            /* a second literal from the same fill (15 bits at most each), with room checked again */
+            unsigned entry = litlen->fast[br->hold & FAST_MASK];
+
+            if (entry != 0 && (entry & INVALID_SYMBOL) < END_BLOCK && out_cap - at >= 258) {
+                take(br, entry >> ENTRY_SYMBOL_BITS);
+                out[at++] = (uint8_t)entry;
+            }
+            continue;
+        }
+        if (symbol == END_BLOCK) {
+            *pos = at;
+            *reader = local;
+            return AT2_INFLATE_END;
+        }
+        if (symbol == INVALID_SYMBOL || symbol - 257 >= 29) {
+            *pos = at;
+            *reader = local;
+            return AT2_INFLATE_BAD; /* every bit read so far was input: no truncation to report instead */
+        }
+        symbol -= 257;
+        length = length_base[symbol] + take(br, length_extra[symbol]);
+        code = decode(br, distance);
+        if (code >= DYNAMIC_DISTANCE_MAX) {
+            *pos = at;
+            *reader = local;
+            return AT2_INFLATE_BAD;
+        }
+        back = distance_base[code] + take(br, distance_extra[code]);
+        if (back > at) {
+            *pos = at;
+            *reader = local;
+            return AT2_INFLATE_BAD; /* distance too far back */
+        }
+        for (i = 0; i < length; i++, at++)
+            out[at] = out[at - back];
+    }
     for (;;) {
         unsigned symbol, length, code, back, i;
 
@@ -340,6 +395,7 @@ static int inflate_codes(bit_reader *br, const huffman *litlen, const huffman *d
             out[at] = out[at - back];
     }
     *pos = at;
+    *reader = local;
     return status;
 }
 
