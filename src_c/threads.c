@@ -1,8 +1,24 @@
 /* POSIX threads, or Win32's equivalents: see threads.h. */
+#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L /* clock_gettime under a strict C standard */
+#endif
 #include "threads.h"
+
+#include <time.h>
 
 
 #ifdef _WIN32
+
+int64_t at2_unix_seconds(void)
+{
+    FILETIME now;
+    uint64_t ticks;
+
+    /* 100 ns ticks since 1601-01-01; Windows 8 and later read the precise clock, as time.time() does */
+    GetSystemTimePreciseAsFileTime(&now);
+    ticks = (uint64_t)now.dwHighDateTime << 32 | now.dwLowDateTime;
+    return (int64_t)(ticks / 10000000u) - INT64_C(11644473600);
+}
 
 int at2_mutex_init(at2_mutex *mutex)
 {
@@ -122,6 +138,15 @@ int at2_tls_set(at2_tls_key key, void *value)
 }
 
 #else
+
+int64_t at2_unix_seconds(void)
+{
+    struct timespec now;
+
+    if (clock_gettime(CLOCK_REALTIME, &now) != 0)
+        return (int64_t)time(NULL);
+    return (int64_t)now.tv_sec;
+}
 
 int at2_mutex_init(at2_mutex *mutex)
 {

@@ -1,9 +1,11 @@
 /* The one place that knows the platform's threads: mutexes, condition variables, threads, run-once,
- * thread-local slots with a destructor, and relaxed atomic ints.  POSIX threads everywhere but Windows,
+ * thread-local slots with a destructor, relaxed atomic ints, and (the one other OS call) the wall clock.  POSIX threads everywhere but Windows,
  * where Win32 (CRITICAL_SECTION, CONDITION_VARIABLE, InitOnceExecuteOnce, fiber-local storage) stands in.
  * Every function that can fail returns 0 on success and nonzero on failure. */
 #ifndef ACCESSTOKEN2_THREADS_H
 #define ACCESSTOKEN2_THREADS_H
+
+#include <stdint.h>
 
 #ifdef _WIN32
 #ifndef WIN32_LEAN_AND_MEAN
@@ -73,6 +75,9 @@ int at2_tls_create(at2_tls_key *key, void (*destructor)(void *));
 void *at2_tls_get(at2_tls_key key);
 /* Sets the calling thread's value in the slot. */
 int at2_tls_set(at2_tls_key key, void *value);
+
+/* Whole seconds since 1970-01-01 UTC from the clock time.time() reads (not a coarse per-tick one). */
+int64_t at2_unix_seconds(void);
 
 /* Relaxed atomic load of an int shared between threads (a flag every thread computes the same way). */
 static inline int at2_atomic_load_relaxed(const volatile int *place)
