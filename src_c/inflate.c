@@ -291,22 +291,19 @@ static int inflate_codes(bit_reader *reader, const huffman *litlen, const huffma
     size_t at = *pos;
     int status;
 
-    /* While 8 input bytes and a longest match's room are left, no step can run out of either: one fill
-     * holds a literal/length code, its extra bits, a distance code and its extra bits (48 bits at most). */
+    /* While 8 input bytes and a longest match's room are left, a literal/length code can neither run out of
+     * input nor find the output full.  The reader is filled only when it holds fewer bits than the next step
+     * may take (a code: 15; a length's extra bits, distance code and distance extra bits: 33), so most
+     * literals are decoded without a fill; a fill for a match may reach past the input's end, hence the
+     * checks there. */
     while (br->next + 8 <= br->size && out_cap - at >= 258) {
         unsigned symbol, length, code, back, i;
 
-        refill_inside(br);
+        if (br->count < MAX_BITS)
+            refill_inside(br);
         symbol = decode(br, litlen);
         if (symbol < END_BLOCK) {
             out[at++] = (uint8_t)symbol;
-            /* a second literal from the same fill (15 bits at most each), with room checked again */
-            unsigned entry = litlen->fast[br->hold & FAST_MASK];
-
-            if (entry != 0 && (entry & INVALID_SYMBOL) < END_BLOCK && out_cap - at >= 258) {
-                take(br, entry >> ENTRY_SYMBOL_BITS);
-                out[at++] = (uint8_t)entry;
-            }
             continue;
         }
         if (symbol == END_BLOCK) {
@@ -320,14 +317,21 @@ static int inflate_codes(bit_reader *reader, const huffman *litlen, const huffma
             return AT2_INFLATE_BAD; /* every bit read so far was input: no truncation to report instead */
         }
         symbol -= 257;
+        if (br->count < 33)
+            refill(br); /* near the end of the input this may load past it: checked below */
         length = length_base[symbol] + take(br, length_extra[symbol]);
         code = decode(br, distance);
         if (code >= DYNAMIC_DISTANCE_MAX) {
             *pos = at;
             *reader = local;
-            return AT2_INFLATE_BAD;
+            return overrun(br) ? AT2_INFLATE_TRUNCATED : AT2_INFLATE_BAD;
         }
         back = distance_base[code] + take(br, distance_extra[code]);
+        if (overrun(br)) {
+            *pos = at;
+            *reader = local;
+            return AT2_INFLATE_TRUNCATED;
+        }
         if (back > at) {
             *pos = at;
             *reader = local;
@@ -427,16 +431,22 @@ static int inflate_stored(bit_reader *br, uint8_t *out, size_t out_cap, size_t *
     return AT2_INFLATE_END;
 }
 
-/* zlib's Adler-32 of data */
+/* zlib's Adler-32 of data, 8 bytes a step: b gains 8 times a plus each byte weighted by how many sums it is
+ * in, which shortens the chain of dependent additions eightfold */
 static uint32_t adler32(const uint8_t *data, size_t size)
 {
     uint32_t a = 1, b = 0;
 
     while (size) {
-        /* 5552 bytes is the most that cannot overflow b before the reduction */
+        /* 5552 bytes (a multiple of 8) is the most that cannot overflow b before the reduction */
         size_t run = size < 5552 ? size : 5552;
 
         size -= run;
+        for (; run >= 8; run -= 8, data += 8) {
+            b += 8 * a + 8u * data[0] + 7u * data[1] + 6u * data[2] + 5u * data[3] + 4u * data[4] + 3u * data[5] +
+                 2u * data[6] + data[7];
+            a += (uint32_t)data[0] + data[1] + data[2] + data[3] + data[4] + data[5] + data[6] + data[7];
+        }
         while (run--) {
             a += *data++;
             b += a;
