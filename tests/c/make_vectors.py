@@ -1,4 +1,4 @@
-"""Writes the C driver's vectors header (tests/c/driver.c includes it) from the published vectors (tests/vectors/, every .json).
+"""Writes the C driver's vectors header (tests/c/driver.c includes it) from tests/vectors/ (every .json).
 
     python tests/c/make_vectors.py OUT.h
 
