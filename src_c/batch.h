@@ -5,10 +5,10 @@
 #ifndef ACCESSTOKEN2_BATCH_H
 #define ACCESSTOKEN2_BATCH_H
 
-#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "threads.h"
 #include "token_core.h"
 
 #define AT2_CHUNK_JOBS 256
@@ -33,15 +33,15 @@ typedef struct {
 } at2_chunk;
 
 typedef struct {
-    pthread_mutex_t lock;
-    pthread_cond_t published;
+    at2_mutex lock;
+    at2_cond published;
     at2_chunk **chunks;
     size_t chunk_count;           /* published so far */
     size_t chunk_capacity;
     size_t next;                  /* first chunk nobody has claimed */
     int closed;                   /* no more chunks will come */
     int status;                   /* first failure, or AT2_OK */
-    pthread_t *workers;
+    at2_thread *workers;
     unsigned worker_count;
     unsigned worker_limit;
 } at2_pipeline;

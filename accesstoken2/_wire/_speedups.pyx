@@ -14,10 +14,9 @@ import secrets
 from cpython.dict cimport PyDict_Next
 from cpython.object cimport PyObject
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
-from libc.stdint cimport int16_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport int16_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, qsort, realloc
 from libc.string cimport memcpy
-from posix.time cimport CLOCK_REALTIME, clock_gettime, timespec
 
 from accesstoken2._threads import MAX_THREADS
 from accesstoken2.errors import InvalidParameterError
@@ -104,6 +103,10 @@ cdef extern from "token_core.h" nogil:
                       size_t message_size)
     int at2_utf8_valid(const uint8_t *text, size_t size)
     uint32_t at2_crc32(const uint8_t *data, size_t size)
+
+
+cdef extern from "threads.h" nogil:
+    int64_t at2_unix_seconds()
 
 
 cdef extern from "deflate.h" nogil:
@@ -755,7 +758,6 @@ def build007_shape(bytes shape not None, object app_id, object app_certificate, 
     cdef const char *certificate
     cdef long long number = 0
     cdef uint32_t ts, salt_value
-    cdef timespec now
     if type(lifetimes) is not tuple:
         lifetimes = tuple(lifetimes)
     if type(values) is not tuple:
@@ -770,8 +772,7 @@ def build007_shape(bytes shape not None, object app_id, object app_certificate, 
     # None or 0: now, from the clock time.time() reads (time(NULL) may read a coarse clock, updated once a tick)
     ts = 0 if issue_ts is None else _u32_arg("issue_ts", issue_ts)
     if ts == 0:
-        clock_gettime(CLOCK_REALTIME, &now)
-        ts = <uint32_t>now.tv_sec
+        ts = <uint32_t>at2_unix_seconds()
     salt_value = _next_salt() if salt is None else _u32_arg("salt", salt)
     app = _hex32("app_id", app_id)
     certificate = _hex32("app_certificate", app_certificate)
