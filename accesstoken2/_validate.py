@@ -237,10 +237,14 @@ def refuse_service(service_type: Any, fields: Any, layout: bytes | None) -> NoRe
     )
 
 
-def content_too_large(size: int) -> InvalidParameterError:
-    """The error for a token whose content would exceed MAX_CONTENT bytes (raise it)."""
+def content_too_large() -> InvalidParameterError:
+    """The error for a token whose content would exceed MAX_CONTENT bytes (raise it).
+
+    Both kernels raise it as soon as the bytes packed so far pass the limit (after a service, and inside an RTM2
+    permission tree after each entry), so the message cannot say how large the whole content would have been."""
     return InvalidParameterError(
-        "services", f"the token content would be {size} bytes; at most {MAX_CONTENT} are allowed"
+        "services",
+        f"the services make the token content longer than {MAX_CONTENT} bytes; at most {MAX_CONTENT} are allowed",
     )
 
 

@@ -144,6 +144,8 @@ cdef extern from "batch.h" nogil:
     int at2_pipeline_publish(at2_pipeline *pipeline, at2_chunk *chunk)
     int at2_pipeline_finish(at2_pipeline *pipeline, at2_codec *caller_codec, int cancel)
     void at2_pipeline_release(at2_pipeline *pipeline)
+    unsigned long at2_fault_arm(unsigned long nth)
+    int at2_fault_step()
 
 
 cdef enum:
@@ -275,7 +277,9 @@ cdef int _grow(Buffer *buffer, size_t more) except -1:
     cdef uint8_t *data
     while cap < buffer.size + more:
         cap *= 2
-    if buffer.heap:
+    if at2_fault_step():
+        data = NULL
+    elif buffer.heap:
         data = <uint8_t *>realloc(buffer.data, cap)
     else:
         data = <uint8_t *>malloc(cap)
@@ -486,9 +490,18 @@ cdef bint _plain_tree(object tree):
     return True
 
 
+cdef inline int _check_content_size(size_t size) except -1:
+    """A content (or a part of one) of size bytes must fit MAX_CONTENT (as packing.check_content_size)."""
+    if size > _MAX_CONTENT:
+        raise content_too_large()
+    return 0
+
+
 cdef int _put_permissions(Buffer *buffer, object tree) except -1:
-    """The RTM2 permission tree: the one packer of the compiled kernel."""
+    """The RTM2 permission tree: the one packer of the compiled kernel.  Refused as soon as its own bytes pass
+    MAX_CONTENT, checked after each entry (as packing.permissions)."""
     cdef uint8_t *at
+    cdef size_t start = buffer.size
     if not _plain_tree(tree):
         tree = normal_permissions(tree)
     _put_u16(_reserve(buffer, 2), <uint32_t>len(tree))
@@ -497,13 +510,16 @@ cdef int _put_permissions(Buffer *buffer, object tree) except -1:
         at = _reserve(buffer, 4)
         _put_u16(at, <uint32_t>resource_type)
         _put_u16(at + 2, <uint32_t>len(by_permission))
+        _check_content_size(buffer.size - start)
         for permission_type in sorted(by_permission):
             names = by_permission[permission_type]
             at = _reserve(buffer, 4)
             _put_u16(at, <uint32_t>permission_type)
             _put_u16(at + 2, <uint32_t>len(names))
+            _check_content_size(buffer.size - start)
             for name in names:
                 _put_text(buffer, name, None, 0, "resources")
+                _check_content_size(buffer.size - start)
     return 0
 
 
@@ -556,6 +572,8 @@ cdef int _pack007(Buffer *buffer, object app_id, object app_certificate, object 
     _start_job(buffer, job, app, certificate, ts, lifetime, salt_value, count)
     for service in services:
         _put_service(buffer, service)
+        # refused as soon as it passes the limit, after each service (as packing.signing_info)
+        _check_content_size(buffer.size - job.content_offset)
     return _end_job(buffer, job)
 
 
@@ -581,9 +599,7 @@ cdef int _start_job(Buffer *buffer, at2_job *job, const char *app, const char *c
 cdef int _end_job(Buffer *buffer, at2_job *job) except -1:
     """The content's size, checked (as packing.check_content_size)."""
     job.content_size = buffer.size - job.content_offset
-    if job.content_size > _MAX_CONTENT:
-        raise content_too_large(job.content_size)
-    return 0
+    return _check_content_size(job.content_size)
 
 
 def build007(object app_id, object app_certificate, object issue_ts, object expire, object salt,
@@ -699,8 +715,9 @@ cdef int _put_decimal(Buffer *buffer, uint32_t number) except -1:
     return 0
 
 
-cdef int _put_program(Buffer *buffer, const uint8_t *program, tuple lifetimes, tuple values) except -1:
-    """The services of a checked program, filled with lifetimes and values (the pure kernel's order)."""
+cdef int _put_program(Buffer *buffer, size_t start, const uint8_t *program, tuple lifetimes, tuple values) except -1:
+    """The services of a checked program, filled with lifetimes and values (the pure kernel's order), into the
+    content that begins at start (refused after the service that makes it pass MAX_CONTENT)."""
     cdef Py_ssize_t pos = 1, i, j, count, index
     cdef long long number = 0
     cdef unsigned service_type
@@ -740,6 +757,7 @@ cdef int _put_program(Buffer *buffer, const uint8_t *program, tuple lifetimes, t
                 value = str(value) if value else ""
             _put_field(buffer, codes[index], value, service_type, index)
             pos += 2
+        _check_content_size(buffer.size - start)
     return 0
 
 
@@ -780,7 +798,7 @@ def build007_shape(bytes shape not None, object app_id, object app_certificate, 
     try:
         _start_job(&buffer, &job, app, certificate, ts, <uint32_t>(<object>PyTuple_GET_ITEM(lifetimes, 0)),
                    salt_value, program[0])
-        _put_program(&buffer, program, <tuple>lifetimes, <tuple>values)
+        _put_program(&buffer, job.content_offset, program, <tuple>lifetimes, <tuple>values)
         _end_job(&buffer, &job)
         return _seal(&buffer, &job)
     finally:
@@ -843,17 +861,20 @@ if hasattr(os, "register_at_fork"):
 
 
 cdef int _publish(at2_pipeline *pipeline, at2_chunk *chunk, Buffer *contents, size_t tokens_size) except -1:
-    """Hands a chunk to the workers: its packed contents move into it, its tokens buffer is allocated."""
+    """Hands a chunk to the workers: its packed contents move into it, its tokens buffer is allocated.  The caller
+    gives up the chunk before the call: from here this function, then the pipeline, is its one owner, and frees it
+    (or keeps it queued for at2_pipeline_release) whatever happens."""
     chunk.contents = contents.data
     contents.data = NULL
     contents.heap = False
     contents.size = contents.cap = 0
-    chunk.tokens = <char *>malloc(tokens_size if tokens_size else 1)
+    chunk.tokens = NULL if at2_fault_step() else <char *>malloc(tokens_size if tokens_size else 1)
     if chunk.tokens == NULL:
         free(chunk.contents)
         free(chunk)
         raise MemoryError()
-    # the pipeline owns the chunk from here, even when publishing fails
+    # the pipeline owns the chunk from here, even when publishing fails (a chunk it queued may already be in a
+    # worker's hands, so nobody but at2_pipeline_release may free it)
     cdef int status = at2_pipeline_publish(pipeline, chunk)
     if status != AT2_OK:
         _raise_status(status)
@@ -862,7 +883,8 @@ cdef int _publish(at2_pipeline *pipeline, at2_chunk *chunk, Buffer *contents, si
 
 cdef int _produce(object jobs, at2_pipeline *pipeline, list held) except -1:
     """Packs jobs into chunks for the workers, with the GIL, while published chunks are being sealed."""
-    cdef at2_chunk *chunk = NULL
+    cdef at2_chunk *chunk = NULL  # the chunk being filled: this function owns it until it hands it to _publish
+    cdef at2_chunk *full
     cdef Buffer contents
     cdef at2_job *job
     cdef size_t tokens_size = 0
@@ -871,7 +893,7 @@ cdef int _produce(object jobs, at2_pipeline *pipeline, list held) except -1:
     try:
         for args in jobs:
             if chunk == NULL:
-                chunk = <at2_chunk *>malloc(sizeof(at2_chunk))
+                chunk = NULL if at2_fault_step() else <at2_chunk *>malloc(sizeof(at2_chunk))
                 if chunk == NULL:
                     raise MemoryError()
                 chunk.count = 0
@@ -897,16 +919,25 @@ cdef int _produce(object jobs, at2_pipeline *pipeline, list held) except -1:
             tokens_size += at2_token007_bound(job.content_size)
             chunk.count += 1
             if chunk.count == AT2_CHUNK_JOBS:
-                _publish(pipeline, chunk, &contents, tokens_size)
+                # ownership passes before the call, so that exactly one owner frees the chunk
+                full = chunk
                 chunk = NULL
+                _publish(pipeline, full, &contents, tokens_size)
         if chunk != NULL:
-            _publish(pipeline, chunk, &contents, tokens_size)
+            full = chunk
             chunk = NULL
+            _publish(pipeline, full, &contents, tokens_size)
     finally:
         if chunk != NULL:
             free(chunk)
         _buffer_free(&contents)
     return 0
+
+
+def _arm_fault(unsigned long nth) -> int:
+    """For tests: the nth fallible step of a build from now on fails (a buffer, a chunk of build_many or a publish
+    of one: batch.h's at2_fault_arm); 0 disarms.  Returns the steps that were left of the previous arming."""
+    return at2_fault_arm(nth)
 
 
 def build_many(object jobs, Py_ssize_t threads) -> list:

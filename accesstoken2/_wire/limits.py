@@ -17,6 +17,8 @@ MAX_TEXT = U16_MAX
 ID_SIZE = 32
 #: HMAC-SHA256
 SIGNATURE_SIZE = 32
+#: a 007 content's first bytes: the signature as str(x), u16 length and its bytes (AT2_SIGNATURE_HEAD in C)
+SIGNATURE_HEAD = 2 + SIGNATURE_SIZE
 
 # Parsing refuses anything larger, so a crafted token cannot make it allocate much; building refuses it too.
 MAX_CONTENT = 65536

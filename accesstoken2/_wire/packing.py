@@ -25,7 +25,7 @@ from .._validate import (
     same_ids,
     too_many_privileges_006,
 )
-from .limits import I16_MAX, I16_MIN, MAX_CONTENT, MAX_TEXT, MESSAGE006_HEAD, U16_MAX, U32_MAX
+from .limits import I16_MAX, I16_MIN, MAX_CONTENT, MAX_TEXT, MESSAGE006_HEAD, SIGNATURE_HEAD, U16_MAX, U32_MAX
 from .specs import LAYOUTS, SPECS
 
 _U16 = struct.Struct("<H")
@@ -95,13 +95,24 @@ def permissions(tree: Any) -> bytes:
     if not _plain_tree(tree):
         tree = normal_permissions(tree)
     parts = [_U16.pack(len(tree))]
+    # a tree can be far larger than a token (65,535 names under each of 65,535 x 65,535 keys): it is refused as
+    # soon as its own bytes pass MAX_CONTENT, checked after each entry, where the compiled kernel checks
+    size = 2
     for resource_type in sorted(tree):
         by_permission = tree[resource_type]
         parts.append(_HEAD.pack(resource_type, len(by_permission)))
+        size += 4
+        check_content_size(size)
         for permission_type in sorted(by_permission):
             names = by_permission[permission_type]
             parts.append(_HEAD.pack(permission_type, len(names)))
-            parts.extend(text("resources", name) for name in names)
+            size += 4
+            check_content_size(size)
+            for name in names:
+                packed = text("resources", name)
+                parts.append(packed)
+                size += len(packed)
+                check_content_size(size)
     return b"".join(parts)
 
 
@@ -148,17 +159,24 @@ def field_name(service_type: int, index: int) -> str:
 
 
 def signing_info(app_id: bytes, issue_ts: int, expire: int, salt: int, services: Sequence[ServiceValues]) -> bytes:
-    """``str(app_id) u32(issue_ts) u32(expire) u32(salt) u16(n) service...`` in the order given."""
+    """``str(app_id) u32(issue_ts) u32(expire) u32(salt) u16(n) service...`` in the order given.
+
+    Refused as soon as the content (the signature's room included) passes MAX_CONTENT, after each service."""
     check_count("services", len(services))
-    packed = [service(kind, privileges, fields) for kind, privileges, fields in services]
-    return b"".join(
-        [_U16.pack(len(app_id)), app_id, _TIMES.pack(issue_ts, expire, salt), _U16.pack(len(services)), *packed]
-    )
+    parts = [_U16.pack(len(app_id)), app_id, _TIMES.pack(issue_ts, expire, salt), _U16.pack(len(services))]
+    size = SIGNATURE_HEAD + 2 + len(app_id) + _TIMES.size + 2
+    for kind, privileges, fields in services:
+        packed = service(kind, privileges, fields)
+        parts.append(packed)
+        size += len(packed)
+        check_content_size(size)
+    return b"".join(parts)
 
 
 def check_content_size(size: int) -> None:
+    """A 007 content of size bytes (signature and signing_info) must fit MAX_CONTENT."""
     if size > MAX_CONTENT:
-        raise content_too_large(size)
+        raise content_too_large()
 
 
 def message006(salt: int, ts: int, privileges: Any) -> bytes:
