@@ -8,8 +8,8 @@ import hashlib
 from enum import IntEnum
 from typing import Any, ClassVar
 
-from ._validate import check_choice, check_text
 from ._wire import kernel as _kernel
+from ._wire.checks import check_choice, check_text
 from ._wire.shapes import Account, builder_shape
 from ._wire.specs import ApaasPrivilege, ChatPrivilege, FpaPrivilege, RtcPrivilege, Rtm2Privilege, RtmPrivilege
 from ._wire.specs import ServiceType as _Type

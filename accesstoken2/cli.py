@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from typing import Any, Callable, NamedTuple, NoReturn
 
 from . import __version__
-from ._validate import HEX32, is_hex32
 from ._wire import kernel as _kernel
+from ._wire.checks import HEX32, is_hex32
 from .diagnosis import Finding, Severity, diagnose
 from .errors import InvalidParameterError, TokenError
 from .explain import ServiceInfo, TokenInfo, inspect, span_text, utc_text

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from ._validate import TEN_YEARS, check_text, is_hex32, uid_text
 from ._wire import kernel as _kernel
+from ._wire.checks import TEN_YEARS, check_text, is_hex32, uid_text
 from ._wire.limits import MAX_CONTENT, MAX_TOKEN_CHARS, VERSION_006, VERSION_007
 from .errors import LegacyTokenError, MalformedTokenError, ParameterTypeError
 from .explain import MAX_LISTED, Moment, PrivilegeInfo, ServiceInfo, TokenInfo, inspect, span_text, timestamp, utc_text

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from enum import IntEnum
 from typing import Any, Union
 
-from ._validate import check_int
+from ._wire.checks import check_int
 from ._wire.limits import VERSION_006, VERSION_007
 from .errors import LegacyTokenError, MalformedTokenError, ParameterTypeError
 from .legacy.access_token import AccessToken, Privileges

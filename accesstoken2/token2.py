@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ._validate import ONE_DAY, check_ids, check_int, check_u32, warn_lifetimes
 from ._wire import kernel as _kernel
-from ._wire.kernel import Build007Args, ParsedService, ServicesAt
+from ._wire.checks import ONE_DAY, check_ids, check_int, check_u32, warn_lifetimes
 from ._wire.limits import U16_MAX, U32_MAX
 from ._wire.specs import LAYOUTS
+from ._wire.values import Build007Args, ParsedService, ServicesAt
 from .errors import EmptyTokenError, InvalidParameterError, ParameterTypeError
 from .services import Service, service_class
 

@@ -37,7 +37,7 @@ from accesstoken2 import (
     SttTokenBuilder,
 )
 from accesstoken2 import builders as b
-from accesstoken2._validate import HEX32
+from accesstoken2._wire.checks import HEX32
 from accesstoken2._wire.kernel import Kernel
 from accesstoken2._wire.shapes import Account, builder_shape, decode
 from accesstoken2.errors import InvalidParameterError

@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .kernel import Build007Args, Parsed006, Parsed007, ServicesAt, ServicesRead, ServiceValues
+from .values import Build007Args, Parsed006, Parsed007, ServicesAt, ServicesRead, ServiceValues
 
 IMPLEMENTATION: str
 

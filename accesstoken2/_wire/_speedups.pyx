@@ -3,7 +3,7 @@
 
 This glue packs a token's content from plain Python values, following the spec table
 (``specs.LAYOUTS``), with the GIL held; the C core (``src_c/``) then signs, compresses and encodes
-it with the GIL released.  Each fast path restates one rule of ``_validate``; a value it refuses
+it with the GIL released.  Each fast path restates one rule of ``checks``; a value it refuses
 goes to that check, which raises the documented error (or hands back the value normalised).
 Each thread keeps its own zlib streams, so the kernel is thread-safe.
 """
@@ -19,9 +19,8 @@ from libc.stdlib cimport free, malloc, qsort, realloc
 from libc.string cimport memcpy
 from posix.time cimport CLOCK_REALTIME, clock_gettime, timespec
 
-from accesstoken2._threads import MAX_THREADS
 from accesstoken2.errors import InvalidParameterError
-from accesstoken2._validate import (
+from accesstoken2._wire.checks import (
     ONE_DAY,
     check_count,
     checked_lifetimes,
@@ -41,6 +40,7 @@ from accesstoken2._validate import (
 from accesstoken2._wire.limits import (
     APP_ID_END_006,
     MAX_CONTENT,
+    MAX_THREADS,
     MAX_TOKEN_CHARS,
     MAX_TOKEN_CHARS_006,
     SALT_MAX,
@@ -357,7 +357,7 @@ cdef inline bint _all_hex(const uint8_t *text) noexcept nogil:
 
 cdef const char *_hex32_or_null(object value):
     """The ASCII characters of a str (subclasses included) of 32 hexadecimal characters (the str's own memory;
-    the caller keeps it alive), else NULL: the rule of _validate.is_hex32."""
+    the caller keeps it alive), else NULL: the rule of checks.is_hex32."""
     cdef const uint8_t *text
     if not (PyUnicode_Check(value) and PyUnicode_IS_ASCII(value) and PyUnicode_GET_LENGTH(value) == 32):
         return NULL

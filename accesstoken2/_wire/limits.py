@@ -32,3 +32,6 @@ MAX_PRIVILEGES_006 = (U16_MAX - MESSAGE006_HEAD) // PRIVILEGE_ENTRY
 APP_ID_END_006 = len(VERSION_006) + ID_SIZE
 MAX_CONTENT_006 = 2 + SIGNATURE_SIZE + 4 + 4 + 2 + U16_MAX
 MAX_TOKEN_CHARS_006 = APP_ID_END_006 + 4 * -(-MAX_CONTENT_006 // 3)
+
+#: the most OS threads a batch build (build_tokens, the kernels' build_many) may use
+MAX_THREADS = 256

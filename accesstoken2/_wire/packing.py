@@ -1,17 +1,17 @@
 """The pure-Python packers: the pure kernel packs with them, and so does ``Service.pack()``.
 
 Each value is checked on a fast path that restates the rule (an exact int in range, a str of at most
-65,535 UTF-8 bytes, ...); anything else goes to the matching check of ``_validate``, which raises the
+65,535 UTF-8 bytes, ...); anything else goes to the matching check of ``checks``, which raises the
 documented error.  The compiled kernel has the same fast paths and the same fallbacks.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from .._validate import (
+from .checks import (
     HEX32,
     check_count,
     check_hex32,
@@ -27,6 +27,7 @@ from .._validate import (
 )
 from .limits import I16_MAX, I16_MIN, MAX_CONTENT, MAX_TEXT, MESSAGE006_HEAD, SIGNATURE_HEAD, U16_MAX, U32_MAX
 from .specs import LAYOUTS, SPECS
+from .values import ServiceValues
 
 _U16 = struct.Struct("<H")
 _I16 = struct.Struct("<h")
@@ -34,9 +35,6 @@ _HEAD = struct.Struct("<HH")
 _ENTRY = struct.Struct("<HI")
 _TIMES = struct.Struct("<III")
 _MESSAGE_HEAD = struct.Struct("<IIH")
-
-#: (service type, {privilege: expire}, field values in spec order): what the kernels pack
-ServiceValues = tuple[int, Mapping[int, int], Sequence[Any]]
 
 
 def hex32(name: str, value: Any) -> bytes:

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping
 from hashlib import sha256
 from typing import TYPE_CHECKING, Any
 
-from .._validate import ONE_DAY, checked_lifetimes, is_hex32, require_str, uid_text
 from ..errors import InvalidParameterError
 from . import packing, shapes
+from .checks import ONE_DAY, checked_lifetimes, is_hex32, require_str, uid_text
 from .limits import (
     APP_ID_END_006,
     MAX_CONTENT,
@@ -34,7 +34,7 @@ from .specs import LAYOUTS
 from .stages import PARTS_007, malformed, service_part
 
 if TYPE_CHECKING:
-    from .kernel import ParsedService, ServicesRead
+    from .values import ParsedService, ServicesRead
 
 IMPLEMENTATION = "python"
 

@@ -1,8 +1,9 @@
-"""Argument checks shared by every public entry point.
+"""Argument checks shared by every public entry point, and the slow paths of both kernels' packers.
 
-Each check returns the value in the form the wire needs and raises an
-:class:`~accesstoken2.errors.InvalidParameterError` (or :class:`ParameterTypeError`) whose
-message names the parameter, the problem and the allowed range.
+They live in ``_wire`` because both kernels call them (a kernel's fast path hands a value it refuses to the
+check here), and ``_wire`` imports nothing from the layers above it.  Each check returns the value in the form
+the wire needs and raises an :class:`~accesstoken2.errors.InvalidParameterError` (or
+:class:`ParameterTypeError`) whose message names the parameter, the problem and the allowed range.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from ._wire.limits import MAX_CONTENT, MAX_PRIVILEGES_006, MAX_TEXT, U16_MAX, U32_MAX
-from .errors import InvalidParameterError, ParameterTypeError
+from ..errors import InvalidParameterError, ParameterTypeError
+from .limits import MAX_CONTENT, MAX_PRIVILEGES_006, MAX_TEXT, U16_MAX, U32_MAX
 
 #: 32 hexadecimal characters: an app id or certificate (``fullmatch`` to check, ``sub`` to hide)
 HEX32 = re.compile("[0-9a-fA-F]{32}")
