@@ -39,13 +39,17 @@ from accesstoken2._wire.checks import (
 )
 from accesstoken2._wire.limits import (
     APP_ID_END_006,
+    ID_SIZE,
     MAX_CONTENT,
     MAX_THREADS,
     MAX_TOKEN_CHARS,
     MAX_TOKEN_CHARS_006,
+    PRIVILEGE_ENTRY,
     SALT_MAX,
     SALT_MIN,
+    SIGNATURE_HEAD,
     SIGNATURE_SIZE,
+    SIGNING_INFO_HEAD,
     VERSION_006,
     VERSION_007,
 )
@@ -164,6 +168,12 @@ cdef Py_ssize_t _MAX_TOKEN_CHARS = MAX_TOKEN_CHARS
 cdef Py_ssize_t _MAX_TOKEN_CHARS_006 = MAX_TOKEN_CHARS_006
 cdef Py_ssize_t _APP_ID_END_006 = APP_ID_END_006
 cdef Py_ssize_t _MAX_THREADS = MAX_THREADS
+cdef size_t _ID_SIZE = ID_SIZE
+cdef size_t _SIGNING_INFO_HEAD = SIGNING_INFO_HEAD
+cdef Py_ssize_t _PRIVILEGE_ENTRY = PRIVILEGE_ENTRY
+
+if SIGNATURE_HEAD != AT2_SIGNATURE_HEAD:
+    raise ImportError("accesstoken2._wire._speedups: limits.SIGNATURE_HEAD does not match the C core's")
 cdef dict _LAYOUTS = LAYOUTS
 
 if at2_thread_key_init() != AT2_OK:
@@ -582,15 +592,16 @@ cdef int _start_job(Buffer *buffer, at2_job *job, const char *app, const char *c
     """Room for the signature, then signing_info up to the service count."""
     cdef uint8_t *at
     job.content_offset = buffer.size
-    at = _reserve(buffer, AT2_SIGNATURE_HEAD + 2 + 32 + 14) + AT2_SIGNATURE_HEAD
-    _put_u16(at, 32)
-    memcpy(at + 2, app, 32)
-    _put_u32(at + 34, ts)
-    _put_u32(at + 38, lifetime)
-    _put_u32(at + 42, salt)
-    _put_u16(at + 46, <uint32_t>count)
+    at = _reserve(buffer, AT2_SIGNATURE_HEAD + _SIGNING_INFO_HEAD) + AT2_SIGNATURE_HEAD
+    _put_u16(at, _ID_SIZE)
+    memcpy(at + 2, app, _ID_SIZE)
+    at += 2 + _ID_SIZE
+    _put_u32(at, ts)
+    _put_u32(at + 4, lifetime)
+    _put_u32(at + 8, salt)
+    _put_u16(at + 12, <uint32_t>count)
     job.certificate = <const uint8_t *>certificate
-    job.certificate_size = 32
+    job.certificate_size = _ID_SIZE
     job.issue_ts = ts
     job.salt = salt
     return 0
@@ -1354,7 +1365,7 @@ def parse006(object token) -> tuple:
     reader.name = <PyObject *>"the privilege map"
     before = reader.pos
     privileges = _privileges(&reader)
-    if (reader.pos - before - 2) // 6 != len(privileges):
+    if (reader.pos - before - 2) // _PRIVILEGE_ENTRY != len(privileges):
         raise malformed("duplicate_privilege")
     extra = reader.size - reader.pos
     if extra:

@@ -25,7 +25,17 @@ from .checks import (
     same_ids,
     too_many_privileges_006,
 )
-from .limits import I16_MAX, I16_MIN, MAX_CONTENT, MAX_TEXT, MESSAGE006_HEAD, SIGNATURE_HEAD, U16_MAX, U32_MAX
+from .limits import (
+    I16_MAX,
+    I16_MIN,
+    MAX_CONTENT,
+    MAX_TEXT,
+    MESSAGE006_HEAD,
+    SIGNATURE_HEAD,
+    SIGNING_INFO_HEAD,
+    U16_MAX,
+    U32_MAX,
+)
 from .specs import LAYOUTS, SPECS
 from .values import ServiceValues
 
@@ -162,7 +172,7 @@ def signing_info(app_id: bytes, issue_ts: int, expire: int, salt: int, services:
     Refused as soon as the content (the signature's room included) passes MAX_CONTENT, after each service."""
     check_count("services", len(services))
     parts = [_U16.pack(len(app_id)), app_id, _TIMES.pack(issue_ts, expire, salt), _U16.pack(len(services))]
-    size = SIGNATURE_HEAD + 2 + len(app_id) + _TIMES.size + 2
+    size = SIGNATURE_HEAD + SIGNING_INFO_HEAD
     for kind, privileges, fields in services:
         packed = service(kind, privileges, fields)
         parts.append(packed)

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Literal, NamedTuple
 
+from .._wire.limits import U32_MAX
 from ..builders import ChatTokenBuilder, Role_Publisher, Role_Subscriber, RtcTokenBuilder, RtmTokenBuilder
 from ..cache import CachedToken, ChatAppTokenCache
 from ..errors import InvalidParameterError
@@ -22,7 +23,6 @@ from .config import Settings
 __all__ = ["Issued", "TokenGrant", "TokenIssuer", "rtc_uid"]
 
 ROLES = {"publisher": Role_Publisher, "subscriber": Role_Subscriber}
-U32_MAX = 0xFFFFFFFF
 
 Kind = Literal["rtc", "rtm", "rtc+rtm", "chat_user", "chat_app"]
 Role = Literal["publisher", "subscriber"]
@@ -60,7 +60,7 @@ def rtc_uid(uid: int | str | None) -> int | str:
     user account string.  Missing or empty is an error (send 0 for "any uid")."""
     if uid is None or uid == "":
         raise InvalidParameterError(
-            "uid", "uid is required for tokenType rtc: an integer from 0 to 4294967295 or a user account string"
+            "uid", f"uid is required for tokenType rtc: an integer from 0 to {U32_MAX} or a user account string"
         )
     if isinstance(uid, str) and uid.isascii() and uid.isdigit():
         digits = uid.lstrip("0") or "0"
