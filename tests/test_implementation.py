@@ -56,6 +56,7 @@ def test_no_extensions_zero_means_default() -> None:
     assert implementation_in_subprocess(ACCESSTOKEN2_NO_EXTENSIONS="0") == ("c" if compiled else "python")
 
 
+@pytest.mark.default_kernel
 def test_implementation_names_the_live_kernel() -> None:
     from accesstoken2._wire import kernel
 
