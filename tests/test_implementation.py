@@ -29,6 +29,7 @@ def implementation_in_subprocess(**env: str) -> str:
     return result.stdout.strip()
 
 
+@pytest.mark.default_kernel
 def test_c_core_present_when_required() -> None:
     if os.environ.get("ACCESSTOKEN2_REQUIRE_C") != "1":
         pytest.skip("set ACCESSTOKEN2_REQUIRE_C=1 to require the compiled C core")

@@ -955,6 +955,7 @@ _token_fields = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.default_kernel
 @settings_(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=_token_fields | _json_values)
 def test_get_token_never_500(lenient_client: Client, body: Any) -> None:
