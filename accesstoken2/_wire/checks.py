@@ -132,8 +132,11 @@ def same_ids() -> InvalidParameterError:
 
 def check_ids(app_id: Any, app_certificate: Any) -> tuple[bytes, bytes]:
     """An app id and certificate: 32 hexadecimal characters each, and not the same (in any letter case)."""
-    app = check_hex32("app_id", app_id)
-    certificate = check_hex32("app_certificate", app_certificate)
+    return distinct_ids(check_hex32("app_id", app_id), check_hex32("app_certificate", app_certificate))
+
+
+def distinct_ids(app: bytes, certificate: bytes) -> tuple[bytes, bytes]:
+    """A checked app id and certificate, refused when they are the same in any letter case."""
     if app.lower() == certificate.lower():
         raise same_ids()
     return app, certificate

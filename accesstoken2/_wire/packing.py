@@ -19,10 +19,10 @@ from .checks import (
     check_text,
     check_u32,
     content_too_large,
+    distinct_ids,
     normal_permissions,
     normal_privileges,
     refuse_service,
-    same_ids,
     too_many_privileges_006,
 )
 from .limits import (
@@ -57,11 +57,7 @@ def hex32(name: str, value: Any) -> bytes:
 
 def ids(app_id: Any, app_certificate: Any) -> tuple[bytes, bytes]:
     """The app id and certificate as ASCII bytes: checked, and refused when they are the same."""
-    app = hex32("app_id", app_id)
-    certificate = hex32("app_certificate", app_certificate)
-    if app.lower() == certificate.lower():
-        raise same_ids()
-    return app, certificate
+    return distinct_ids(hex32("app_id", app_id), hex32("app_certificate", app_certificate))
 
 
 def u32(name: str, value: Any) -> int:
