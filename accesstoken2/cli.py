@@ -27,8 +27,8 @@ from collections.abc import Sequence
 from typing import Any, Callable, NamedTuple, NoReturn
 
 from . import __version__
-from ._validate import HEX32, is_hex32
 from ._wire import kernel as _kernel
+from ._wire.checks import HEX32, is_hex32
 from .configuration import (
     APP_CERTIFICATE_FILE_VARIABLE,
     APP_CERTIFICATE_VARIABLES,

@@ -18,8 +18,8 @@ from enum import Enum
 from typing import Any
 
 from ._redact import MASK, Redactor
-from ._validate import TEN_YEARS, certificate_list, check_text, check_u16, is_hex32, uid_text
 from ._wire import kernel as _kernel
+from ._wire.checks import TEN_YEARS, certificate_list, check_text, check_u16, is_hex32, uid_text
 from ._wire.limits import MAX_CONTENT, MAX_TOKEN_CHARS, VERSION_006, VERSION_007
 from .errors import InvalidParameterError, LegacyTokenError, MalformedTokenError, ParameterTypeError
 from .explain import (
@@ -130,9 +130,20 @@ _PUBLISH = ("publish_audio_stream", "publish_video_stream", "publish_data_stream
 # Services for which the builders write an empty privilege map on purpose.
 _NO_PRIVILEGES_DEFINED = (ServiceType.CONVOAI, ServiceType.STT)
 _RTM_TYPES = (ServiceType.RTM, ServiceType.RTM2)
-_SERVICE_ALIASES = {name.lower(): int(kind) for kind, name in SERVICE_NAMES.items()}
-_SERVICE_ALIASES.update({"education": ServiceType.APAAS, "rtm2": ServiceType.RTM2})
-_SERVICE_TYPES = {name: int(kind) for kind, name in SERVICE_NAMES.items()}
+# names that are not a row's own name
+_EXTRA_ALIASES = {"education": int(ServiceType.APAAS), "rtm2": int(ServiceType.RTM2)}
+
+
+def _service_types() -> dict[str, int]:
+    """Service name -> type, read from the table on each call (a row added with add_spec is one more name)."""
+    return {name: int(kind) for kind, name in SERVICE_NAMES.items()}
+
+
+def _service_aliases() -> dict[str, int]:
+    """What ``service=`` accepts by name (lower case): every row's name, and the extra aliases."""
+    aliases = {name.lower(): kind for name, kind in _service_types().items()}
+    aliases.update(_EXTRA_ALIASES)
+    return aliases
 
 
 def _quote(text: str) -> str:
@@ -218,12 +229,14 @@ def _intended_services(service: Any, channel_name: Any, uid: Any, user_id: Any) 
         if user_id is not None:
             wanted.append(int(ServiceType.RTM))
         return wanted
-    if isinstance(service, str) and service.lower() in _SERVICE_ALIASES:
-        return [_SERVICE_ALIASES[service.lower()]]
+    aliases = _service_aliases()
+    if isinstance(service, str) and service.lower() in aliases:
+        return [aliases[service.lower()]]
     if isinstance(service, int) and not isinstance(service, bool) and service in SERVICE_NAMES:
         return [int(service)]
-    names = ", ".join(sorted(_SERVICE_ALIASES))
-    raise ParameterTypeError("service", f"service must be None, a service type 1-10 or one of {names}")
+    names = ", ".join(sorted(aliases))
+    types = ", ".join(str(kind) for kind in sorted(SERVICE_NAMES))
+    raise ParameterTypeError("service", f"service must be None, a service type ({types}) or one of {names}")
 
 
 def _needed_privileges(privileges: Any) -> tuple[str | int, ...]:
@@ -586,7 +599,8 @@ def _check_lifetime(report: _Report, what: str, seconds: int) -> None:
 
 def _check_services(report: _Report, info: TokenInfo, wanted: list[int]) -> None:
     present = {service.type for service in info.services}
-    present.update(_SERVICE_TYPES[name] for name in info.omitted_services)
+    types = _service_types()
+    present.update(types[name] for name in info.omitted_services)
     names = ", ".join(service.name for service in info.services) or "no service"
     if info.omitted_services:
         omitted = sum(info.omitted_services.values())
@@ -601,9 +615,9 @@ def _check_services(report: _Report, info: TokenInfo, wanted: list[int]) -> None
     for kind in wanted:
         accepted = _RTM_TYPES if kind in _RTM_TYPES else (kind,)
         if not present.intersection(accepted):
-            use = {ServiceType.RTC: "join an RTC channel", ServiceType.RTM: "log in to RTM"}.get(
-                ServiceType(kind), f"use {SERVICE_NAMES[kind]}"
-            )
+            # kind may be a row added to the table, with no ServiceType member: looked up as the int it is
+            uses = {int(ServiceType.RTC): "join an RTC channel", int(ServiceType.RTM): "log in to RTM"}
+            use = uses.get(kind, f"use {SERVICE_NAMES[kind]}")
             report.add(
                 Severity.ERROR,
                 "missing-service",

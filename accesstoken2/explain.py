@@ -16,11 +16,12 @@ from enum import IntEnum
 from typing import Any, Union
 
 from ._listing import MAX_LISTED, MAX_PRIVILEGES_LISTED, lowest
-from ._validate import check_int
+from ._wire.checks import check_int
 from ._wire.limits import VERSION_006, VERSION_007
+from ._wire.specs import SPECS
 from .errors import LegacyTokenError, MalformedTokenError, ParameterTypeError
 from .legacy.access_token import AccessToken, Privileges
-from .services import SERVICE_CLASSES, SERVICE_NAMES, Rtm2PermissionType, Rtm2ResourceType, Service
+from .services import SERVICE_CLASSES, SERVICE_NAMES, Rtm2PermissionType, Rtm2ResourceType, Service, service_class
 from .token2 import AccessToken2
 
 __all__ = [
@@ -104,10 +105,12 @@ def _snake(name: str) -> str:
 
 
 def privilege_name(service_type: int, privilege: int) -> str:
-    """The snake_case name of a 007 privilege id (``"join_channel"``), or ``"unknown"``."""
-    service_class = SERVICE_CLASSES.get(service_type)
-    enum = service_class.Privilege if service_class is not None else None
-    return _enum_name(enum, privilege)
+    """The snake_case name of a 007 privilege id (``"join_channel"``), or ``"unknown"``: from the service's class,
+    as :func:`inspect` names it, a row added to the table (``add_spec``) included."""
+    known = SERVICE_CLASSES.get(service_type)
+    if known is None and service_type in SPECS:
+        known = service_class(service_type)
+    return _enum_name(known.Privilege if known is not None else None, privilege)
 
 
 def _enum_name(enum: type[IntEnum] | None, value: int) -> str:

@@ -7,11 +7,11 @@ from typing import Any
 
 from ._listing import MAX_LISTED, lowest
 from ._redact import Redactor
-from ._validate import ONE_DAY, check_ids, check_int, check_u32, warn_lifetimes
 from ._wire import kernel as _kernel
-from ._wire.kernel import Build007Args, ParsedService, ServicesAt
+from ._wire.checks import ONE_DAY, check_ids, check_int, check_u32, warn_lifetimes
 from ._wire.limits import MAX_CONTENT, U16_MAX, U32_MAX
 from ._wire.specs import LAYOUTS
+from ._wire.values import Build007Args, ParsedService, ServicesAt
 from .errors import EmptyTokenError, InvalidParameterError, ParameterTypeError
 from .services import SERVICE_NAMES, Service, service_class
 

@@ -2,14 +2,32 @@
  *
  * Every mutex and condition call (threads.h) is checked.  With the plain mutex that at2_pipeline_init
  * creates, lock, unlock, wait and signal fail only on misuse (an uninitialised or destroyed object,
- * unlocking a mutex the thread does not hold), so no test can make them fail without replacing the
- * thread library; a failure still ends the batch with AT2_THREAD_FAILED instead of a
+ * unlocking a mutex the thread does not hold), so tests reach a publish's failures through the
+ * at2_fault_step hook; a failure still ends the batch with AT2_THREAD_FAILED instead of a
  * wrong result, and the caller's thread never waits for a worker that cannot be told to stop. */
 #include "batch.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Steps left before the armed failure (0: none); only producers, which hold the interpreter lock, touch it. */
+static unsigned long fault_countdown;
+
+unsigned long at2_fault_arm(unsigned long nth)
+{
+    unsigned long left = fault_countdown;
+
+    fault_countdown = nth;
+    return left;
+}
+
+int at2_fault_step(void)
+{
+    if (fault_countdown == 0)
+        return 0;
+    return --fault_countdown == 0;
+}
 
 static int build_chunk(at2_chunk *chunk, at2_codec *codec)
 {
@@ -107,13 +125,14 @@ int at2_pipeline_publish(at2_pipeline *pipeline, at2_chunk *chunk)
 {
     int start_worker = 0, status = AT2_OK;
 
-    if (at2_mutex_lock(&pipeline->lock) != 0) {
+    if (at2_fault_step() || at2_mutex_lock(&pipeline->lock) != 0) {
         status = AT2_THREAD_FAILED;
         goto free_chunk;
     }
     if (pipeline->chunk_count == pipeline->chunk_capacity) {
         size_t capacity = pipeline->chunk_capacity ? 2 * pipeline->chunk_capacity : 16;
-        at2_chunk **chunks = (at2_chunk **)realloc(pipeline->chunks, capacity * sizeof(*chunks));
+        at2_chunk **chunks =
+            at2_fault_step() ? NULL : (at2_chunk **)realloc(pipeline->chunks, capacity * sizeof(*chunks));
         if (!chunks) {
             status = AT2_NO_MEMORY;
             goto unlock;
@@ -125,7 +144,8 @@ int at2_pipeline_publish(at2_pipeline *pipeline, at2_chunk *chunk)
     chunk = NULL; /* the queue owns it now */
     /* a worker is worth starting once there is more than one chunk: small batches stay on one thread */
     start_worker = pipeline->chunk_count > 1 && pipeline->worker_count < pipeline->worker_limit;
-    if (at2_cond_signal(&pipeline->published) != 0) {
+    if (at2_fault_step() || at2_cond_signal(&pipeline->published) != 0) {
+        /* the chunk stays queued, where a worker may already hold it: only at2_pipeline_release frees it */
         record_failure(pipeline, AT2_THREAD_FAILED);
         status = AT2_THREAD_FAILED;
         start_worker = 0;

@@ -61,4 +61,13 @@ int at2_pipeline_finish(at2_pipeline *pipeline, at2_codec *caller_codec, int can
 /* Frees the chunks (their contents and tokens) and the pipeline's own memory (after at2_pipeline_finish). */
 void at2_pipeline_release(at2_pipeline *pipeline);
 
+/* Test hook: the nth fallible step of the producer from now on (an allocation of build_many's, or a
+ * publish's lock, queue growth or signal) fails as if out of memory or misused; 0 disarms it.  Arm it and
+ * step it only on the producer's side, which holds the interpreter lock, never from a worker.  Returns
+ * the steps that were left before the previous arming's failure (0: it fired, or nothing was armed). */
+unsigned long at2_fault_arm(unsigned long nth);
+
+/* 1 when the armed step is this one (the hook then disarms itself), else 0. */
+int at2_fault_step(void);
+
 #endif

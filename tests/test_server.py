@@ -242,6 +242,7 @@ def test_create_app_refuses_without_configuration(clean_env: pytest.MonkeyPatch)
         create_app()
 
 
+@pytest.mark.default_kernel
 def test_create_app_reads_environment(clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("AGORA_APP_ID", APP_ID)
     clean_env.setenv("AGORA_APP_CERTIFICATE", CERT)
@@ -303,6 +304,7 @@ def test_ping(client: Client) -> None:
     assert response.json() == {"message": "pong"}
 
 
+@pytest.mark.default_kernel
 def test_healthz(client: Client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
@@ -358,6 +360,7 @@ def test_wrong_method_is_json_405(client: Client) -> None:
     ("role", "privileges"),
     [("publisher", {1, 2, 3, 4}), ("subscriber", {1}), (None, {1})],
 )
+@pytest.mark.default_kernel
 def test_get_token_rtc_roles(client: Client, clock: FakeClock, role: str | None, privileges: set) -> None:
     body: dict[str, Any] = {"tokenType": "rtc", "channel": "room-1", "uid": 42}
     if role is not None:
@@ -377,12 +380,14 @@ def test_get_token_rtc_roles(client: Client, clock: FakeClock, role: str | None,
 @pytest.mark.parametrize(
     ("uid", "wire"), [(0, ""), ("0", ""), ("123", "123"), (4294967295, "4294967295"), ("bob", "bob")]
 )
+@pytest.mark.default_kernel
 def test_get_token_rtc_uid_forms(client: Client, uid: Any, wire: str) -> None:
     response = client.post("/getToken", json={"tokenType": "rtc", "channel": "c", "uid": uid, "role": "publisher"})
     assert response.status_code == 200
     assert only_service(parse_verified(response.json()["token"]), ServiceType.RTC).uid == wire
 
 
+@pytest.mark.default_kernel
 def test_get_token_rtc_numeric_string_equals_number(client: Client) -> None:
     tokens = [
         AccessToken2.parse(
@@ -393,6 +398,7 @@ def test_get_token_rtc_numeric_string_equals_number(client: Client) -> None:
     assert tokens[0].services == tokens[1].services
 
 
+@pytest.mark.default_kernel
 def test_get_token_expire(client: Client) -> None:
     body = {"tokenType": "rtc", "channel": "c", "uid": 1, "role": "publisher", "expire": 600}
     parsed = parse_verified(client.post("/getToken", json=body).json()["token"])
@@ -401,6 +407,7 @@ def test_get_token_expire(client: Client) -> None:
     assert AccessToken2.parse(client.post("/getToken", json=max_body).json()["token"]).expire == 86400
 
 
+@pytest.mark.default_kernel
 def test_get_token_default_expire_from_settings(make_client: Callable[..., Client]) -> None:
     client = make_client(default_expire=900, max_expire=1800)
     parsed = AccessToken2.parse(client.post("/getToken", json={"tokenType": "rtm", "uid": "u"}).json()["token"])
@@ -410,6 +417,7 @@ def test_get_token_default_expire_from_settings(make_client: Callable[..., Clien
     assert detail(too_long) == "expire must be an integer from 1 to 1800 (got 1801)"
 
 
+@pytest.mark.default_kernel
 def test_get_token_rtm(client: Client) -> None:
     for uid, user in (("alice", "alice"), (42, "42")):
         response = client.post("/getToken", json={"tokenType": "rtm", "uid": uid})
@@ -420,6 +428,7 @@ def test_get_token_rtm(client: Client) -> None:
         assert dict(service.privileges) == {1: 3600}
 
 
+@pytest.mark.default_kernel
 def test_get_token_rtm_with_channel_adds_the_stream_channel(client: Client) -> None:
     response = client.post("/getToken", json={"tokenType": "rtm", "uid": "ann", "channel": "stream-1", "expire": 600})
     assert response.status_code == 200
@@ -433,6 +442,7 @@ def test_get_token_rtm_with_channel_adds_the_stream_channel(client: Client) -> N
     assert isinstance(rtm, ServiceRtm) and rtm.user_id == "ann" and dict(rtm.privileges) == {1: 600}
 
 
+@pytest.mark.default_kernel
 @pytest.mark.parametrize("expire", [0, None])
 def test_get_token_expire_zero_or_absent_is_the_default(make_client: Callable[..., Client], expire: Any) -> None:
     client = make_client(default_expire=1200)
@@ -444,6 +454,7 @@ def test_get_token_expire_zero_or_absent_is_the_default(make_client: Callable[..
     assert (answer["expires_at"], answer["expires_in"]) == (NOW + 1200, 1200)
 
 
+@pytest.mark.default_kernel
 def test_get_token_chat_user_and_app(make_client: Callable[..., Client]) -> None:
     client = make_client(public_chat_app_token=True)
     user = client.post("/getToken", json={"tokenType": "chat", "uid": "carol", "expire": 120})
@@ -478,6 +489,7 @@ def test_get_token_chat_user_and_app(make_client: Callable[..., Client]) -> None
         ({"tokenType": "chat", "uid": "u", "expire": 10**12}, "expire must be an integer from 1 to 86400"),
     ],
 )
+@pytest.mark.default_kernel
 def test_get_token_bad_values_are_400(client: Client, body: dict[str, Any], phrase: str) -> None:
     response = client.post("/getToken", json=body)
     assert response.status_code == 400
@@ -544,6 +556,7 @@ def test_get_token_invalid_json_is_422(client: Client, content: bytes) -> None:
         b"[" * 50000,
     ],
 )
+@pytest.mark.default_kernel
 def test_hostile_bodies_are_client_errors(make_client: Callable[..., Client], path: str, content: bytes) -> None:
     client = make_client(raise_app_exceptions=False)
     response = client.post(path, content=content, headers={"content-type": "application/json"})
@@ -562,6 +575,7 @@ def test_oversized_body_is_413(client: Client) -> None:
 # ---------------------------------------------------------------- GET /v1/token
 
 
+@pytest.mark.default_kernel
 def test_sample_service_token(client: Client) -> None:
     response = client.get("/v1/token", params={"channel_name": "demo room"})
     assert response.status_code == 200
@@ -592,6 +606,7 @@ def test_sample_service_errors(client: Client, query: dict[str, Any], status: in
 # ---------------------------------------------------------------- Chat token server
 
 
+@pytest.mark.default_kernel
 def test_chat_user_token(client: Client) -> None:
     response = client.get("/chat/user/dave%20smith/token", params={"expire": 300})
     assert response.status_code == 200
@@ -610,6 +625,7 @@ def test_chat_user_token_errors(client: Client, query: dict[str, Any], status: i
     assert response.json()["detail"]
 
 
+@pytest.mark.default_kernel
 def test_chat_app_token_is_cached_and_renewed_before_expiry(
     make_client: Callable[..., Client], clock: FakeClock
 ) -> None:
@@ -631,6 +647,7 @@ def test_chat_app_token_is_cached_and_renewed_before_expiry(
     assert AccessToken2.parse(third["token"]).issue_ts == NOW + 3240
 
 
+@pytest.mark.default_kernel
 def test_chat_app_token_concurrent_requests_build_once(make_client: Callable[..., Client]) -> None:
     client = make_client(admin_api_key=ADMIN_KEY)
     admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
@@ -646,6 +663,7 @@ def codes(body: dict[str, Any], severity: str | None = None) -> set[str]:
     return {finding["code"] for finding in body["findings"] if severity is None or finding["severity"] == severity}
 
 
+@pytest.mark.default_kernel
 def test_inspect_valid_token(client: Client) -> None:
     body = {"tokenType": "rtc", "channel": "c", "uid": 9, "role": "publisher", "expire": 600}
     token = client.post("/getToken", json=body).json()["token"]
@@ -662,6 +680,7 @@ def test_inspect_valid_token(client: Client) -> None:
     assert CERT not in response.text
 
 
+@pytest.mark.default_kernel
 def test_inspect_reports_mismatches(client: Client) -> None:
     token = client.post("/getToken", json={"tokenType": "rtc", "channel": "c", "uid": 9}).json()["token"]
     result = client.post("/inspect", json={"token": token, "channel": "other", "uid": "10"}).json()
@@ -670,6 +689,7 @@ def test_inspect_reports_mismatches(client: Client) -> None:
     assert "user-id-mismatch" in codes(client.post("/inspect", json={"token": rtm, "user_id": "bob"}).json(), "error")
 
 
+@pytest.mark.default_kernel
 def test_inspect_foreign_token(client: Client) -> None:
     from accesstoken2 import RtmTokenBuilder
 
@@ -681,6 +701,7 @@ def test_inspect_foreign_token(client: Client) -> None:
     assert "app-id-mismatch" in codes(client.post("/inspect", json={"token": other_app}).json(), "error")
 
 
+@pytest.mark.default_kernel
 def test_inspect_expired_token(client: Client, clock: FakeClock) -> None:
     token = client.post("/getToken", json={"tokenType": "rtm", "uid": "u", "expire": 60}).json()["token"]
     clock.now = NOW + 61
@@ -690,6 +711,7 @@ def test_inspect_expired_token(client: Client, clock: FakeClock) -> None:
     assert "expired" in codes(result, "error")
 
 
+@pytest.mark.default_kernel
 def test_inspect_token_with_copy_paste_accident(client: Client) -> None:
     token = client.post("/getToken", json={"tokenType": "rtm", "uid": "u"}).json()["token"]
     response = client.post("/inspect", json={"token": f" {token}\n"})
@@ -700,6 +722,7 @@ def test_inspect_token_with_copy_paste_accident(client: Client) -> None:
     assert "surrounding-whitespace" in codes(result, "error")
 
 
+@pytest.mark.default_kernel
 def test_inspect_legacy_006_token(client: Client) -> None:
     from accesstoken2.legacy import access_token
 
@@ -713,6 +736,7 @@ def test_inspect_legacy_006_token(client: Client) -> None:
 @pytest.mark.parametrize(
     "token", ["", "007", "007!!!!", "006abc", "hello", "007eJxTYA==", "005" + "A" * 40, CERT + APP_ID]
 )
+@pytest.mark.default_kernel
 def test_inspect_undecodable_token_answers_the_findings(client: Client, token: str) -> None:
     response = client.post("/inspect", json={"token": token})
     assert response.status_code == 200
@@ -779,6 +803,7 @@ def test_api_key_required(
     assert API_KEY not in response.text
 
 
+@pytest.mark.default_kernel
 @pytest.mark.parametrize(("method", "path", "kwargs"), TOKEN_CALLS)
 def test_api_key_accepted(make_client: Callable[..., Client], method: str, path: str, kwargs: dict[str, Any]) -> None:
     client = make_client(api_key=API_KEY, admin_api_key=ADMIN_KEY)
@@ -802,6 +827,7 @@ def test_api_key_accepted(make_client: Callable[..., Client], method: str, path:
         ({"api_key": API_KEY, "public_chat_app_token": True}, API_KEY, 200, None),
     ],
 )
+@pytest.mark.default_kernel
 def test_chat_app_token_needs_admin_key(
     make_client: Callable[..., Client], overrides: dict[str, Any], authorization: str | None, status: int, phrase: str
 ) -> None:
@@ -823,11 +849,13 @@ def test_chat_app_token_needs_admin_key(
         assert user.status_code == 200
 
 
+@pytest.mark.default_kernel
 @pytest.mark.parametrize("path", ["/ping", "/healthz", "/openapi.json"])
 def test_open_endpoints_need_no_key(make_client: Callable[..., Client], path: str) -> None:
     assert make_client(api_key=API_KEY).get(path).status_code == 200
 
 
+@pytest.mark.default_kernel
 def test_without_api_key_token_endpoints_are_open(client: Client) -> None:
     assert client.post("/getToken", json={"tokenType": "rtm", "uid": "u"}).status_code == 200
     assert "securitySchemes" not in client.get("/openapi.json").json().get("components", {})
@@ -890,6 +918,7 @@ def test_unexpected_error_is_generic_500(make_client: Callable[..., Client], mon
     assert response.json() == {"detail": "internal server error", "message": "internal server error"}
 
 
+@pytest.mark.default_kernel
 def test_logs_hold_neither_certificate_nor_tokens(
     make_client: Callable[..., Client], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -941,6 +970,7 @@ _token_fields = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.default_kernel
 @settings_(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=_token_fields | _json_values)
 def test_get_token_never_500(lenient_client: Client, body: Any) -> None:

@@ -64,6 +64,7 @@ def test_the_cases_are_there() -> None:
 @pytest.mark.parametrize(
     "case", CASES, ids=[f"{case['method']} {case['path']} {case.get('body', '')}"[:80] for case in CASES]
 )
+@pytest.mark.default_kernel
 def test_agora_token_service_case(call: Any, case: dict[str, Any]) -> None:
     response = call(case)
     expected = case["status"]
@@ -84,6 +85,7 @@ def test_agora_token_service_case(call: Any, case: dict[str, Any]) -> None:
         verified(answer[key])
 
 
+@pytest.mark.default_kernel
 def test_rte_rtm_token_also_grants_the_stream_channel(call: Any) -> None:
     response = call({"method": "GET", "path": "/rte/room/publisher/uid/0/ann/?expiry=600"})
     answer = response.json()
@@ -98,6 +100,7 @@ def test_rte_rtm_token_also_grants_the_stream_channel(call: Any) -> None:
     ("path", "uid"),
     [("/rtc/c/publisher/uid//", ""), ("/rtc/c/publisher/uid/7/", "7"), ("/rtc/c/subscriber/userAccount/bob/", "bob")],
 )
+@pytest.mark.default_kernel
 def test_rtc_route_uid_forms(call: Any, path: str, uid: str) -> None:
     answer = call({"method": "GET", "path": path}).json()
     service = verified(answer["rtcToken"]).services[0]

@@ -84,6 +84,7 @@ def test_bad_percent_encoding_is_400_naming_the_parameter(client: Client, raw_pa
     assert name in text and "UTF-8" in text
 
 
+@pytest.mark.default_kernel
 def test_good_percent_encoding_still_works(client: Client) -> None:
     response = client.raw_path("GET", b"/chat/user/%C3%A9l%C3%A8ve/token?expire=60")
     assert response.status_code == 200
@@ -171,6 +172,7 @@ def test_authentication_comes_before_query_parsing(path: str) -> None:
 # ---------------------------------------------------------------- HEAD, CORS
 
 
+@pytest.mark.default_kernel
 @pytest.mark.parametrize("path", ["/ping", "/healthz", "/v1/token?channel_name=c", "/chat/user/u/token"])
 def test_head_works_wherever_get_does(client: Client, path: str) -> None:
     got = client.request("GET", path)
@@ -206,6 +208,7 @@ def many_service_token(count: int = 10_000) -> str:
     return token.build()
 
 
+@pytest.mark.default_kernel
 def test_inspect_answer_is_bounded(client: Client) -> None:
     token = many_service_token()
     assert len(token) < 400
@@ -247,6 +250,7 @@ def test_bound_answer_folds_cuts_and_shortens() -> None:
 # ---------------------------------------------------------------- logs
 
 
+@pytest.mark.default_kernel
 def test_log_lines_escape_client_values(client: Client, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="accesstoken2.server"):
         client.raw_path("GET", b"/ping%0D%0AFAKE%20GET%20/admin%20200%00%1B[31m")

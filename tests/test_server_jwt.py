@@ -132,6 +132,7 @@ def test_bad_jwts_are_401(make_client: Callable[..., Client], make_bearer: Calla
         assert bearer not in response.text
 
 
+@pytest.mark.default_kernel
 def test_audience_and_issuer(make_client: Callable[..., Client]) -> None:
     client = make_client(jwt_audience="tokens", jwt_issuer="https://id.example")
     good = token_for(aud="tokens", iss="https://id.example")
@@ -146,6 +147,7 @@ def test_audience_and_issuer(make_client: Callable[..., Client]) -> None:
         assert response.status_code == 401 and phrase in detail(response)
 
 
+@pytest.mark.default_kernel
 def test_public_key_modes(make_client: Callable[..., Client], keys: dict[str, Any]) -> None:
     for algorithm, (private, public) in keys.items():
         client = make_client(jwt_secret=None, jwt_public_key=public)
@@ -164,6 +166,7 @@ def test_public_key_modes(make_client: Callable[..., Client], keys: dict[str, An
 # ---------------------------------------------------------------- 403: identity, channels, Chat app
 
 
+@pytest.mark.default_kernel
 def test_tokens_only_for_the_callers_identity(make_client: Callable[..., Client]) -> None:
     client = make_client(admin_api_key=ADMIN_KEY)
     bearer = token_for("alice")
@@ -202,6 +205,7 @@ def test_tokens_only_for_the_callers_identity(make_client: Callable[..., Client]
     assert client.request("POST", "/getToken", bearer=ADMIN_KEY, json=rtc_body(0)).status_code == 200
 
 
+@pytest.mark.default_kernel
 def test_numeric_identity_matches_a_numeric_uid(make_client: Callable[..., Client]) -> None:
     client = make_client()
     bearer = token_for("42")
@@ -214,6 +218,7 @@ def test_numeric_identity_matches_a_numeric_uid(make_client: Callable[..., Clien
     assert client.request("GET", "/rtc/room/publisher/uid/43/", bearer=bearer).status_code == 403
 
 
+@pytest.mark.default_kernel
 def test_channels_claim_limits_the_channels(make_client: Callable[..., Client]) -> None:
     client = make_client()
     bearer = token_for(channels=["room", "lobby"])
@@ -230,6 +235,7 @@ def test_channels_claim_limits_the_channels(make_client: Callable[..., Client]) 
     assert client.request("POST", "/getToken", bearer=anywhere, json=rtc_body("alice", "vault")).status_code == 200
 
 
+@pytest.mark.default_kernel
 def test_jwts_never_reach_the_logs(make_client: Callable[..., Client], caplog: pytest.LogCaptureFixture) -> None:
     client = make_client()
     bearers = [token_for(), token_for(exp=int(time.time()) - 60), token_for("bob")]
@@ -327,6 +333,7 @@ def hook_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     sys.modules.pop(name, None)
 
 
+@pytest.mark.default_kernel
 def test_authorizer_allows_denies_and_narrows(make_client: Callable[..., Client], hook_module: str) -> None:
     client = make_client(jwt_secret=None, api_key=USER_KEY, authorizer=f"{hook_module}:authorize")
     tenant = {"X-Tenant": "acme"}
@@ -365,6 +372,7 @@ def test_authorizer_cannot_widen_a_jwt(make_client: Callable[..., Client], hook_
     assert widened.status_code == 403 and "uid 0" in detail(widened)
 
 
+@pytest.mark.default_kernel
 def test_async_authorizer(make_client: Callable[..., Client], hook_module: str) -> None:
     client = make_client(jwt_secret=None, authorizer=f"{hook_module}:authorize_async")
     assert client.request("POST", "/getToken", json=rtc_body(1, "yes")).status_code == 200

@@ -102,6 +102,7 @@ def test_bad_secret_files_are_refused(tmp_path: Path, env: dict[str, str], name:
         ("GET", "/chat/app/?expiry=600", {}, ["chatToken"]),
     ],
 )
+@pytest.mark.default_kernel
 def test_every_token_answer_says_when_it_expires(
     method: str, path: str, kwargs: dict[str, Any], keys: list[str]
 ) -> None:
@@ -170,6 +171,7 @@ def sample(exposition: str, name: str, **labels: str) -> float:
     return 0.0
 
 
+@pytest.mark.default_kernel
 def test_metrics_behind_the_admin_key() -> None:
     settings = Settings(app_id=APP_ID, app_certificate=CERT, api_key=USER_KEY, admin_api_key=ADMIN_KEY, metrics=True)
     app = create_app(settings)
@@ -246,6 +248,7 @@ def test_metrics_labels_come_from_a_fixed_set() -> None:
 # ---------------------------------------------------------------- serve --help
 
 
+@pytest.mark.default_kernel
 def test_serve_help_documents_every_option_and_variable(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--help"]) == 0
     text = capsys.readouterr().out

@@ -3,7 +3,7 @@
 
 This glue packs a token's content from plain Python values, following the spec table
 (``specs.LAYOUTS``), with the GIL held; the C core (``src_c/``) then signs, compresses and encodes
-it with the GIL released.  Each fast path restates one rule of ``_validate``; a value it refuses
+it with the GIL released.  Each fast path restates one rule of ``checks``; a value it refuses
 goes to that check, which raises the documented error (or hands back the value normalised).
 Each thread keeps its own zlib streams, so the kernel is thread-safe.
 """
@@ -18,9 +18,8 @@ from libc.stdint cimport int16_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, qsort, realloc
 from libc.string cimport memcpy
 
-from accesstoken2._threads import MAX_THREADS
 from accesstoken2.errors import InvalidParameterError
-from accesstoken2._validate import (
+from accesstoken2._wire.checks import (
     ONE_DAY,
     check_count,
     checked_lifetimes,
@@ -39,12 +38,17 @@ from accesstoken2._validate import (
 )
 from accesstoken2._wire.limits import (
     APP_ID_END_006,
+    ID_SIZE,
     MAX_CONTENT,
+    MAX_THREADS,
     MAX_TOKEN_CHARS,
     MAX_TOKEN_CHARS_006,
+    PRIVILEGE_ENTRY,
     SALT_MAX,
     SALT_MIN,
+    SIGNATURE_HEAD,
     SIGNATURE_SIZE,
+    SIGNING_INFO_HEAD,
     VERSION_006,
     VERSION_007,
 )
@@ -147,6 +151,8 @@ cdef extern from "batch.h" nogil:
     int at2_pipeline_publish(at2_pipeline *pipeline, at2_chunk *chunk)
     int at2_pipeline_finish(at2_pipeline *pipeline, at2_codec *caller_codec, int cancel)
     void at2_pipeline_release(at2_pipeline *pipeline)
+    unsigned long at2_fault_arm(unsigned long nth)
+    int at2_fault_step()
 
 
 cdef enum:
@@ -165,6 +171,12 @@ cdef Py_ssize_t _MAX_TOKEN_CHARS = MAX_TOKEN_CHARS
 cdef Py_ssize_t _MAX_TOKEN_CHARS_006 = MAX_TOKEN_CHARS_006
 cdef Py_ssize_t _APP_ID_END_006 = APP_ID_END_006
 cdef Py_ssize_t _MAX_THREADS = MAX_THREADS
+cdef size_t _ID_SIZE = ID_SIZE
+cdef size_t _SIGNING_INFO_HEAD = SIGNING_INFO_HEAD
+cdef Py_ssize_t _PRIVILEGE_ENTRY = PRIVILEGE_ENTRY
+
+if SIGNATURE_HEAD != AT2_SIGNATURE_HEAD:
+    raise ImportError("accesstoken2._wire._speedups: limits.SIGNATURE_HEAD does not match the C core's")
 cdef dict _LAYOUTS = LAYOUTS
 
 if at2_thread_key_init() != AT2_OK:
@@ -278,7 +290,9 @@ cdef int _grow(Buffer *buffer, size_t more) except -1:
     cdef uint8_t *data
     while cap < buffer.size + more:
         cap *= 2
-    if buffer.heap:
+    if at2_fault_step():
+        data = NULL
+    elif buffer.heap:
         data = <uint8_t *>realloc(buffer.data, cap)
     else:
         data = <uint8_t *>malloc(cap)
@@ -356,7 +370,7 @@ cdef inline bint _all_hex(const uint8_t *text) noexcept nogil:
 
 cdef const char *_hex32_or_null(object value):
     """The ASCII characters of a str (subclasses included) of 32 hexadecimal characters (the str's own memory;
-    the caller keeps it alive), else NULL: the rule of _validate.is_hex32."""
+    the caller keeps it alive), else NULL: the rule of checks.is_hex32."""
     cdef const uint8_t *text
     if not (PyUnicode_Check(value) and PyUnicode_IS_ASCII(value) and PyUnicode_GET_LENGTH(value) == 32):
         return NULL
@@ -489,9 +503,18 @@ cdef bint _plain_tree(object tree):
     return True
 
 
+cdef inline int _check_content_size(size_t size) except -1:
+    """A content (or a part of one) of size bytes must fit MAX_CONTENT (as packing.check_content_size)."""
+    if size > _MAX_CONTENT:
+        raise content_too_large()
+    return 0
+
+
 cdef int _put_permissions(Buffer *buffer, object tree) except -1:
-    """The RTM2 permission tree: the one packer of the compiled kernel."""
+    """The RTM2 permission tree: the one packer of the compiled kernel.  Refused as soon as its own bytes pass
+    MAX_CONTENT, checked after each entry (as packing.permissions)."""
     cdef uint8_t *at
+    cdef size_t start = buffer.size
     if not _plain_tree(tree):
         tree = normal_permissions(tree)
     _put_u16(_reserve(buffer, 2), <uint32_t>len(tree))
@@ -500,13 +523,16 @@ cdef int _put_permissions(Buffer *buffer, object tree) except -1:
         at = _reserve(buffer, 4)
         _put_u16(at, <uint32_t>resource_type)
         _put_u16(at + 2, <uint32_t>len(by_permission))
+        _check_content_size(buffer.size - start)
         for permission_type in sorted(by_permission):
             names = by_permission[permission_type]
             at = _reserve(buffer, 4)
             _put_u16(at, <uint32_t>permission_type)
             _put_u16(at + 2, <uint32_t>len(names))
+            _check_content_size(buffer.size - start)
             for name in names:
                 _put_text(buffer, name, None, 0, "resources")
+                _check_content_size(buffer.size - start)
     return 0
 
 
@@ -559,6 +585,8 @@ cdef int _pack007(Buffer *buffer, object app_id, object app_certificate, object 
     _start_job(buffer, job, app, certificate, ts, lifetime, salt_value, count)
     for service in services:
         _put_service(buffer, service)
+        # refused as soon as it passes the limit, after each service (as packing.signing_info)
+        _check_content_size(buffer.size - job.content_offset)
     return _end_job(buffer, job)
 
 
@@ -567,15 +595,16 @@ cdef int _start_job(Buffer *buffer, at2_job *job, const char *app, const char *c
     """Room for the signature, then signing_info up to the service count."""
     cdef uint8_t *at
     job.content_offset = buffer.size
-    at = _reserve(buffer, AT2_SIGNATURE_HEAD + 2 + 32 + 14) + AT2_SIGNATURE_HEAD
-    _put_u16(at, 32)
-    memcpy(at + 2, app, 32)
-    _put_u32(at + 34, ts)
-    _put_u32(at + 38, lifetime)
-    _put_u32(at + 42, salt)
-    _put_u16(at + 46, <uint32_t>count)
+    at = _reserve(buffer, AT2_SIGNATURE_HEAD + _SIGNING_INFO_HEAD) + AT2_SIGNATURE_HEAD
+    _put_u16(at, _ID_SIZE)
+    memcpy(at + 2, app, _ID_SIZE)
+    at += 2 + _ID_SIZE
+    _put_u32(at, ts)
+    _put_u32(at + 4, lifetime)
+    _put_u32(at + 8, salt)
+    _put_u16(at + 12, <uint32_t>count)
     job.certificate = <const uint8_t *>certificate
-    job.certificate_size = 32
+    job.certificate_size = _ID_SIZE
     job.issue_ts = ts
     job.salt = salt
     return 0
@@ -584,9 +613,7 @@ cdef int _start_job(Buffer *buffer, at2_job *job, const char *app, const char *c
 cdef int _end_job(Buffer *buffer, at2_job *job) except -1:
     """The content's size, checked (as packing.check_content_size)."""
     job.content_size = buffer.size - job.content_offset
-    if job.content_size > _MAX_CONTENT:
-        raise content_too_large(job.content_size)
-    return 0
+    return _check_content_size(job.content_size)
 
 
 def build007(object app_id, object app_certificate, object issue_ts, object expire, object salt,
@@ -702,8 +729,9 @@ cdef int _put_decimal(Buffer *buffer, uint32_t number) except -1:
     return 0
 
 
-cdef int _put_program(Buffer *buffer, const uint8_t *program, tuple lifetimes, tuple values) except -1:
-    """The services of a checked program, filled with lifetimes and values (the pure kernel's order)."""
+cdef int _put_program(Buffer *buffer, size_t start, const uint8_t *program, tuple lifetimes, tuple values) except -1:
+    """The services of a checked program, filled with lifetimes and values (the pure kernel's order), into the
+    content that begins at start (refused after the service that makes it pass MAX_CONTENT)."""
     cdef Py_ssize_t pos = 1, i, j, count, index
     cdef long long number = 0
     cdef unsigned service_type
@@ -743,6 +771,7 @@ cdef int _put_program(Buffer *buffer, const uint8_t *program, tuple lifetimes, t
                 value = str(value) if value else ""
             _put_field(buffer, codes[index], value, service_type, index)
             pos += 2
+        _check_content_size(buffer.size - start)
     return 0
 
 
@@ -781,7 +810,7 @@ def build007_shape(bytes shape not None, object app_id, object app_certificate, 
     try:
         _start_job(&buffer, &job, app, certificate, ts, <uint32_t>(<object>PyTuple_GET_ITEM(lifetimes, 0)),
                    salt_value, program[0])
-        _put_program(&buffer, program, <tuple>lifetimes, <tuple>values)
+        _put_program(&buffer, job.content_offset, program, <tuple>lifetimes, <tuple>values)
         _end_job(&buffer, &job)
         return _seal(&buffer, &job)
     finally:
@@ -844,17 +873,20 @@ if hasattr(os, "register_at_fork"):
 
 
 cdef int _publish(at2_pipeline *pipeline, at2_chunk *chunk, Buffer *contents, size_t tokens_size) except -1:
-    """Hands a chunk to the workers: its packed contents move into it, its tokens buffer is allocated."""
+    """Hands a chunk to the workers: its packed contents move into it, its tokens buffer is allocated.  The caller
+    gives up the chunk before the call: from here this function, then the pipeline, is its one owner, and frees it
+    (or keeps it queued for at2_pipeline_release) whatever happens."""
     chunk.contents = contents.data
     contents.data = NULL
     contents.heap = False
     contents.size = contents.cap = 0
-    chunk.tokens = <char *>malloc(tokens_size if tokens_size else 1)
+    chunk.tokens = NULL if at2_fault_step() else <char *>malloc(tokens_size if tokens_size else 1)
     if chunk.tokens == NULL:
         free(chunk.contents)
         free(chunk)
         raise MemoryError()
-    # the pipeline owns the chunk from here, even when publishing fails
+    # the pipeline owns the chunk from here, even when publishing fails (a chunk it queued may already be in a
+    # worker's hands, so nobody but at2_pipeline_release may free it)
     cdef int status = at2_pipeline_publish(pipeline, chunk)
     if status != AT2_OK:
         _raise_status(status)
@@ -863,7 +895,8 @@ cdef int _publish(at2_pipeline *pipeline, at2_chunk *chunk, Buffer *contents, si
 
 cdef int _produce(object jobs, at2_pipeline *pipeline, list held) except -1:
     """Packs jobs into chunks for the workers, with the GIL, while published chunks are being sealed."""
-    cdef at2_chunk *chunk = NULL
+    cdef at2_chunk *chunk = NULL  # the chunk being filled: this function owns it until it hands it to _publish
+    cdef at2_chunk *full
     cdef Buffer contents
     cdef at2_job *job
     cdef size_t tokens_size = 0
@@ -872,7 +905,7 @@ cdef int _produce(object jobs, at2_pipeline *pipeline, list held) except -1:
     try:
         for args in jobs:
             if chunk == NULL:
-                chunk = <at2_chunk *>malloc(sizeof(at2_chunk))
+                chunk = NULL if at2_fault_step() else <at2_chunk *>malloc(sizeof(at2_chunk))
                 if chunk == NULL:
                     raise MemoryError()
                 chunk.count = 0
@@ -898,16 +931,25 @@ cdef int _produce(object jobs, at2_pipeline *pipeline, list held) except -1:
             tokens_size += at2_token007_bound(job.content_size)
             chunk.count += 1
             if chunk.count == AT2_CHUNK_JOBS:
-                _publish(pipeline, chunk, &contents, tokens_size)
+                # ownership passes before the call, so that exactly one owner frees the chunk
+                full = chunk
                 chunk = NULL
+                _publish(pipeline, full, &contents, tokens_size)
         if chunk != NULL:
-            _publish(pipeline, chunk, &contents, tokens_size)
+            full = chunk
             chunk = NULL
+            _publish(pipeline, full, &contents, tokens_size)
     finally:
         if chunk != NULL:
             free(chunk)
         _buffer_free(&contents)
     return 0
+
+
+def _arm_fault(unsigned long nth) -> int:
+    """For tests: the nth fallible step of a build from now on fails (a buffer, a chunk of build_many or a publish
+    of one: batch.h's at2_fault_arm); 0 disarms.  Returns the steps that were left of the previous arming."""
+    return at2_fault_arm(nth)
 
 
 def build_many(object jobs, Py_ssize_t threads) -> list:
@@ -1371,7 +1413,7 @@ def parse006(object token) -> tuple:
     reader.name = <PyObject *>"the privilege map"
     before = reader.pos
     privileges = _privileges(&reader)
-    if (reader.pos - before - 2) // 6 != len(privileges):
+    if (reader.pos - before - 2) // _PRIVILEGE_ENTRY != len(privileges):
         raise malformed("duplicate_privilege")
     extra = reader.size - reader.pos
     if extra:

@@ -2,7 +2,7 @@
 
 A kernel takes and returns plain values (str, bytes, int, dicts of int, the RTM2 permission tree):
 the object model validates what only it knows, a kernel checks, packs, signs, compresses and encodes.
-Both kernels raise the same errors from the same tables (``_validate`` for parameters,
+Both kernels raise the same errors from the same tables (:mod:`.checks` for parameters,
 :mod:`.stages` for malformed tokens).
 
 ``active`` is the kernel in use: the compiled ``_speedups`` when it is importable, else :mod:`.pure`;
@@ -19,23 +19,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import pure
-
-#: (service type, {privilege: expire}, field values in the order of the spec table)
-ServiceValues = tuple[int, Mapping[int, int], Sequence[Any]]
-#: the arguments of build007: app id, certificate, issue_ts, expire, salt, services (written in this order)
-Build007Args = tuple[str, str, int, int, int, Sequence[ServiceValues]]
-#: parse007: signature, signing_info, app id, issue_ts, expire, salt, where the services are (ServicesAt),
-#: the unknown service type where reading stopped or -1
-Parsed007 = tuple[Any, ...]
-#: (offset of the first service in signing_info, services of known types, the service count written)
-ServicesAt = tuple[int, int, int]
-#: (service type, {privilege: value}, field values in the order of the spec table)
-ParsedService = tuple[int, dict[int, int], tuple[Any, ...]]
-#: services007: the services made, {service type: count} of the known services after them (in token order),
-#: and {position in the services made: permission tree entries left out} for the trees it cut
-ServicesRead = tuple[list[ParsedService], dict[int, int], dict[int, int]]
-#: parse006: app id, signature, crc(channel), crc(uid), message, salt, ts, privileges
-Parsed006 = tuple[Any, ...]
+from .values import (
+    Build007Args,
+    Parsed006,
+    Parsed007,
+    ServicesAt,
+    ServicesRead,
+    ServiceValues,
+)
 
 
 class Kernel(Protocol):

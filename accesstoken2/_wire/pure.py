@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping
 from hashlib import sha256
 from typing import TYPE_CHECKING, Any
 
-from .._validate import ONE_DAY, checked_lifetimes, is_hex32, require_str, uid_text
 from ..errors import InvalidParameterError
 from . import packing, shapes
+from .checks import ONE_DAY, checked_lifetimes, is_hex32, require_str, uid_text
 from .limits import (
     APP_ID_END_006,
     MAX_CONTENT,
@@ -22,6 +22,7 @@ from .limits import (
     MAX_TOKEN_CHARS_006,
     MESSAGE006_HEAD,
     PRIVILEGE_ENTRY,
+    SIGNATURE_HEAD,
     SIGNATURE_SIZE,
     U32_MAX,
     VERSION_006,
@@ -33,7 +34,7 @@ from .specs import LAYOUTS
 from .stages import PARTS_007, malformed, service_part
 
 if TYPE_CHECKING:
-    from .kernel import ParsedService, ServicesRead
+    from .values import ParsedService, ServicesRead
 
 IMPLEMENTATION = "python"
 
@@ -85,7 +86,7 @@ def build007(app_id: str, app_certificate: str, issue_ts: int, expire: int, salt
 
 
 def _seal007(certificate: bytes, info: bytes, issue_ts: int, salt: int) -> str:
-    packing.check_content_size(2 + SIGNATURE_SIZE + len(info))
+    packing.check_content_size(SIGNATURE_HEAD + len(info))
     content = b"".join((_U16.pack(SIGNATURE_SIZE), _signature(certificate, issue_ts, salt, info), info))
     return VERSION_007 + binascii.b2a_base64(zlib.compress(content), newline=False).decode("ascii")
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from .._listing import lowest
 from .._redact import Redactor
-from .._validate import check_text, check_u16, check_u32, is_hex32, uid_text
 from .._wire import kernel as _kernel
+from .._wire.checks import check_text, check_u16, check_u32, is_hex32, uid_text
 from .._wire.limits import MAX_PRIVILEGES_006
 from ..errors import InvalidParameterError, ParameterTypeError, TokenError
 from ..token2 import random_salt

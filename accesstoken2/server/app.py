@@ -32,6 +32,7 @@ from starlette.routing import Match
 
 from .. import __version__
 from .._wire import kernel as _kernel
+from .._wire.limits import LONGEST_TOKEN
 from ..errors import TokenError
 from .audit import RequestIdMiddleware
 from .auth import OPEN, Authenticator, Principal, Unauthorized
@@ -51,8 +52,8 @@ __all__ = ["MAX_BODY_BYTES", "MAX_TOKEN_CHARS", "InspectRequest", "TokenRequest"
 
 logger = logging.getLogger("accesstoken2.server")
 
-#: Longer than the longest token the library can parse (87,431 characters).
-MAX_TOKEN_CHARS = 88 * 1024
+#: The longest token either format can have (a longer string is no token).
+MAX_TOKEN_CHARS = LONGEST_TOKEN
 #: The largest valid request is an /inspect body holding the longest possible token.
 MAX_BODY_BYTES = MAX_TOKEN_CHARS + 16 * 1024
 MAX_DETAIL_CHARS = 300

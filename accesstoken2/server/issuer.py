@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Literal, NamedTuple
 
+from .._wire.limits import U32_MAX
 from ..builders import ChatTokenBuilder, Role_Publisher, Role_Subscriber, RtcTokenBuilder, RtmTokenBuilder
 from ..cache import CachedToken, ChatAppTokenCache
 from ..errors import InvalidParameterError
@@ -27,7 +28,6 @@ from .config import Settings
 __all__ = ["AgoraNameError", "Issued", "TokenGrant", "TokenIssuer", "rtc_uid", "wire_uid"]
 
 ROLES = {"publisher": Role_Publisher, "subscriber": Role_Subscriber}
-U32_MAX = 0xFFFFFFFF
 RTC_KINDS = frozenset({"rtc", "rtc+rtm"})
 RTM_KINDS = frozenset({"rtm", "rtc+rtm"})
 
@@ -80,7 +80,7 @@ def rtc_uid(uid: int | str | None) -> int | str:
     an error (send 0 for "any uid")."""
     if uid is None or uid == "":
         raise InvalidParameterError(
-            "uid", "uid is required for tokenType rtc: an integer from 0 to 4294967295 or a user account string"
+            "uid", f"uid is required for tokenType rtc: an integer from 0 to {U32_MAX} or a user account string"
         )
     if isinstance(uid, str) and uid.isascii() and uid.isdigit():
         digits = uid.lstrip("0") or "0"
