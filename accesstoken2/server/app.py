@@ -30,11 +30,12 @@ from ..errors import TokenError
 from .auth import OPEN, Authenticator, Principal, Unauthorized
 from .authorize import Authorization, Refused, load_hook
 from .body import MAX_NUMBER_CHARS, body_schema, clean_errors, read_model
-from .compat import add_compat_routes, answer
+from .compat import TOKEN_ANSWERS, add_compat_routes, answer
 from .config import Settings
 from .guard import RequestGuard
 from .inspection import inspect_token_json
 from .issuer import Issued, TokenGrant, TokenIssuer, rtc_uid
+from .lean import LeanFastAPI, install_lean_routes
 from .logs import log_request
 from .metrics import Metrics
 
@@ -82,6 +83,10 @@ class TimedTokenResponse(BaseModel):
     token: str
     expires_at: int = Field(description="Unix time at which the token expires")
     expires_in: int = Field(description="seconds of validity left")
+
+
+#: The answers of the routes that issue tokens: those routes are served by :mod:`.lean`.
+_TOKEN_ANSWERS = (TimedTokenResponse, *TOKEN_ANSWERS)
 
 
 class PongResponse(BaseModel):
@@ -394,13 +399,16 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
     if settings is None:
         settings = Settings.from_env()
     router = build_router(settings, clock=clock)
-    app = FastAPI(
+    app = LeanFastAPI(
         title="accesstoken2 token server",
         version=__version__,
         description="Agora access tokens (AccessToken2, 007) for RTC, RTM and Chat, built from the server's "
         "App ID and App Certificate.",
     )
     app.router.routes.extend(router.routes)  # directly: one routing level less than include_router
+    # The token routes skip FastAPI's routing and parameter handling, inside every middleware.
+    token_routes = [route for route in router.routes if getattr(route, "response_model", None) in _TOKEN_ANSWERS]
+    install_lean_routes(app, token_routes)
     if router.secured:  # type: ignore[attr-defined]
         document_security(app)
     app.state.settings = settings
