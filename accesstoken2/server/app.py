@@ -406,7 +406,7 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
         "App ID and App Certificate.",
     )
     app.router.routes.extend(router.routes)  # directly: one routing level less than include_router
-    # The token routes skip FastAPI's routing and parameter handling, inside every middleware.
+    # The token routes skip FastAPI's routing and parameter handling; same middleware, handlers and endpoints.
     token_routes = [route for route in router.routes if getattr(route, "response_model", None) in _TOKEN_ANSWERS]
     install_lean_routes(app, token_routes)
     if router.secured:  # type: ignore[attr-defined]

@@ -3,12 +3,15 @@
 FastAPI spends most of a token request choosing the route (a regular expression per route, in
 order), solving the endpoint's dependencies and reading its parameters through pydantic, where
 the token endpoints take only a :class:`~starlette.requests.Request` and plain text from the
-path and the query.  :class:`LeanRoutes` is installed as the router's middleware: it runs where
-the router would, inside every middleware of the application (the request guard with its body
-cap, deadline, URL checks and request log, CORS, the exception handlers that write the error
-answers), and serves the token routes by calling the very endpoint functions FastAPI would call,
-with the same arguments.  Everything else (OpenAPI, docs, ``/inspect``, ``/metrics``, 404, 405,
-the trailing-slash redirect) goes to FastAPI's router unchanged.
+path and the query.  :class:`LeanFastAPI` is the application: a request that :class:`LeanRoutes`
+claims goes through the application's own middleware (the request guard with its URL checks,
+body cap, deadline, request log and metrics; CORS; anything added with ``add_middleware``) and
+exception handlers (which write every error answer), built the way FastAPI builds them, and then
+:class:`LeanRoutes` calls the very endpoint function FastAPI would call, with the same arguments.
+Every other request (OpenAPI, docs, ``/inspect``, ``/metrics``, 404, 405, the trailing-slash
+redirect, CORS preflights) goes through FastAPI unchanged.  Left out for the claimed requests:
+FastAPI's own OpenTelemetry instrumentation, its body-size layer (idle unless the application
+is mounted with a limit) and its exit stack (for uploaded files and dependencies with ``yield``).
 
 A route is served here only when FastAPI has nothing to check for it: every parameter is a
 string from the path or an optional string from the query, the endpoint takes the request and
@@ -20,7 +23,8 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable, Sequence
-from typing import Any, Callable, Optional
+from re import Pattern
+from typing import Any, Callable, Optional, get_type_hints
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -47,12 +51,16 @@ def lean_eligible(route: APIRoute) -> bool:
         or not inspect.iscoroutinefunction(route.endpoint)
     ):
         return False
-    returned = inspect.signature(route.endpoint).return_annotation
+    try:
+        returned = get_type_hints(route.endpoint).get("return")
+    except Exception:  # an annotation that does not resolve: leave the route to FastAPI
+        return False
     if not (isinstance(returned, type) and issubclass(returned, Response)):
         return False
     path_ok = all(field.field_info.annotation is str for field in dependant.path_params)
+    optional_text: Any = Optional[str]
     query_ok = all(
-        field.field_info.annotation == Optional[str] and not field.field_info.is_required()
+        field.field_info.annotation == optional_text and not field.field_info.is_required()
         for field in dependant.query_params
     )
     return path_ok and query_ok
@@ -74,42 +82,55 @@ class _Served:
         self.route = route
         self.endpoint: Callable[..., Any] = route.endpoint
         self.convertors = route.param_convertors
-        self.request_name = route.dependant.request_param_name
+        self.request_name = route.dependant.request_param_name or "request"
         self.query = tuple((field.name, field.alias) for field in route.dependant.query_params)
 
 
-class LeanRoutes:
-    """Router middleware serving the routes of ``served`` itself; every other request goes to ``app``.
+#: A route as matched here: its path pattern (None: unknown, FastAPI decides), its methods (empty:
+#: any), and how it is served (None: by FastAPI).
+_Candidate = tuple[Optional[Pattern[str]], frozenset[str], Optional[_Served]]
+#: The scope key holding the outcome of :meth:`LeanRoutes.claims`: path, method, route and parameters.
+_CLAIM = "accesstoken2.lean"
 
-    ``routes`` is the router's route list, in order (read at each request, so routes added later
-    take part in the matching).
+
+class LeanRoutes:
+    """Serves the routes of ``served`` itself; every other request goes to ``app`` (the router).
+
+    ``routes`` is the router's route list, in order (indexed again when its length changes, so
+    that routes added later take part in the matching).
     """
 
     def __init__(self, app: ASGIApp, routes: Sequence[Any], served: Iterable[APIRoute]) -> None:
         self._app = app
         self._routes = routes
         self._served = {id(route): _Served(route) for route in served}
-        self._index: dict[str | None, tuple[Any, ...]] = {}
+        self._index: dict[str | None, tuple[_Candidate, ...]] = {}
         self._indexed = -1
 
-    def _candidates(self, path: str) -> tuple[Any, ...]:
+    def routes(self) -> list[APIRoute]:
+        """The routes served here."""
+        return [served.route for served in self._served.values()]
+
+    def _candidate(self, route: Any) -> _Candidate:
+        regex = getattr(route, "path_regex", None)
+        if not isinstance(route, APIRoute):
+            return regex, frozenset(), None  # a Mount, a plain Route...: FastAPI decides when the path matches
+        return regex, frozenset(route.methods or ()), self._served.get(id(route))
+
+    def _candidates(self, path: str) -> tuple[_Candidate, ...]:
         """The routes that may match ``path``, in the router's order: those whose first segment is
         the path's, and those whose first segment is a parameter or unknown."""
         if self._indexed != len(self._routes):
             routes = list(self._routes)
             firsts = [_first_segment(getattr(route, "path", "")) for route in routes]
+            candidates = [self._candidate(route) for route in routes]
             self._index = {
-                key: tuple(route for route, first in zip(routes, firsts) if first in (key, None)) for key in set(firsts)
+                key: tuple(candidate for candidate, first in zip(candidates, firsts) if first in (key, None))
+                for key in set(firsts)
             }
             self._indexed = len(routes)
         segment = path[1:].split("/", 1)[0]
         return self._index.get(segment, self._index.get(None, ()))
-
-    def claims(self, scope: Scope) -> bool:
-        """Whether ``scope`` is probably for a served route: what :meth:`__call__` will decide once
-        the middleware has run (which answers ``HEAD`` as ``GET``)."""
-        method = scope.get("method")
-        return self._match(scope, "GET" if method == "HEAD" else method) is not None
 
     def _match(self, scope: Scope, method: Any) -> tuple[_Served, dict[str, Any]] | None:
         """The served route FastAPI would choose for ``scope`` with ``method`` and its path
@@ -117,26 +138,40 @@ class LeanRoutes:
         if scope["type"] != "http" or scope.get("root_path"):
             return None
         path: str = scope["path"]
-        for route in self._candidates(path):
-            regex = getattr(route, "path_regex", None)
-            methods = getattr(route, "methods", None)
-            if regex is None or not isinstance(route, APIRoute):
-                # a Mount, a plain Route...: let FastAPI decide when it matches the path
-                if regex is None or regex.match(path):
-                    return None
-                continue
+        for regex, methods, served in self._candidates(path):
+            if regex is None:
+                return None
             found = regex.match(path)
-            if found is None or (methods and method not in methods):
-                continue  # no match, or a partial one (wrong method): FastAPI goes on looking too
-            served = self._served.get(id(route))
+            if found is None:
+                continue
+            if served is None and not methods:
+                return None
+            if methods and method not in methods:
+                continue  # a partial match (wrong method): FastAPI goes on looking for a full one too
             if served is None:
                 return None
             params = {name: served.convertors[name].convert(value) for name, value in found.groupdict().items()}
             return served, params
         return None
 
+    def claims(self, scope: Scope) -> bool:
+        """Whether ``scope`` is for a served route, as far as can be told before the middleware
+        runs (which answers ``HEAD`` as ``GET``); :meth:`__call__` decides again if the middleware
+        changed the path or the method."""
+        method = scope.get("method")
+        method = "GET" if method == "HEAD" else method
+        matched = self._match(scope, method)
+        if matched is None:
+            return False
+        scope[_CLAIM] = (scope["path"], method, matched)
+        return True
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        matched = self._match(scope, scope.get("method"))
+        claim = scope.get(_CLAIM)
+        if claim is not None and claim[0] is scope["path"] and claim[1] == scope["method"]:
+            matched: tuple[_Served, dict[str, Any]] | None = claim[2]
+        else:
+            matched = self._match(scope, scope.get("method"))
         if matched is None:
             await self._app(scope, receive, send)
             return
@@ -160,9 +195,8 @@ class LeanRoutes:
 
 class LeanFastAPI(FastAPI):
     """A FastAPI application that sends the requests :class:`LeanRoutes` claims through a shorter
-    stack: the same exception handlers and user middleware as FastAPI's own stack, without its
-    per-request telemetry check, its body-limit layer (idle unless mounted with a limit) and its
-    exit stack (used for uploaded files and dependencies, which these routes have none of)."""
+    stack: the same exception handlers and user middleware as FastAPI's own stack (see the module
+    documentation for what is left out)."""
 
     lean_routes: LeanRoutes | None = None
     _lean_stack: ASGIApp | None = None
@@ -195,10 +229,10 @@ class LeanFastAPI(FastAPI):
         return ServerErrorMiddleware(app, handler=error_handler, debug=self.debug)
 
 
-def install_lean_routes(app: LeanFastAPI, served: Iterable[APIRoute]) -> list[APIRoute]:
-    """Serve the routes of ``served`` that :func:`lean_eligible` accepts through :class:`LeanRoutes`
-    in ``app``; returns them."""
-    lean = [route for route in served if lean_eligible(route)]
+def install_lean_routes(app: LeanFastAPI, served: Iterable[Any]) -> list[APIRoute]:
+    """Serve the routes of ``served`` that are FastAPI routes :func:`lean_eligible` accepts through
+    :class:`LeanRoutes` in ``app``; returns them."""
+    lean = [route for route in served if isinstance(route, APIRoute) and lean_eligible(route)]
     router = app.router
     app.lean_routes = LeanRoutes(router, router.routes, lean)
     return lean
