@@ -133,6 +133,7 @@ CASES = [
     Case("wrong types", "POST", "/getToken", (USER,), {"tokenType": "rtc", "channel": 5, "uid": [1]}),
     Case("unknown token type", "POST", "/getToken", (USER,), {"tokenType": "bogus"}),
     Case("body not UTF-8", "POST", "/getToken", (USER, JSON_TYPE), b'{"tokenType": "\xff"}'),
+    Case("body with a BOM", "POST", "/getToken", (USER, JSON_TYPE), b'\xef\xbb\xbf{"tokenType": "rtm"}'),
     Case("nested too deeply", "POST", "/getToken", (USER, JSON_TYPE), b"[" * 100 + b"]" * 100),
     Case("long number", "POST", "/getToken", (USER, JSON_TYPE), b'{"tokenType": "rtc", "uid": ' + b"9" * 60 + b"}"),
     Case("NaN", "POST", "/getToken", (USER, JSON_TYPE), b'{"tokenType": "rtc", "expire": NaN}'),
