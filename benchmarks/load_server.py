@@ -333,7 +333,7 @@ def compare_table(summary: list[dict[str, Any]], rounds: int) -> str:
     ]
     for row in summary:
         lines.append(
-            f"| {row['server']} | {row['requests_per_second']:,.0f} | {row['p50_ms']} | {row['p99_ms']} | "
+            f"| {row['server']} | {row['requests_per_second']:,.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
             f"{row['errors']} | {row['ratio_to_minimal_fastapi']:.2f}x | {row['ratio_to_bare_asgi']:.2f}x |"
         )
     return "\n".join(lines)
