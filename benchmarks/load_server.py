@@ -12,8 +12,9 @@ JWT whose identity matches the uid), a minimal FastAPI endpoint that builds the 
 pydantic body, and a bare ASGI endpoint that does the same without any framework.  All four run
 on the same uvicorn stack (uvloop and httptools when installed: ``uvicorn[standard]``), and wrk
 uses 1 thread unless ``--threads`` says otherwise.  It prints the median requests per second of
-each and its ratios to the minimal FastAPI endpoint and to the bare ASGI endpoint (each the median
-over the rounds of the ratio within each round).
+each, the server process's CPU time per request (user plus system, from ``/proc``: what a server
+costs whatever else runs on the machine), and its ratios to the minimal FastAPI endpoint and to
+the bare ASGI endpoint (each the median over the rounds of the ratio within each round).
 
 Reports requests per second, p50 and p99 latency, errors (non-200 answers and transport
 failures: must be 0), and the server's resident memory (VmRSS, summed over its worker
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import platform
 import re
@@ -126,6 +128,22 @@ def resident_kib(pid: int) -> int:
         total += int(match.group(1)) if match else 0
         pending.extend(_children(current))
     return total
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of ``pid`` and all its descendants, in seconds (0 once gone)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime and stime: fields 14 and 15 of stat
+        pending.extend(_children(current))
+    return total / ticks
 
 
 def percentile(ordered: list[float], fraction: float) -> float:
@@ -316,6 +334,7 @@ def summarize(results: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
             "p50_ms": statistics.median(run["p50_ms"] for run in runs),
             "p99_ms": statistics.median(run["p99_ms"] for run in runs),
             "errors": sum(run["errors"] for run in runs),
+            "cpu_us_per_request": statistics.median(run.get("cpu_us_per_request", math.nan) for run in runs),
         }
         for key, baseline in BASELINES.items():
             ratios = round_ratios(runs, results[baseline])
@@ -328,13 +347,15 @@ def summarize(results: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
 def compare_table(summary: list[dict[str, Any]], rounds: int) -> str:
     """The Markdown table of :func:`summarize`'s rows."""
     lines = [
-        f"| server | req/s (median of {rounds}) | p50 ms | p99 ms | errors | to minimal FastAPI | to bare ASGI |",
-        "|---|---|---|---|---|---|---|",
+        f"| server | req/s (median of {rounds}) | p50 ms | p99 ms | errors | server CPU µs/request "
+        "| to minimal FastAPI | to bare ASGI |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in summary:
         lines.append(
             f"| {row['server']} | {row['requests_per_second']:,.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
-            f"{row['errors']} | {row['ratio_to_minimal_fastapi']:.2f}x | {row['ratio_to_bare_asgi']:.2f}x |"
+            f"{row['errors']} | {row['cpu_us_per_request']:.0f} | {row['ratio_to_minimal_fastapi']:.2f}x | "
+            f"{row['ratio_to_bare_asgi']:.2f}x |"
         )
     return "\n".join(lines)
 
@@ -385,10 +406,13 @@ def compare(args: argparse.Namespace) -> int:
                 server = start_server(port, 1, code=code, extra_env=env, cwd=folder)
                 try:
                     warm = wrk_load(f"http://127.0.0.1:{port}", 1, args.concurrency, args.threads, headers)
+                    cpu_before = cpu_seconds(server.pid)
                     result = wrk_load(
                         f"http://127.0.0.1:{port}", args.duration, args.concurrency, args.threads, headers
                     )
+                    cpu_used = cpu_seconds(server.pid) - cpu_before
                     result["errors"] += warm["errors"]
+                    result["cpu_us_per_request"] = round(cpu_used / max(result["requests"], 1) * 1e6, 1)
                 finally:
                     stop_server(server)
                 results.setdefault(name, []).append(result)

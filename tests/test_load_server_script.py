@@ -21,7 +21,13 @@ def load_server() -> ModuleType:
 
 
 def run(rate: float, errors: int = 0) -> dict[str, Any]:
-    return {"requests_per_second": rate, "p50_ms": 1000 / rate, "p99_ms": 2000 / rate, "errors": errors}
+    return {
+        "requests_per_second": rate,
+        "p50_ms": 1000 / rate,
+        "p99_ms": 2000 / rate,
+        "errors": errors,
+        "cpu_us_per_request": 1e6 / rate / 2,
+    }
 
 
 def results(**rates: list[float]) -> dict[str, list[dict[str, Any]]]:
@@ -75,9 +81,9 @@ def test_table_shows_both_ratios(load_server: ModuleType) -> None:
     measured = results(off=[9000], jwt=[7500], fastapi=[2500], bare=[25000])
     table = load_server.compare_table(load_server.summarize(measured), 1).splitlines()
     assert table[0].startswith("| server | req/s (median of 1) |")
-    assert table[0].endswith("| to minimal FastAPI | to bare ASGI |")
-    assert table[2] == "| accesstoken2 server, JWT off | 9,000 | 0.11 | 0.22 | 0 | 3.60x | 0.36x |"
-    assert table[3].endswith("| 0 | 3.00x | 0.30x |")
+    assert table[0].endswith("| server CPU µs/request | to minimal FastAPI | to bare ASGI |")
+    assert table[2] == "| accesstoken2 server, JWT off | 9,000 | 0.11 | 0.22 | 0 | 56 | 3.60x | 0.36x |"
+    assert table[3].endswith("| 0 | 67 | 3.00x | 0.30x |")
     assert len(table) == 6
 
 
@@ -97,3 +103,16 @@ def test_servers_import_the_package_the_script_imported(load_server: ModuleType)
     stack = load_server.server_stack()
     assert set(stack) == {"uvicorn", "loop", "http"}
     assert stack["loop"] == "asyncio" or stack["loop"].startswith("uvloop ")
+
+
+def test_cpu_seconds_counts_this_process(load_server: ModuleType) -> None:
+    import os
+    import time
+
+    before = load_server.cpu_seconds(os.getpid())
+    deadline = time.process_time() + 0.2
+    while time.process_time() < deadline:
+        pass
+    spent = load_server.cpu_seconds(os.getpid()) - before
+    assert 0.1 <= spent <= 5  # clock ticks are coarse (1/100 s)
+    assert load_server.cpu_seconds(2**22 + 12345) == 0  # no such process
