@@ -124,6 +124,8 @@ CASES = [
     Case("head of a GET token route", "HEAD", "/rtc/c/publisher/uid/42/", (USER,)),
     Case("percent-encoded UTF-8 channel", "GET", "/rtc/%E2%82%AC%20x/publisher/uid/7/", (USER,)),
     Case("repeated query parameter", "GET", "/rtm/bob/?expiry=5&expiry=7", (USER,)),
+    Case("empty query parameter", "GET", "/rtm/bob/?expiry=", (USER,)),
+    Case("plus and percent in the query", "GET", "/v1/token?channel_name=a+b%21&expire=%36%30", (USER,)),
     Case("CORS simple request", "GET", "/rtm/bob/", (USER, ("origin", ORIGIN))),
     Case("CORS from another origin", "GET", "/rtm/bob/", (USER, ("origin", "https://evil.example"))),
     # ------------------------------------------------ hostile bodies
