@@ -5,6 +5,10 @@ Drop-in names of Agora's reference Python builders::
     from accesstoken2 import RtcTokenBuilder, Role_Publisher
     token = RtcTokenBuilder.build_token_with_uid(app_id, app_certificate, "room", 42, Role_Publisher, 3600)
 
+Would Agora accept a token for this channel and uid, now?  ``validate(token, app_certificate,
+channel_name=..., uid=...)`` returns the parsed token or raises :class:`TokenRejectedError`
+(``AccessToken2.verify()`` checks the signature only).
+
 ``IMPLEMENTATION`` says whether the C core (``"c"``) or pure Python (``"python"``) is live.
 """
 
@@ -36,6 +40,7 @@ from .errors import (
     MalformedTokenError,
     ParameterTypeError,
     TokenError,
+    TokenRejectedError,
 )
 from .services import (
     ApaasPrivilege,
@@ -72,6 +77,7 @@ if TYPE_CHECKING:
     from .explain import TokenInfo, inspect
     from .fingerprint import token_fingerprint
     from .names import NameProblem, agora_name_problems
+    from .validation import validate
 
 # inspect/diagnose and the caches load on first use: an application that only builds tokens does not pay for them
 _LAZY = {
@@ -85,6 +91,7 @@ _LAZY = {
     "NameProblem": "names",
     "agora_name_problems": "names",
     "token_fingerprint": "fingerprint",
+    "validate": "validation",
 }
 
 
@@ -187,6 +194,7 @@ __all__ = [
     "TokenCache",
     "TokenError",
     "TokenInfo",
+    "TokenRejectedError",
     "agora_name_problems",
     "build_app_token",
     "build_tokens",
@@ -194,4 +202,5 @@ __all__ = [
     "diagnose",
     "inspect",
     "token_fingerprint",
+    "validate",
 ]

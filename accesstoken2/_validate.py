@@ -23,6 +23,10 @@ HEX32 = re.compile("[0-9a-fA-F]{32}")
 TEN_YEARS = 10 * 365 * 24 * 3600
 #: the longest lifetime Agora accepts
 ONE_DAY = 86_400
+#: 2000-01-01 00:00:00 UTC: a 006 expiry time before it is a lifetime passed where a Unix time goes
+YEAR_2000 = 946_684_800
+#: a caller checks a token against at most this many certificates (Agora keeps two: primary and secondary)
+MAX_CERTIFICATES = 8
 
 
 def _type_name(value: Any) -> str:
@@ -142,6 +146,50 @@ def is_hex32(value: Any) -> bool:
     return isinstance(value, str) and HEX32.fullmatch(value) is not None
 
 
+def certificate_list(name: str, value: Any) -> tuple[str, ...]:
+    """One app certificate, or a sequence of them (primary first), as a tuple of one or more str.
+
+    Only the container and the item types are checked here (a malformed certificate is the caller's
+    finding to make).  Messages show types and counts, never a value.
+    """
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, Sequence) or isinstance(value, (bytes, bytearray)):
+        raise ParameterTypeError(
+            name, f"{name} must be a str or a sequence of str (primary, secondary), not {_type_name(value)}"
+        )
+    items = tuple(value)
+    if not items:
+        raise InvalidParameterError(
+            name, f"{name} is an empty sequence; give 1 to {MAX_CERTIFICATES} certificates (primary first)"
+        )
+    if len(items) > MAX_CERTIFICATES:
+        raise InvalidParameterError(
+            name, f"{name} holds {len(items)} certificates; at most {MAX_CERTIFICATES} are allowed"
+        )
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            raise ParameterTypeError(name, f"{name}[{index}] must be a str, not {_type_name(item)}")
+    return items
+
+
+def warn_relative_006(**times: int) -> None:
+    """One warning when a 006 builder's absolute expiry time (keyword: parameter name) is before the year
+    2000, so plainly a lifetime.  The token is still built, as the reference builds it; 0 (no limit) passes.
+    """
+    early = [(name, value) for name, value in times.items() if 0 < value < YEAR_2000]
+    if not early:
+        return
+    name, value = early[0]
+    message = (
+        f"{name}={value} is before the year 2000: 006 builders take an absolute Unix time, not a lifetime, so "
+        f"this token expired long ago. Pass int(time.time()) + {value} (now + lifetime), or build an "
+        f"AccessToken2 with the 007 builder (accesstoken2.RtcTokenBuilder.build_token_with_uid(..., {value})), "
+        "which takes a lifetime"
+    )
+    warnings.warn(message, UserWarning, stacklevel=_caller_level())
+
+
 def warn_lifetimes(*seconds: int) -> None:
     """One warning for a call whose lifetimes (seconds from the issue time) Agora will not honour.
 
@@ -162,7 +210,8 @@ def warn_lifetimes(*seconds: int) -> None:
 
 
 def _caller_level() -> int:
-    """The stacklevel of the first frame outside this package, for a warnings.warn called right here."""
+    """The stacklevel of the first frame outside this package, for a warnings.warn called in the function
+    that calls this one."""
     package = __name__.partition(".")[0]
     frame = sys._getframe(2)  # the caller of warn_lifetimes: stacklevel 2 of its warnings.warn
     level = 2

@@ -1,8 +1,14 @@
 """The ``accesstoken2`` command: build, inspect, diagnose and verify tokens, run a demo or the server.
 
-Credentials come from ``AGORA_APP_ID`` / ``--app-id`` and ``AGORA_APP_CERTIFICATE`` /
-``--app-certificate-file``; the certificate is never taken as a plain argument (it would end up
-in the shell history) and never printed.  A TOKEN argument of ``-`` is read from stdin.
+Credentials are read as the token server reads them (:mod:`accesstoken2.configuration`): the flags
+``--app-id`` and ``--app-certificate-file``, then ``AGORA_APP_ID``/``APP_ID`` and
+``AGORA_APP_CERTIFICATE``/``APP_CERTIFICATE`` from the environment, then
+``AGORA_APP_CERTIFICATE_FILE``, then ``./.env``; ``-v`` says which one was used.  The certificate is
+never taken as a plain argument (it would end up in the shell history) and never printed.  While a
+certificate is rotated, ``diagnose`` and ``verify`` accept the primary and the secondary:
+``--app-certificate-file`` given twice, a file holding two lines (primary first), or the server's
+``ACCESSTOKEN2_SECONDARY_APP_CERTIFICATE`` (or its ``_FILE``); ``build`` signs with the first.
+A TOKEN argument of ``-`` is read from stdin.
 Exit codes: 0 success (``verify``: valid), 1 invalid, malformed or expired token, 2 usage error,
 3 input or output error (stdin not UTF-8, disk full, output pipe closed).  Errors print one line on
 stderr, never a traceback; with ``--json`` they are a JSON object ``{"error": {...}}`` on stdout.
@@ -23,6 +29,18 @@ from typing import Any, Callable, NamedTuple, NoReturn
 from . import __version__
 from ._validate import HEX32, is_hex32
 from ._wire import kernel as _kernel
+from .configuration import (
+    APP_CERTIFICATE_FILE_VARIABLE,
+    APP_CERTIFICATE_VARIABLES,
+    APP_ID_VARIABLES,
+    SECONDARY_APP_CERTIFICATE_FILE_VARIABLE,
+    SECONDARY_APP_CERTIFICATE_VARIABLES,
+    ConfigurationError,
+    Found,
+    Sources,
+    check_hex32,
+    read_secret_file,
+)
 from .diagnosis import Finding, Severity, diagnose
 from .errors import InvalidParameterError, TokenError
 from .explain import ServiceInfo, TokenInfo, inspect, span_text, utc_text
@@ -78,32 +96,103 @@ class _RefuseCertificate(argparse.Action):
 # --- credentials and input -----------------------------------------------------------------------
 
 
+def _sources(args: argparse.Namespace) -> Sources:
+    """Where the credentials are looked up, in the server's order: flags, the environment, its
+    ``*_FILE`` variables, ``./.env`` (read once per run)."""
+    sources: Sources | None = getattr(args, "credential_sources", None)
+    if sources is None:
+        flags = {"--app-id": args.app_id}
+        try:
+            sources = Sources.load(flags=flags)
+        except ConfigurationError as error:
+            raise UsageError(str(error)) from None
+        args.credential_sources = sources
+    return sources
+
+
+def _found(args: argparse.Namespace, what: str, find: Callable[[Sources], Found | None]) -> Found | None:
+    """The credential ``what`` from the sources; with ``-v``, where it came from (never its value)."""
+    try:
+        found = find(_sources(args))
+    except ConfigurationError as error:
+        raise UsageError(str(error)) from None
+    if getattr(args, "verbose", False):
+        _say(f"{PROG}: {what} from {found.describe()}" if found else f"{PROG}: no {what} given")
+    return found
+
+
 def _app_id(args: argparse.Namespace, required: bool) -> str | None:
-    value: str | None = args.app_id or os.environ.get("AGORA_APP_ID") or None
-    if value is None and required:
-        raise UsageError("no app id: set AGORA_APP_ID or pass --app-id")
-    return value.strip() if value is not None else None
+    found = _found(args, "app id", lambda sources: sources.find(APP_ID_VARIABLES, flag="--app-id"))
+    if found is None and required:
+        raise UsageError(f"no app id: pass --app-id, or set {' or '.join(APP_ID_VARIABLES)} (environment or .env)")
+    return found.value if found else None
+
+
+#: a certificate file holds the primary and, while rotating, the secondary: one a line
+_MAX_FILE_CERTIFICATES = 2
+
+
+def _certificate_file(path: str) -> list[str]:
+    """The certificates of one --app-certificate-file: one or two lines of 32 hexadecimal characters."""
+    try:
+        text = read_secret_file("--app-certificate-file", path, allow_empty=True)
+    except ConfigurationError as error:
+        raise UsageError(str(error)) from None
+    values = [line.strip() for line in text.splitlines() if line.strip()]
+    if not values or len(values) > _MAX_FILE_CERTIFICATES or not all(map(is_hex32, values)):
+        raise UsageError(
+            "the file given to --app-certificate-file must hold one or two lines (primary, then secondary) of 32 "
+            "hexadecimal characters each"
+        )
+    return values
+
+
+def _checked(found: Found) -> str:
+    try:
+        return check_hex32(found.variable, found.value, found.label)
+    except ConfigurationError as error:
+        raise UsageError(str(error)) from None
+
+
+def _certificates(args: argparse.Namespace, required: bool) -> tuple[str, ...]:
+    """The app certificates, primary first: from every --app-certificate-file, else the primary and the
+    secondary as the server reads them (environment, ``*_FILE``, ``.env``)."""
+    paths: list[str] = args.app_certificate_file or []
+    if paths:
+        values = [value for path in paths for value in _certificate_file(path)]
+        if len(values) > _MAX_FILE_CERTIFICATES:
+            raise UsageError(
+                f"--app-certificate-file gave {len(values)} certificates; at most {_MAX_FILE_CERTIFICATES} "
+                "(primary and secondary) are taken"
+            )
+        if getattr(args, "verbose", False):
+            shown = ", ".join(Found("", "--app-certificate-file", "flag", path).describe() for path in paths)
+            _say(f"{PROG}: app certificate from {shown}")
+        return tuple(values)
+    primary = _found(
+        args,
+        "app certificate",
+        lambda sources: sources.find(APP_CERTIFICATE_VARIABLES, APP_CERTIFICATE_FILE_VARIABLE),
+    )
+    if primary is None:
+        if required:
+            raise UsageError(
+                f"no app certificate: use --app-certificate-file PATH, or set {APP_CERTIFICATE_VARIABLES[0]} "
+                f"or {APP_CERTIFICATE_FILE_VARIABLE} (environment or .env)"
+            )
+        return ()
+    secondary = _found(
+        args,
+        "secondary app certificate",
+        lambda sources: sources.find(SECONDARY_APP_CERTIFICATE_VARIABLES, SECONDARY_APP_CERTIFICATE_FILE_VARIABLE),
+    )
+    return (_checked(primary),) + ((_checked(secondary),) if secondary is not None else ())
 
 
 def _certificate(args: argparse.Namespace, required: bool) -> str | None:
-    if args.app_certificate_file is not None:
-        try:
-            with open(args.app_certificate_file, encoding="utf-8") as handle:
-                value = handle.read(4096).strip()
-        except (OSError, UnicodeDecodeError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
-            raise UsageError(f"the file given to --app-certificate-file cannot be read ({reason})") from None
-        if not is_hex32(value):
-            raise UsageError("the file given to --app-certificate-file does not hold 32 hexadecimal characters")
-        return value
-    env = os.environ.get("AGORA_APP_CERTIFICATE", "").strip()
-    if env:
-        if not is_hex32(env):
-            raise UsageError("AGORA_APP_CERTIFICATE is not 32 hexadecimal characters")
-        return env
-    if required:
-        raise UsageError("no app certificate: set AGORA_APP_CERTIFICATE or use --app-certificate-file PATH")
-    return None
+    """The certificate to sign with: the primary (the first one given)."""
+    certificates = _certificates(args, required)
+    return certificates[0] if certificates else None
 
 
 def _read_stdin() -> str:
@@ -242,6 +331,8 @@ def _render_service(index: int, service: ServiceInfo, info: TokenInfo) -> list[s
         )
     if service.omitted_privileges:
         lines.append(f"    ... and {service.omitted_privileges:,} more privileges, not listed")
+    if service.omitted_permissions:
+        lines.append(f"    ... and {service.omitted_permissions:,} more permission entries, not listed")
     return lines
 
 
@@ -262,10 +353,10 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _diagnose(args: argparse.Namespace, certificate: str | None) -> list[Finding]:
+def _diagnose(args: argparse.Namespace, certificates: tuple[str, ...]) -> list[Finding]:
     return diagnose(
         _token(args),
-        app_certificate=certificate,
+        app_certificate=certificates or None,
         app_id=_app_id(args, required=False),
         channel_name=args.channel,
         uid=_uid(args),
@@ -276,7 +367,7 @@ def _diagnose(args: argparse.Namespace, certificate: str | None) -> list[Finding
 
 
 def _cmd_diagnose(args: argparse.Namespace) -> int:
-    findings = _diagnose(args, _certificate(args, required=False))
+    findings = _diagnose(args, _certificates(args, required=False))
     if args.json:
         _print_json([finding.to_dict() for finding in findings])
     else:
@@ -284,8 +375,16 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
     return EXIT_INVALID if any(finding.severity is Severity.ERROR for finding in findings) else EXIT_OK
 
 
+def _which(findings: list[Finding]) -> str:
+    """Which certificate matched, by position, when more than one was given (never its value)."""
+    matched = next(finding for finding in findings if finding.code == "signature-ok").detail
+    if matched["certificates"] < 2:
+        return ""
+    return f" (certificate {matched['certificate'] + 1} of {matched['certificates']})"
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
-    findings = _diagnose(args, _certificate(args, required=True))
+    findings = _diagnose(args, _certificates(args, required=True))
     errors = [finding for finding in findings if finding.severity is Severity.ERROR]
     if not errors and not any(finding.code == "signature-ok" for finding in findings):
         raise UsageError("a 006 token holds only CRCs: verifying it needs --channel and --uid (or --user-id)")
@@ -302,8 +401,15 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     elif errors:
         print(f"invalid: {terminal_safe(verdict.message)} [{verdict.code}]")
     else:
-        print(f"valid: the signature matches; {verdict.message[0].lower()}{verdict.message[1:]}")
+        print(f"valid: the signature matches{_which(findings)}; {verdict.message[0].lower()}{verdict.message[1:]}")
     return EXIT_INVALID if errors else EXIT_OK
+
+
+def _cmd_fingerprint(args: argparse.Namespace) -> int:
+    from .fingerprint import token_fingerprint
+
+    print(token_fingerprint(_token(args)))
+    return EXIT_OK
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -728,12 +834,24 @@ def _build_parser(subparsers: Any) -> None:
 
 
 def _credentials(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("credentials")
+    group = parser.add_argument_group(
+        "credentials",
+        "read as the server reads them: the flags, then the environment (AGORA_APP_ID or APP_ID, "
+        "AGORA_APP_CERTIFICATE or APP_CERTIFICATE), then AGORA_APP_CERTIFICATE_FILE, then ./.env",
+    )
     group.add_argument("--app-id", help="the app id (default: $AGORA_APP_ID)")
     group.add_argument(
         "--app-certificate-file",
         metavar="PATH",
-        help="a file holding the app certificate (default: $AGORA_APP_CERTIFICATE)",
+        action="append",
+        help="a file holding the app certificate (default: $AGORA_APP_CERTIFICATE); while rotating, give it "
+        "twice or put the primary and the secondary on two lines (build signs with the first)",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="say on stderr where the app id and certificate came from (never their values)",
     )
     group.add_argument(
         "--app-certificate",
@@ -788,9 +906,22 @@ def make_parser() -> argparse.ArgumentParser:
     _checks(diagnose_parser)
     diagnose_parser.add_argument("--service", help="the service the token is meant for (rtc, rtm, chat, ...)")
     diagnose_parser.add_argument("--json", action="store_true", help="print JSON")
-    verify_parser = _token_parser(subparsers, "verify", "exit 0 if the token is valid, 1 if not", _cmd_verify)
+    verify_parser = _token_parser(
+        subparsers,
+        "verify",
+        "exit 0 if Agora would accept the token (signature, expiry, and the channel, uid and user id given), 1 if not",
+        _cmd_verify,
+    )
     _checks(verify_parser)
     verify_parser.add_argument("--json", action="store_true", help='print {"valid", "code", "message", "findings"}')
+    fingerprint = subparsers.add_parser(
+        "fingerprint",
+        help="print the token's audit-log id (token_sha256)",
+        description="Print the first 16 hexadecimal characters of SHA-256 of the token: the token_sha256 the "
+        "token server's audit log records, to find a leaked token there. The token is not checked.",
+    )
+    fingerprint.set_defaults(handler=_cmd_fingerprint)
+    fingerprint.add_argument("token", metavar="TOKEN", help="the token, or - to read it from stdin")
     demo = subparsers.add_parser("demo", help="build and explain a token on demo credentials")
     demo.set_defaults(handler=_cmd_demo)
     serve = subparsers.add_parser(

@@ -12,16 +12,29 @@ import binascii
 import re
 import urllib.parse
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from ._validate import TEN_YEARS, check_text, is_hex32, uid_text
+from ._redact import MASK, Redactor
+from ._validate import TEN_YEARS, certificate_list, check_text, check_u16, is_hex32, uid_text
 from ._wire import kernel as _kernel
 from ._wire.limits import MAX_CONTENT, MAX_TOKEN_CHARS, VERSION_006, VERSION_007
-from .errors import LegacyTokenError, MalformedTokenError, ParameterTypeError
-from .explain import MAX_LISTED, Moment, PrivilegeInfo, ServiceInfo, TokenInfo, inspect, span_text, timestamp, utc_text
+from .errors import InvalidParameterError, LegacyTokenError, MalformedTokenError, ParameterTypeError
+from .explain import (
+    MAX_LISTED,
+    Moment,
+    PrivilegeInfo,
+    ServiceInfo,
+    TokenInfo,
+    inspect,
+    known_privilege_names,
+    span_text,
+    timestamp,
+    utc_text,
+)
+from .names import PROBLEM_CODES, agora_name_problems
 from .services import SERVICE_NAMES, ServiceType
 
 __all__ = ["CODES", "FOLD_AFTER", "MAX_FINDINGS", "MAX_INPUT", "Finding", "Severity", "diagnose"]
@@ -68,7 +81,7 @@ CODES: dict[str, str] = {
     "app-id-mismatch": "the token belongs to another app id",
     "certificate-malformed": "the app certificate given is not 32 hexadecimal characters",
     "signature-mismatch": "the signature does not match the app certificate",
-    "signature-ok": "the signature matches the app certificate",
+    "signature-ok": "the signature matches the app certificate (detail: which one, by position)",
     "signature-not-checked": "no certificate (or, for 006, no channel and uid) to check the signature with",
     "expired": "the token has expired",
     "not-yet-valid": "the token's issue time is in the future (clock skew)",
@@ -84,11 +97,14 @@ CODES: dict[str, str] = {
     "uid-zero-vs-string-zero": "uid 0 (the wildcard, empty on the wire) confused with the string '0'",
     "user-id-mismatch": "the token is for another RTM / Chat user id",
     "missing-service": "the token lacks the service the intended use needs",
+    "missing-privilege": "the token lacks a privilege the intended use needs",
     "subscriber-without-publish": "an RTC service that may join but not publish",
     "no-privileges": "a service that grants nothing",
     "unknown-privilege": "a privilege id the service does not define",
     "unknown-service-type": "a service type this library does not know; reading stopped there",
-    "oversized": "more services or privileges than any builder writes; only the first ones were checked",
+    "oversized": "more services, privileges or RTM2 permission entries than a token needs; only the first ones were "
+    "checked or listed",
+    **PROBLEM_CODES,
     "ok": "no problem found",
 }
 
@@ -136,19 +152,19 @@ def malformed_stage(error: MalformedTokenError) -> dict[str, str]:
 
 
 class _Report:
-    """Collects findings; the certificate, should a caller pass it where an id goes, is masked.
+    """Collects findings; a certificate, should a caller pass it where an id goes, is masked (in any letter case).
 
     At most :data:`FOLD_AFTER` findings of one code are kept; further ones are only counted
     (:meth:`counted` lets a loop skip building them) and :meth:`result` folds them all into one.
     """
 
-    __slots__ = ("extra", "findings", "kept", "secret")
+    __slots__ = ("extra", "findings", "kept", "redact")
 
-    def __init__(self, secret: str | None) -> None:
+    def __init__(self, secrets: Iterable[str]) -> None:
         self.findings: list[Finding] = []
         self.kept: dict[str, int] = {}
         self.extra: dict[str, int] = {}
-        self.secret = secret or None
+        self.redact = Redactor(*secrets)
 
     def counted(self, code: str) -> bool:
         """Count one more finding of ``code`` without building it, if enough are kept; True if so."""
@@ -160,11 +176,10 @@ class _Report:
     def add(self, severity: Severity, code: str, message: str, **detail: Any) -> None:
         if self.counted(code):
             return
-        if self.secret is not None and self.secret in message + repr(detail):
-            message = message.replace(self.secret, "<app certificate>")
-            detail = {
-                key: "<app certificate>" if self.secret in repr(value) else value for key, value in detail.items()
-            }
+        redact = self.redact
+        if redact.found_in(message) or redact.found_in(repr(detail)):
+            message = redact(message)
+            detail = {key: MASK if redact.found_in(repr(value)) else value for key, value in detail.items()}
         self.findings.append(Finding(severity, code, message, detail))
         self.kept[code] = self.kept.get(code, 0) + 1
 
@@ -211,37 +226,89 @@ def _intended_services(service: Any, channel_name: Any, uid: Any, user_id: Any) 
     raise ParameterTypeError("service", f"service must be None, a service type 1-10 or one of {names}")
 
 
+def _needed_privileges(privileges: Any) -> tuple[str | int, ...]:
+    """The privileges asked for: known snake_case names or u16 ids, as given."""
+    if isinstance(privileges, (str, bytes)) or not isinstance(privileges, Iterable):
+        raise ParameterTypeError(
+            "privileges", f"privileges must be a sequence of privilege names or ids, not {type(privileges).__name__}"
+        )
+    needed: list[str | int] = []
+    for item in privileges:
+        if isinstance(item, str):
+            if item not in known_privilege_names():
+                raise InvalidParameterError(
+                    "privileges",
+                    f"privileges holds an unknown privilege name ({len(item)} characters); use the names "
+                    "inspect() shows, such as join_channel, publish_audio_stream or login",
+                )
+            needed.append(item)
+        else:
+            needed.append(check_u16("privileges", item))
+        if len(needed) > MAX_LISTED:
+            raise InvalidParameterError("privileges", f"privileges holds more than {MAX_LISTED} entries")
+    return tuple(needed)
+
+
 def diagnose(
     token: str,
     *,
-    app_certificate: str | None = None,
+    app_certificate: str | Sequence[str] | None = None,
     app_id: str | None = None,
     channel_name: str | None = None,
     uid: int | str | None = None,
     user_id: str | None = None,
     service: str | int | None = None,
+    privileges: Iterable[str | int] = (),
     now: Moment | None = None,
 ) -> list[Finding]:
     """Everything that could make Agora reject ``token``, errors first.
 
     Give what the client will use it for (``app_id``, ``channel_name`` and ``uid`` for RTC,
-    ``user_id`` for RTM, or ``service`` by name) and ``app_certificate`` to check the signature.
-    ``now`` (Unix seconds or an aware datetime) defaults to the current time.  The list is never
-    empty: with nothing wrong it holds an ``ok`` finding.  It is bounded whatever the input: more
-    than :data:`FOLD_AFTER` findings of one code are folded into one whose ``detail["count"]`` says
-    how many, and there are never more than :data:`MAX_FINDINGS`.
+    ``user_id`` for RTM, or ``service`` by name, and the ``privileges`` it needs, by name such as
+    ``"publish_audio_stream"`` or by id) and ``app_certificate`` to check the signature.
+    ``app_certificate`` may be one certificate or a sequence of them (primary, secondary): the
+    ``signature-ok`` finding's ``detail["certificate"]`` says which one matched, by position
+    (0: the first), never by value.  ``now`` (Unix seconds or an aware datetime) defaults to the
+    current time.  The list is never empty: with nothing wrong it holds an ``ok`` finding.  It is
+    bounded whatever the input: more than :data:`FOLD_AFTER` findings of one code are folded into
+    one whose ``detail["count"]`` says how many, and there are never more than :data:`MAX_FINDINGS`.
+
+    Arguments of the wrong type raise :class:`~accesstoken2.errors.ParameterTypeError`; an empty or
+    oversized certificate sequence or an unknown privilege name raise
+    :class:`~accesstoken2.errors.InvalidParameterError`.  See :func:`accesstoken2.validate` for a
+    yes-or-no answer built on these findings.
     """
+    findings, _ = examine(token, app_certificate, app_id, channel_name, uid, user_id, service, privileges, now)
+    return findings
+
+
+def examine(
+    token: str,
+    app_certificate: str | Sequence[str] | None,
+    app_id: str | None,
+    channel_name: str | None,
+    uid: int | str | None,
+    user_id: str | None,
+    service: str | int | None,
+    privileges: Iterable[str | int],
+    now: Moment | None,
+    /,
+) -> tuple[list[Finding], TokenInfo | None]:
+    """:func:`diagnose`'s findings and the token they are about (None when it could not be read).
+
+    The arguments are diagnose's, in the order of its signature."""
     if not isinstance(token, str):
         raise ParameterTypeError("token", f"token must be a str, not {type(token).__name__}")
-    _optional_str("app_certificate", app_certificate)
+    certificates = () if app_certificate is None else certificate_list("app_certificate", app_certificate)
     _optional_str("app_id", app_id)
     _optional_str("channel_name", channel_name)
     _optional_str("user_id", user_id)
     expected_uid = None if uid is None else uid_text("uid", uid)
     moment = timestamp(now)
     wanted = _intended_services(service, channel_name, uid, user_id)
+    needed = _needed_privileges(privileges)
 
-    report = _Report(app_certificate)
+    report = _Report(certificates)
     # before any repair step: those copy the input, and unquoting megabytes costs hundreds of milliseconds
     if _too_long(token):
         report.add(
@@ -252,18 +319,20 @@ def diagnose(
             stage="length",
             length=len(token),
         )
-        return report.result()
+        return report.result(), None
     info = _decode(report, token, moment)
     if info is not None:
         _check_app(report, info, app_id)
         _check_times(report, info)
         _check_services(report, info, wanted)
+        _check_names(report, info)
+        _check_needed_privileges(report, info, wanted, needed)
         rtc_matches = _check_rtc(report, info, channel_name, expected_uid, uid)
         rtm_matches = _check_rtm(report, info, user_id)
-        _check_signature(report, info, app_certificate, channel_name, expected_uid, user_id, rtc_matches, rtm_matches)
+        _check_signature(report, info, certificates, channel_name, expected_uid, user_id, rtc_matches, rtm_matches)
     if not report.has(Severity.ERROR) and not report.has(Severity.WARNING):
         report.add(Severity.INFO, "ok", "No problem found.")
-    return report.result()
+    return report.result(), info
 
 
 # --- decoding ----------------------------------------------------------------------------------
@@ -551,6 +620,36 @@ def _check_services(report: _Report, info: TokenInfo, wanted: list[int]) -> None
         )
     for service in info.services:
         _check_privileges(report, service)
+        if service.omitted_permissions:
+            report.add(
+                Severity.WARNING,
+                "oversized",
+                f"The {service.name} service's permissions hold {service.omitted_permissions:,} more entries than "
+                f"are listed (the first {MAX_LISTED} resource types, permission types and resources).",
+                service=service.name,
+                omitted_permissions=service.omitted_permissions,
+            )
+
+
+def _check_needed_privileges(
+    report: _Report, info: TokenInfo, wanted: list[int], needed: tuple[str | int, ...]
+) -> None:
+    """Each privilege asked for must be in a service the use needs (any service, when none was named)."""
+    if not needed:
+        return
+    kinds = {kind for want in wanted for kind in (_RTM_TYPES if want in _RTM_TYPES else (want,))}
+    services = [service for service in info.services if not kinds or service.type in kinds]
+    names = " or ".join(sorted({SERVICE_NAMES[kind] for kind in kinds}))
+    where = f"in its {names} service" if names else "in any of its services"
+    for privilege in needed:
+        key = "name" if isinstance(privilege, str) else "id"
+        if not any(getattr(item, key) == privilege for service in services for item in service.privileges):
+            report.add(
+                Severity.ERROR,
+                "missing-privilege",
+                f"The token does not grant the privilege {privilege!r} {where}, so the client cannot use it.",
+                privilege=privilege,
+            )
 
 
 def _check_privileges(report: _Report, service: ServiceInfo) -> None:
@@ -564,7 +663,7 @@ def _check_privileges(report: _Report, service: ServiceInfo) -> None:
             Severity.WARNING,
             "oversized",
             f"The {service.name} service holds {total:,} privileges, more than any service defines; only the "
-            f"{MAX_LISTED} lowest ids were checked.",
+            f"{len(service.privileges)} lowest ids were checked.",
             service=service.name,
             privileges=total,
         )
@@ -584,6 +683,35 @@ def _check_privileges(report: _Report, service: ServiceInfo) -> None:
                 "subscriber-without-publish",
                 "The RTC service may join the channel but not publish audio, video or data (a subscriber token).",
             )
+
+
+#: the fields of a 007 service that Agora checks, by service type: (field, kind of :func:`agora_name_problems`)
+_NAMED_FIELDS: dict[int, tuple[tuple[str, str], ...]] = {
+    ServiceType.RTC: (("channel_name", "channel_name"), ("uid", "user_account")),
+    ServiceType.RTM: (("user_id", "rtm_user_id"),),
+    ServiceType.RTM2: (("user_id", "rtm_user_id"),),
+}
+
+
+def _check_names(report: _Report, info: TokenInfo) -> None:
+    """Each of Agora's identifier rules a listed service breaks: a finding under the rule's own code."""
+    for service in info.services:  # a 006 token holds only CRCs: its services have none of these fields
+        for name, kind in _NAMED_FIELDS.get(service.type, ()):
+            value = service.fields.get(name)
+            if not isinstance(value, str) or (kind == "user_account" and value == ""):
+                continue  # uid 0, the wildcard, is written as the empty string
+            for problem in agora_name_problems(kind, value):
+                if report.counted(problem.code):
+                    continue
+                report.add(
+                    Severity.ERROR,
+                    problem.code,
+                    f"The {service.name} service's {name.replace('_', ' ')} breaks Agora's rule: {problem.message}; "
+                    "Agora refuses the token.",
+                    service=service.name,
+                    field=name,
+                    kind=kind,
+                )
 
 
 def _crc(text: str) -> int:
@@ -681,28 +809,31 @@ def _check_rtm(report: _Report, info: TokenInfo, user_id: str | None) -> bool:
 def _check_signature(
     report: _Report,
     info: TokenInfo,
-    app_certificate: str | None,
+    certificates: tuple[str, ...],
     channel_name: str | None,
     expected_uid: str | None,
     user_id: str | None,
     rtc_matches: bool,
     rtm_matches: bool,
 ) -> None:
-    if app_certificate is None:
+    if not certificates:
         report.add(
             Severity.INFO, "signature-not-checked", "No app certificate was given, so the signature was not checked."
         )
         return
-    if not is_hex32(app_certificate):
-        report.add(
-            Severity.ERROR,
-            "certificate-malformed",
-            f"The app certificate given is not 32 hexadecimal characters (it has {len(app_certificate)} characters).",
-        )
-        return
-    if info.version == "007":
-        valid = bool(info.token.verify(app_certificate))
-    else:
+    for position, certificate in enumerate(certificates):
+        if not is_hex32(certificate):
+            which = f"app certificate {position + 1} of {len(certificates)}" if len(certificates) > 1 else ""
+            report.add(
+                Severity.ERROR,
+                "certificate-malformed",
+                f"The {which or 'app certificate'} given is not 32 hexadecimal characters (it has "
+                f"{len(certificate)} characters).",
+                certificate=position,
+            )
+            return
+    subject = None
+    if info.version != "007":
         subject = _subject006(info, channel_name, expected_uid, user_id)
         if subject is None or not (rtc_matches and rtm_matches):
             report.add(
@@ -712,16 +843,33 @@ def _check_signature(
                 "channel_name and uid (or user_id for RTM).",
             )
             return
-        valid = bool(info.token.verify(app_certificate, *subject))
-    if valid:
-        report.add(Severity.INFO, "signature-ok", "The signature matches the app certificate.")
+    # every certificate is tried, so the time taken does not tell which one matched
+    results = [
+        bool(info.token.verify(certificate) if subject is None else info.token.verify(certificate, *subject))
+        for certificate in certificates
+    ]
+    if True in results:
+        position = results.index(True)
+        which = f" (certificate {position + 1} of {len(certificates)}{_ROLES.get(position, '')})"
+        report.add(
+            Severity.INFO,
+            "signature-ok",
+            f"The signature matches the app certificate{which if len(certificates) > 1 else ''}.",
+            certificate=position,
+            certificates=len(certificates),
+        )
     else:
+        tried = f" (none of the {len(certificates)} given)" if len(certificates) > 1 else ""
         report.add(
             Severity.ERROR,
             "signature-mismatch",
-            "The signature does not match the app certificate: the token was signed with another certificate "
-            "(or for another app), or it was altered.",
+            f"The signature does not match the app certificate{tried}: the token was signed with another "
+            "certificate (or for another app), or it was altered.",
         )
+
+
+# the names Agora Console gives the first two certificates of a project
+_ROLES = {0: ", the primary", 1: ", the secondary"}
 
 
 def _subject006(

@@ -4,11 +4,26 @@ Every error the library raises on bad input is a :class:`TokenError`, which is a
 :class:`ValueError`; wrong argument types raise :class:`ParameterTypeError`, which is also
 a :class:`TypeError`.  Messages name the parameter, say what is wrong and give the allowed
 range.  They never contain an app certificate.
+
+Errors are data: code reads their attributes (``parameter``, ``stage``, ``field``, ``code``,
+``findings``), never their message text.
+
+Where an app certificate is asked for, one str or a sequence of them (the primary and the
+secondary, while a certificate is being rotated) is accepted: a value of another type, or a
+sequence holding something other than a str, raises :class:`ParameterTypeError`; an empty
+sequence, or one of more than eight, raises :class:`InvalidParameterError`.  Both name the
+parameter ``app_certificate`` and never show a certificate.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from ._wire.stages import Stage
+
+if TYPE_CHECKING:
+    from .diagnosis import Finding
 
 __all__ = [
     "EmptyTokenError",
@@ -18,6 +33,7 @@ __all__ = [
     "ParameterTypeError",
     "Stage",
     "TokenError",
+    "TokenRejectedError",
 ]
 
 
@@ -68,3 +84,32 @@ class LegacyTokenError(MalformedTokenError):
     def __init__(self, format: str, message: str) -> None:
         super().__init__(message, Stage.PREFIX)
         self.format = format
+
+
+class TokenRejectedError(TokenError):
+    """:func:`accesstoken2.validate` found that Agora would reject the token for what was asked.
+
+    ``code`` is the code of the first error finding of :func:`accesstoken2.diagnose` (``expired``,
+    ``signature-mismatch``, ``channel-mismatch``, ``uid-mismatch``, ``missing-service``,
+    ``missing-privilege``, ``privilege-expired``, ``malformed``, ``truncated``, ...; see
+    ``accesstoken2.diagnosis.CODES``), ``findings`` holds every error finding, in diagnose's order,
+    and ``message`` the first one's sentence.  For a token that cannot be decoded, ``stage`` and
+    ``field`` say where (as on :class:`MalformedTokenError`), else they are None.
+    """
+
+    def __init__(self, findings: Sequence[Finding]) -> None:
+        if not findings:
+            raise ValueError("TokenRejectedError needs at least one error finding")
+        first = findings[0]
+        super().__init__(first.message)
+        self.code: str = first.code
+        self.message: str = first.message
+        self.findings: tuple[Finding, ...] = tuple(findings)
+        stage = first.detail.get("stage")
+        self.stage: Stage | None = None if stage is None else Stage(stage)
+        field = first.detail.get("field")
+        self.field: str | None = field if isinstance(field, str) else None
+
+    def __reduce__(self) -> tuple[type[TokenRejectedError], tuple[tuple[Finding, ...]]]:
+        # rebuilt from the findings (the default would pass the message where the findings go)
+        return type(self), (self.findings,)

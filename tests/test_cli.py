@@ -239,7 +239,7 @@ def test_certificate_file(cli: Run, tmp_path: Path) -> None:
     )
     assert built.returncode == 0 and inspect(built.stdout.strip()).token.verify(CERT)
     absent = cli("build", "rtm", "--user-id", "u", "--app-certificate-file", str(tmp_path / "nope"))
-    assert absent.returncode == 2 and "cannot be read" in absent.stderr
+    assert absent.returncode == 2 and "cannot read the file" in absent.stderr
     bad = tmp_path / "bad"
     bad.write_text("not a certificate")
     wrong = cli("build", "rtm", "--user-id", "u", "--app-certificate-file", str(bad))

@@ -1,4 +1,6 @@
-"""diagnose(): one test per finding code, on tokens built with a fixed issue time and salt."""
+"""diagnose(): one test per finding code, on tokens built with a fixed issue time and salt.
+
+Every case also checks that validate() agrees with diagnose() on the same arguments (see run())."""
 
 from __future__ import annotations
 
@@ -17,13 +19,16 @@ from accesstoken2 import (
     ChatTokenBuilder,
     ConvoAITokenBuilder,
     Finding,
+    InvalidParameterError,
     ParameterTypeError,
     RtcTokenBuilder,
     RtmTokenBuilder,
     ServiceRtc,
     ServiceRtm,
     Severity,
+    TokenRejectedError,
     diagnose,
+    validate,
 )
 from accesstoken2.diagnosis import CODES
 from accesstoken2.legacy import RtcTokenBuilder as RtcTokenBuilder006
@@ -57,7 +62,34 @@ def run(token: str, **kwargs: Any) -> list[Finding]:
         assert finding.code in CODES
         assert CERT not in finding.message and OTHER_CERT not in finding.message
         assert isinstance(finding.severity, Severity)
+    check_validate_agrees(token, kwargs)
     return findings
+
+
+def check_validate_agrees(token: str, kwargs: dict[str, Any]) -> None:
+    """validate() rejects exactly when diagnose() finds an error for the same arguments, with its code and
+    all its error findings; otherwise it returns the parsed token (or, for a 006 token it cannot check the
+    signature of, asks for the channel and uid).
+
+    validate() takes no app_id and always checks the signature: a case without a certificate is checked
+    with CERT."""
+    asked = {name: value for name, value in kwargs.items() if name not in ("app_id", "app_certificate")}
+    certificate = kwargs.get("app_certificate") or CERT
+    findings = diagnose(token, app_certificate=certificate, **asked)
+    errors = [finding for finding in findings if finding.severity is Severity.ERROR]
+    if errors:
+        with pytest.raises(TokenRejectedError) as rejected:
+            validate(token, certificate, **asked)
+        assert rejected.value.code == errors[0].code
+        assert list(rejected.value.findings) == errors
+    elif "signature-ok" in codes(findings):
+        parsed = validate(token, certificate, **asked)
+        assert type(parsed).__name__ == ("AccessToken2" if token.startswith("007") else "AccessToken")
+    else:
+        assert token.startswith("006") and "signature-not-checked" in codes(findings)
+        with pytest.raises(InvalidParameterError) as refused:
+            validate(token, certificate, **asked)
+        assert refused.value.parameter == "channel_name"
 
 
 def find(findings: list[Finding], code: str) -> Finding:
@@ -222,7 +254,9 @@ def test_absolute_timestamp() -> None:
 
 
 def test_relative_timestamp_in_006() -> None:
-    findings = run(rtc006(expire_at=3600, ts=T0 + DAY))
+    with pytest.warns(UserWarning, match="before the year 2000"):  # the builder warns, and builds it
+        token = rtc006(expire_at=3600, ts=T0 + DAY)
+    findings = run(token)
     assert find(findings, "relative-timestamp").severity is Severity.ERROR
     assert "relative-timestamp" in codes(run(rtc006(ts=DAY)))
 
@@ -342,6 +376,13 @@ def test_bad_argument_types_raise(kwargs: dict[str, Any]) -> None:
         diagnose(rtc(), **kwargs)
     with pytest.raises(ParameterTypeError):
         diagnose(None)  # type: ignore[arg-type]
+    if "app_id" in kwargs:
+        return  # validate() has no app_id
+    # validate() refuses the same arguments the same way
+    asked = dict(kwargs)
+    certificate = asked.pop("app_certificate", CERT)
+    with pytest.raises(ParameterTypeError):
+        validate(rtc(), certificate, **asked)
 
 
 def test_certificate_passed_as_an_id_is_masked() -> None:

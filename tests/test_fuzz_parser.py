@@ -192,7 +192,9 @@ def test_explain_never_raises_anything_else(content: bytes) -> None:
 
 
 BODIES_006 = [
-    base64.b64decode(RtcTokenBuilder006.buildTokenWithUid(APP_ID, CERT, "room", 42, 1, 99, ts=1111111, salt=1)[35:]),
+    base64.b64decode(
+        RtcTokenBuilder006.buildTokenWithUid(APP_ID, CERT, "room", 42, 1, 2000000000, ts=1111111, salt=1)[35:]
+    ),
     base64.b64decode(RtmTokenBuilder006.buildToken(APP_ID, CERT, "bob", 1, 0, ts=1111111, salt=1)[35:]),
 ]
 

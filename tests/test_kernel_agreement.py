@@ -50,14 +50,15 @@ def assert_same_parse(speedups: Kernel, pure: Kernel, token: str) -> tuple[Any, 
     if expected[0] == "ok":
         # the services, made on demand from what parse007 checked
         signing_info, where = expected[1][1], expected[1][6]
-        services, counts = pure.services007(signing_info, where, where[1])
-        assert speedups.services007(signing_info, where, where[1]) == (services, counts)
-        assert len(services) == where[1] and counts == {}
-        # bounded: the first ones made, the others counted by type
-        for limit in (0, 1, where[1] // 2):
-            first, rest = pure.services007(signing_info, where, limit)
-            assert speedups.services007(signing_info, where, limit) == (first, rest)
-            assert first == services[:limit]
+        services, counts, cut = pure.services007(signing_info, where, MAX_CONTENT)
+        assert speedups.services007(signing_info, where, MAX_CONTENT) == (services, counts, cut)
+        assert len(services) == where[1] and counts == {} and cut == {}
+        # bounded: the first ones made (their permission trees within the limit), the others counted by type
+        for limit in (0, 1, 2, where[1] // 2):
+            first, rest, cut = pure.services007(signing_info, where, limit)
+            assert speedups.services007(signing_info, where, limit) == (first, rest, cut)
+            assert [service[:2] for service in first] == [service[:2] for service in services[:limit]]
+            assert all(service == services[position] for position, service in enumerate(first) if position not in cut)
             assert rest == dict(Counter(kind for kind, _, _ in services[limit:]))
     return expected
 

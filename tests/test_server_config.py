@@ -1,13 +1,12 @@
 """The server's settings from the environment: agora-token-service's variable names as fallbacks,
-a .env file (read with pydantic-settings), and errors that name the variable actually used."""
+a .env file (read by accesstoken2.configuration, shared with the CLI), and errors that name the variable
+actually used."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip("pydantic_settings")
 
 from accesstoken2.server import ConfigurationError, Settings
 from accesstoken2.server.config import ENV_NAMES

@@ -58,7 +58,8 @@ def client() -> Iterator[Client]:
 def detail(response: Any) -> str:
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
-    assert set(body) == {"detail"}
+    # every error body: the detail, and one human-readable message beside it
+    assert set(body) - {"problems"} == {"detail", "message"} and isinstance(body["message"], str)
     return str(body["detail"])
 
 
@@ -324,3 +325,33 @@ def test_depth_limit_counts_brackets_outside_strings_only() -> None:
     with pytest.raises(HTTPException) as raised:
         parse_json(b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1))
     assert raised.value.status_code == 422 and "nested too deeply" in str(raised.value.detail)
+
+
+# ---------------------------------------------------------------- one human-readable message
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status", "phrase"),
+    [
+        ("POST", "/getToken", {"json": {"tokenType": "sip", "uid": 5}}, 422, "body.tokenType"),
+        ("POST", "/getToken", {"json": {"tokenType": "rtc", "channel": 7, "expire": "x"}}, 422, "body.channel"),
+        ("POST", "/inspect", {"json": {}}, 422, "body.token"),
+        ("GET", "/v1/token?channel_name=c&expire=soon", {}, 422, "expire must be a whole number"),
+        ("POST", "/getToken", {"content": b"{"}, 422, "not valid JSON"),
+        ("GET", "/nothing", {}, 404, "Not Found"),
+        ("PUT", "/getToken", {}, 405, "Method Not Allowed"),
+        ("POST", "/getToken", {"json": {"tokenType": "rtc", "channel": "c"}}, 400, "uid is required"),
+    ],
+)
+def test_every_error_body_has_one_message(
+    client: Client, method: str, path: str, kwargs: dict[str, Any], status: int, phrase: str
+) -> None:
+    """Whatever ``detail`` is (a text, or a list of validation errors), ``message`` is one string."""
+    response = client.request(method, path, **kwargs)
+    assert response.status_code == status
+    body = response.json()
+    assert isinstance(body["message"], str) and phrase in body["message"], body
+    if isinstance(body["detail"], list):
+        assert body["detail"][0]["msg"] in body["message"]
+    else:
+        assert body["message"] == body["detail"]

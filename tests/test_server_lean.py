@@ -213,6 +213,7 @@ class Answer:
     body: bytes
     raised: str | None = None  # the exception the application let out (after answering 500)
     log: list[str] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)  # the audit records it wrote
     routed: bool = False  # whether FastAPI's router saw the request
 
 
@@ -317,12 +318,13 @@ def _spy_router(app: Any, seen: list[str]) -> None:
     router.middleware_stack = spy
 
 
-def _settings(kind: str, hook: str) -> Settings:
+def _settings(kind: str, hook: str, audit_log: str) -> Settings:
     if kind == "open":
         return Settings(APP_ID, CERT, body_timeout=0.2)
     return Settings(
         APP_ID,
         CERT,
+        audit_log=audit_log,
         api_key=USER_KEY,
         admin_api_key=ADMIN_KEY,
         jwt_secret=SECRET,
@@ -344,10 +346,23 @@ def hook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     sys.modules.pop(name, None)
 
 
-def _run_all(settings: Settings) -> dict[str, dict[str, Any]]:
+def _audit_lines(path: Path, seen: int) -> tuple[list[dict[str, Any]], int]:
+    """The audit records written after the first ``seen`` bytes, without what differs from run to
+    run (the time, the request id, the token's fingerprint: its salt is random)."""
+    data = path.read_bytes() if path.exists() else b""
+    records = [json.loads(line) for line in data[seen:].splitlines()]
+    for record in records:
+        for varying in ("time", "request_id", "token_sha256"):
+            assert record.pop(varying, None) is not None, f"the audit record has no {varying}"
+    return records, len(data)
+
+
+def _run_all(kind: str, hook: str, folder: Path) -> dict[str, dict[str, Any]]:
     """Every case through both applications, in the same order; and the metrics afterwards."""
+    lean_audit, plain_audit = folder / "lean-audit.log", folder / "fastapi-audit.log"
+    settings = _settings(kind, hook, str(lean_audit))
     lean_app = create_app(settings, clock=lambda: NOW)
-    plain_app = _fastapi_only(create_app(settings, clock=lambda: NOW))
+    plain_app = _fastapi_only(create_app(_settings(kind, hook, str(plain_audit)), clock=lambda: NOW))
     outcome: dict[str, dict[str, Any]] = {"lean": {}, "fastapi": {}}
     logger = logging.getLogger("accesstoken2.server")
     lines = _LogLines()
@@ -356,14 +371,16 @@ def _run_all(settings: Settings) -> dict[str, dict[str, Any]]:
     logger.setLevel(logging.INFO)
     loop = asyncio.new_event_loop()
     try:
-        for label, app in (("lean", lean_app), ("fastapi", plain_app)):
+        for label, app, audit in (("lean", lean_app, lean_audit), ("fastapi", plain_app, plain_audit)):
             routed: list[str] = []
+            audited = 0
             _spy_router(app, routed)
             for case in CASES:
                 del lines.lines[:], routed[:]
                 # bounded: an application that waits for a body that never comes fails instead of hanging
                 answer = loop.run_until_complete(asyncio.wait_for(_exchange(app, case), 10))
                 answer.log, answer.routed = list(lines.lines), bool(routed)
+                answer.audit, audited = _audit_lines(audit, audited)
                 outcome[label][case.name] = answer
             if settings.metrics:
                 scrape = Case("metrics", "GET", "/metrics", (ADMIN,), lean=False)
@@ -376,8 +393,10 @@ def _run_all(settings: Settings) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module", params=["secured", "open"])
-def answers(request: pytest.FixtureRequest, hook: str) -> dict[str, dict[str, Any]]:
-    return _run_all(_settings(request.param, hook))
+def answers(
+    request: pytest.FixtureRequest, hook: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict[str, Any]]:
+    return _run_all(request.param, hook, tmp_path_factory.mktemp(f"lean_{request.param}"))
 
 
 def _token_content(token: str) -> dict[str, Any]:
@@ -399,24 +418,35 @@ def _comparable(answer: Answer) -> Any:
     return document
 
 
-def _without_length(answer: Answer) -> list[tuple[str, str]]:
+def _comparable_headers(answer: Answer) -> list[tuple[str, str]]:
+    """The headers, but the length (a token's varies with its random salt: it is compressed) and
+    the request id (a counter of the process), each checked here."""
     lengths = [value for name, value in answer.headers if name == "content-length"]
     assert lengths in ([str(len(answer.body))], []) or answer.body == b""  # HEAD: the GET's length, no body
-    return [(name, value) for name, value in answer.headers if name != "content-length"]
+    request_ids = [value for name, value in answer.headers if name == "x-request-id"]
+    assert len(request_ids) == 1 and re.fullmatch(r"[0-9a-f]{20}", request_ids[0])
+    return [
+        (name, "(id)" if name == "x-request-id" else value)
+        for name, value in answer.headers
+        if name != "content-length"
+    ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_lean_path_answers_as_fastapi(answers: dict[str, dict[str, Any]], case: Case) -> None:
     lean, plain = answers["lean"][case.name], answers["fastapi"][case.name]
     assert lean.status == plain.status
-    # a token's length varies with its random salt (it is compressed): the length is checked apart
-    assert _without_length(lean) == _without_length(plain)
+    assert _comparable_headers(lean) == _comparable_headers(plain)
     assert _comparable(lean) == _comparable(plain)
     assert lean.raised == plain.raised
     assert lean.log == plain.log
+    assert lean.audit == plain.audit
+    if lean.status == 200 and lean.body.startswith(b"{") and "/metrics" in answers["lean"]:
+        tokens = [key for key in json.loads(lean.body) if key.lower().endswith("token")]
+        assert len(lean.audit) == len(tokens)  # one audit line per issued token
     assert len([line for line in lean.log if line.startswith("127.0.0.1 ")]) == 1  # one line per request
-    if lean.status >= 400 and lean.body and lean.status != 405:
-        assert "detail" in json.loads(lean.body)
+    if lean.status >= 400 and lean.body:  # every error answer: JSON with a human-readable message
+        assert isinstance(json.loads(lean.body)["message"], str)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
@@ -433,7 +463,7 @@ def test_the_cases_cover_what_they_claim(answers: dict[str, dict[str, Any]]) -> 
     statuses = {answer.status for answer in answers["lean"].values()}
     if "/metrics" in answers["lean"]:  # the secured server: every refusal is there
         assert {200, 307, 400, 401, 403, 404, 405, 408, 413, 422, 500} <= statuses
-        assert answers["lean"]["hook answers nonsense: 500"].raised == "TypeError"
+        assert answers["lean"]["hook answers nonsense: 500"].status == 500
         served = [name for name, answer in answers["lean"].items() if not answer.routed and name != "/metrics"]
         assert len(served) > 50
 

@@ -1047,26 +1047,67 @@ cdef dict _privileges(Reader *reader):
     return result
 
 
-cdef object _permissions(Reader *reader, bint build):
-    """The RTM2 permission tree: the one parser of the compiled kernel (build false: checked, no objects)."""
+cdef Py_ssize_t _skip_tree(Reader *reader, Py_ssize_t resources, Py_ssize_t permissions,
+                           Py_ssize_t names) except -1:
+    """Restates reader.py's Reader.skip_tree: steps over names resource names, then permissions permission type
+    entries, then resources resource type entries; the number of entries stepped over (each counts 1)."""
+    cdef Py_ssize_t skipped = resources + permissions + names, k
+    cdef unsigned count
+    for k in range(names):
+        _take(reader, _u16(reader))
+    while permissions or resources:
+        # a type and a count: of names after a permission type, of permission types after a resource type
+        _u16(reader)
+        count = _u16(reader)
+        skipped += count
+        if permissions:
+            permissions -= 1
+            for k in range(count):
+                _take(reader, _u16(reader))
+        else:
+            resources -= 1
+            permissions = count
+    return skipped
+
+
+cdef object _permissions(Reader *reader, bint build, Py_ssize_t budget, Py_ssize_t *left_out):
+    """The RTM2 permission tree, restating reader.py's Reader.permissions: made within budget (the entries left
+    out added to left_out); build false: checked, no objects."""
     cdef dict tree = {}
     cdef dict by_permission = None
     cdef unsigned resource_count = _u16(reader), permission_count, name_count, i, j, k
     cdef unsigned resource_type, permission
-    for i in range(resource_count):
-        resource_type = _u16(reader)
-        if build:
-            by_permission = tree.setdefault(resource_type, {})
-        permission_count = _u16(reader)
-        for j in range(permission_count):
-            permission = _u16(reader)
-            name_count = _u16(reader)
-            if build:
-                by_permission[permission] = [_text(reader) for k in range(name_count)]
-            else:
+    cdef Py_ssize_t resources = budget, permissions = budget, names = budget, made
+    if not build:
+        for i in range(resource_count):
+            _u16(reader)
+            permission_count = _u16(reader)
+            for j in range(permission_count):
+                _u16(reader)
+                name_count = _u16(reader)
                 for k in range(name_count):
                     _text(reader, False)
-    return tree if build else None
+        return None
+    for i in range(resource_count):
+        if resources == 0:
+            left_out[0] += _skip_tree(reader, resource_count - i, 0, 0)
+            break
+        resources -= 1
+        resource_type = _u16(reader)
+        permission_count = _u16(reader)
+        by_permission = tree.setdefault(resource_type, {})
+        for j in range(permission_count):
+            if permissions == 0:
+                left_out[0] += _skip_tree(reader, 0, permission_count - j, 0)
+                break
+            permissions -= 1
+            permission = _u16(reader)
+            name_count = _u16(reader)
+            made = min(<Py_ssize_t>name_count, names)
+            names -= made
+            by_permission[permission] = [_text(reader) for k in range(made)]
+            left_out[0] += _skip_tree(reader, 0, 0, name_count - made)
+    return tree
 
 
 cdef Py_ssize_t _check_head(object token, Py_ssize_t limit, str version) except -1:
@@ -1109,11 +1150,13 @@ cdef bytes _decode007(object token):
     _raise_status(status)
 
 
-cdef int _read_services(Reader *reader, Py_ssize_t end, list out, dict counts) except -2:
+cdef int _read_services(Reader *reader, Py_ssize_t end, list out, dict counts, Py_ssize_t budget=0,
+                        dict cut=None) except -2:
     """Reads services reader.index..end-1 as the table lays them out and appends them to out; when out is None,
-    only checks them, and counts them by type into counts unless that is None too.  Returns the first unknown
-    type (reader.index is its index), or -1 (reader.index is end)."""
-    cdef Py_ssize_t index, code_index, run = 0
+    only checks them, and counts them by type into counts unless that is None too.  A permission tree made is
+    made within budget, and cut gets the entries it left out by the service's position in out.  Returns the
+    first unknown type (reader.index is its index), or -1 (reader.index is end)."""
+    cdef Py_ssize_t index, code_index, run = 0, left_out
     cdef unsigned service_type, count, run_type = 0
     cdef bytes layout
     cdef const char *codes
@@ -1135,7 +1178,7 @@ cdef int _read_services(Reader *reader, Py_ssize_t end, list out, dict counts) e
                 elif codes[code_index] == b"h":
                     _take(reader, 2)
                 else:
-                    _permissions(reader, False)
+                    _permissions(reader, False, 0, NULL)
             if counts is not None:
                 # counted by runs of one type: a dict update per run, not per service
                 if run and service_type != run_type:
@@ -1146,13 +1189,16 @@ cdef int _read_services(Reader *reader, Py_ssize_t end, list out, dict counts) e
             continue
         privileges = _privileges(reader)
         fields = []
+        left_out = 0
         for code_index in range(PyBytes_GET_SIZE(layout)):
             if codes[code_index] == b"s":
                 fields.append(_text(reader))
             elif codes[code_index] == b"h":
                 fields.append(_i16(reader))
             else:
-                fields.append(_permissions(reader, True))
+                fields.append(_permissions(reader, True, budget, &left_out))
+        if left_out:
+            cut[len(out)] = left_out
         out.append((service_type, privileges, tuple(fields)))
     reader.index = end
     _add_run(counts, run_type, run)
@@ -1207,17 +1253,18 @@ def services007(bytes signing_info not None, tuple where not None, object limit)
     cdef Reader reader
     cdef list services = []
     cdef dict counts = {}
-    cdef Py_ssize_t made, known
+    cdef dict cut = {}
+    cdef Py_ssize_t made, known, budget
     reader.size = PyBytes_GET_SIZE(signing_info)
-    offset, made, known, count = services_at(where, reader.size, limit)
+    offset, made, known, count, budget = services_at(where, reader.size, limit)
     reader.data = _data(signing_info)
     reader.pos = offset
     reader.part = PART_SERVICE
     reader.count = count
     reader.index = 0
-    _read_services(&reader, made, services, None)
+    _read_services(&reader, made, services, None, budget, cut)
     _read_services(&reader, known, None, counts)
-    return services, counts
+    return services, counts, cut
 
 
 # --- 006 -------------------------------------------------------------------------------------------

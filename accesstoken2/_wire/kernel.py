@@ -31,8 +31,9 @@ Parsed007 = tuple[Any, ...]
 ServicesAt = tuple[int, int, int]
 #: (service type, {privilege: value}, field values in the order of the spec table)
 ParsedService = tuple[int, dict[int, int], tuple[Any, ...]]
-#: services007: the services made, and {service type: count} of the known services after them (in token order)
-ServicesRead = tuple[list[ParsedService], dict[int, int]]
+#: services007: the services made, {service type: count} of the known services after them (in token order),
+#: and {position in the services made: permission tree entries left out} for the trees it cut
+ServicesRead = tuple[list[ParsedService], dict[int, int], dict[int, int]]
 #: parse006: app id, signature, crc(channel), crc(uid), message, salt, ts, privileges
 Parsed006 = tuple[Any, ...]
 
@@ -95,8 +96,11 @@ class Kernel(Protocol):
     def services007(self, signing_info: bytes, where: ServicesAt, limit: int, /) -> ServicesRead:
         """The first ``limit`` services of a token parse007 accepted, made, and the others counted by type.
 
-        ``limit >= where[1]`` makes them all; explaining makes a few and only counts the rest, so a crafted
-        token of 16,000 services costs one walk over its bytes, not 16,000 objects."""
+        ``limit`` bounds every list made: the services, and in each RTM2 permission tree the resource type
+        entries, the permission type entries and the resource names (the first ``limit`` of each, in wire
+        order; the entries left out are counted).  ``limit >= MAX_CONTENT`` makes everything, since no list
+        holds more entries than the content has bytes; explaining makes a few and only counts the rest, so a
+        crafted token of 16,000 services or tree entries costs one walk over its bytes, not 16,000 objects."""
 
     def verify007(
         self, signature: bytes, signing_info: bytes, app_certificate: str, issue_ts: int, salt: int, /

@@ -18,6 +18,8 @@ from enum import IntEnum
 from types import MappingProxyType
 from typing import Any
 
+from .._listing import lowest
+from .._redact import Redactor
 from .._validate import check_text, check_u16, check_u32, is_hex32, uid_text
 from .._wire import kernel as _kernel
 from .._wire.limits import MAX_PRIVILEGES_006
@@ -294,6 +296,11 @@ class AccessToken:
         """True when the last built or parsed token was signed with ``app_certificate`` for this
         ``channel_name`` and ``uid``.
 
+        This checks the signature only (over the channel and uid, against the CRCs).  True does not mean
+        Agora will accept the token: it may have expired, or lack a privilege.  To ask that, use
+        ``accesstoken2.validate(token, app_certificate, channel_name=..., uid=...)``, which raises
+        :class:`~accesstoken2.errors.TokenRejectedError` saying why.
+
         The signature is recomputed over the message bytes as received and compared in
         constant time.  A certificate that is not 32 hexadecimal characters gives False.
         """
@@ -319,7 +326,13 @@ class AccessToken:
             subject = f"crc_channel_name={self._crc_channel_name:#010x}, crc_uid={self._crc_uid:#010x}"
         else:
             subject = f"channel_name={self.channel_name!r}, uid={self.uid!r}"
-        return (
+        # a crafted token holds 10,920 privileges: the lowest ids are shown, the others counted
+        listed = lowest(self._privileges)
+        more = len(self._privileges) - len(listed)
+        privileges = f"{dict(listed)}" if not more else f"{str(dict(listed))[:-1]}, ... {more:,} more}}"
+        text = (
             f"AccessToken(app_id={self._app_id!r}, {subject}, ts={self._ts}, salt={self._salt}, "
-            f"privileges={dict(sorted(self._privileges.items()))})"
+            f"privileges={privileges})"
         )
+        # the certificate, should it be passed where a channel name or uid goes, in any letter case
+        return Redactor(self._app_certificate)(text)

@@ -3,14 +3,16 @@
 
 Every method has a snake_case alias and takes keyword-only ``ts`` (the message timestamp,
 default now + 24 h) and ``salt`` (default random) for reproducible tokens.  Privilege expiry
-times are absolute Unix seconds; 0 means no limit.
+times are absolute Unix seconds; 0 means no limit.  An expiry time before the year 2000 (such as
+3600, a lifetime where the 007 builders take one) gets a :class:`UserWarning`, and the token is
+built all the same, as the reference builds it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .._validate import check_choice, check_text, check_u32
+from .._validate import check_choice, check_text, check_u32, warn_relative_006
 from .access_token import AccessToken, Privilege
 
 __all__ = [
@@ -81,7 +83,11 @@ class RtcTokenBuilder:
         ts: int | None = None,
         salt: int | None = None,
     ) -> str:
-        """Token for a numeric ``uid`` (0: any uid) valid until ``privilegeExpiredTs``."""
+        """Token for a numeric ``uid`` (0: any uid) valid until ``privilegeExpiredTs``.
+
+        ``privilegeExpiredTs`` is an absolute Unix time (``int(time.time()) + 3600``), unlike the lifetime the
+        007 method of the same name takes; a value before the year 2000 warns.
+        """
         return RtcTokenBuilder.build_token_with_account(
             appId, appCertificate, channelName, uid, role, privilegeExpiredTs, ts=ts, salt=salt
         )
@@ -102,6 +108,7 @@ class RtcTokenBuilder:
         a subscriber gets only 1 (join channel)."""
         publisher = _is_publisher(role)
         expire = check_u32("privilegeExpiredTs", privilegeExpiredTs)
+        warn_relative_006(privilegeExpiredTs=expire)
         expiries = (expire, expire, expire, expire) if publisher else (expire,)
         return _rtc_token(appId, appCertificate, channelName, account, expiries, ts, salt)
 
@@ -154,6 +161,12 @@ class RtcTokenBuilder:
             check_u32("pubVideoPrivilegeExpiredTs", pubVideoPrivilegeExpiredTs),
             check_u32("pubDataStreamPrivilegeExpiredTs", pubDataStreamPrivilegeExpiredTs),
         )
+        warn_relative_006(
+            joinChannelPrivilegeExpiredTs=expiries[0],
+            pubAudioPrivilegeExpiredTs=expiries[1],
+            pubVideoPrivilegeExpiredTs=expiries[2],
+            pubDataStreamPrivilegeExpiredTs=expiries[3],
+        )
         return _rtc_token(appId, appCertificate, channelName, account, expiries, ts, salt)
 
     # the reference's names (aliases)
@@ -181,6 +194,7 @@ class RtmTokenBuilder:
         check_text("userAccount", userAccount)
         check_choice("role", role, {Role_Rtm_User: "Role_Rtm_User"})
         expire = check_u32("privilegeExpiredTs", privilegeExpiredTs)
+        warn_relative_006(privilegeExpiredTs=expire)
         token = AccessToken(appId, appCertificate, userAccount, "", ts=ts, salt=salt)
         token.add_privilege(Privilege.RTM_LOGIN, expire)
         return token.build()

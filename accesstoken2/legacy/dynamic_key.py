@@ -12,9 +12,7 @@ from ._dynamic_key_common import TextKeyInputs
 __all__ = ["generate", "generateSignature", "generateSignaure", "generate_signature"]
 
 
-def generate_signature(
-    app_id: str, app_certificate: str, channel_name: str, unix_ts: int, random_int: int
-) -> str:
+def generate_signature(app_id: str, app_certificate: str, channel_name: str, unix_ts: int, random_int: int) -> str:
     """The lower-case hex HMAC-SHA1 signature of a version 1 key."""
     return TextKeyInputs.checked(app_id, app_certificate, channel_name, unix_ts, random_int).signature()
 

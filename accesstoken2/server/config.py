@@ -9,9 +9,20 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
-from ..errors import InvalidParameterError
+from ..configuration import (
+    APP_CERTIFICATE_FILE_VARIABLE,
+    APP_CERTIFICATE_VARIABLES,
+    APP_ID_VARIABLES,
+    ENV_FILE,
+    MAX_SECRET_FILE_BYTES,
+    SECONDARY_APP_CERTIFICATE_FILE_VARIABLE,
+    SECONDARY_APP_CERTIFICATE_VARIABLES,
+    ConfigurationError,
+    Sources,
+    check_hex32,
+)
 
 __all__ = [
     "AGORA_MAX_EXPIRE",
@@ -22,17 +33,19 @@ __all__ = [
     "ENV_BODY_TIMEOUT",
     "ENV_CORS_ORIGINS",
     "ENV_DEFAULT_EXPIRE",
+    "ENV_HEADER_TIMEOUT",
     "ENV_INSPECT_CONCURRENCY",
     "ENV_MAX_CONNECTIONS",
     "ENV_MAX_EXPIRE",
     "ENV_PUBLIC_CHAT_APP_TOKEN",
+    "ENV_SECONDARY_APP_CERTIFICATE",
     "MIN_API_KEY_CHARS",
     "ConfigurationError",
     "Settings",
 ]
 
-ENV_APP_ID = "AGORA_APP_ID"
-ENV_APP_CERTIFICATE = "AGORA_APP_CERTIFICATE"
+ENV_APP_ID = APP_ID_VARIABLES[0]
+ENV_APP_CERTIFICATE = APP_CERTIFICATE_VARIABLES[0]
 ENV_DEFAULT_EXPIRE = "ACCESSTOKEN2_DEFAULT_EXPIRE"
 ENV_MAX_EXPIRE = "ACCESSTOKEN2_MAX_EXPIRE"
 ENV_CORS_ORIGINS = "ACCESSTOKEN2_CORS_ORIGINS"
@@ -40,6 +53,7 @@ ENV_API_KEY = "ACCESSTOKEN2_API_KEY"
 ENV_ADMIN_API_KEY = "ACCESSTOKEN2_ADMIN_API_KEY"
 ENV_PUBLIC_CHAT_APP_TOKEN = "ACCESSTOKEN2_PUBLIC_CHAT_APP_TOKEN"
 ENV_BODY_TIMEOUT = "ACCESSTOKEN2_BODY_TIMEOUT"
+ENV_HEADER_TIMEOUT = "ACCESSTOKEN2_HEADER_TIMEOUT"
 ENV_MAX_CONNECTIONS = "ACCESSTOKEN2_MAX_CONNECTIONS"
 ENV_INSPECT_CONCURRENCY = "ACCESSTOKEN2_INSPECT_CONCURRENCY"
 ENV_JWT_SECRET_FILE = "ACCESSTOKEN2_JWT_SECRET_FILE"
@@ -50,6 +64,8 @@ ENV_JWT_IDENTITY_CLAIM = "ACCESSTOKEN2_JWT_IDENTITY_CLAIM"
 ENV_AUTHORIZER = "ACCESSTOKEN2_AUTHORIZER"
 ENV_LOG_FORMAT = "ACCESSTOKEN2_LOG_FORMAT"
 ENV_METRICS = "ACCESSTOKEN2_METRICS"
+ENV_SECONDARY_APP_CERTIFICATE = SECONDARY_APP_CERTIFICATE_VARIABLES[0]
+ENV_AUDIT_LOG = "ACCESSTOKEN2_AUDIT_LOG"
 
 #: Agora's services accept tokens of at most 24 hours.
 AGORA_MAX_EXPIRE = 86400
@@ -58,17 +74,11 @@ MIN_API_KEY_CHARS = 16
 MAX_BODY_TIMEOUT = 300
 MAX_CONNECTIONS = 100_000
 MAX_INSPECT_CONCURRENCY = 64
-MAX_SECRET_FILE_BYTES = 64 * 1024
 MIN_JWT_SECRET_BYTES = 32
 
-_HEX32 = re.compile(r"[0-9a-fA-F]{32}")
 # Longest text read as a number: more is refused before int() (which is slow on long input and
 # refuses more than 4300 digits).
 _MAX_NUMBER_CHARS = 12
-
-
-class ConfigurationError(InvalidParameterError):
-    """A setting is missing or malformed; ``parameter`` names it (the environment variable when read from there)."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +91,8 @@ class Settings:
     ``Authorization: Bearer <api_key>``.  The Chat app token (full access to the Chat REST API) is
     served only to ``admin_api_key``, or to anyone allowed a user token when
     ``public_chat_app_token`` is True.  ``body_timeout`` (seconds) bounds the time to receive a
-    request body, ``max_connections`` the concurrent connections of a worker, and
+    request body, ``header_timeout`` the time a connection has to send a complete request head
+    (from its start, or from the previous answer), ``max_connections`` the concurrent connections of a worker, and
     ``inspect_concurrency`` the ``/inspect`` requests worked on at once.  ``port`` is where
     :func:`~accesstoken2.server.serve` listens unless told otherwise.
 
@@ -92,7 +103,12 @@ class Settings:
     refuse or narrow every request (see :mod:`accesstoken2.server.authorize`).
 
     ``log_format`` is ``text`` (one escaped line per request) or ``json`` (one JSON object per
-    request); ``metrics`` serves Prometheus ``/metrics`` (behind the admin key when one is set).
+    request); ``metrics`` serves Prometheus ``/metrics``, only behind ``admin_api_key`` (required then).
+
+    Rotation: ``app_certificate`` is the certificate tokens are signed with;
+    ``secondary_app_certificate``, when set, is also accepted wherever a token is checked
+    (``/inspect``).  ``audit_log`` is a file (``-``: stderr) that gets one JSON line per issued
+    token (:mod:`accesstoken2.server.audit`).
     """
 
     app_id: str
@@ -115,6 +131,11 @@ class Settings:
     authorizer: str | None = None
     log_format: str = "text"
     metrics: bool = False
+    secondary_app_certificate: str | None = field(default=None, repr=False)
+    audit_log: str | None = None
+    #: the settings read from a file: field name -> (variable, path)
+    secret_files: Mapping[str, tuple[str, str]] = field(default_factory=dict, repr=False, compare=False)
+    header_timeout: float = 10.0
 
     @property
     def jwt_mode(self) -> bool:
@@ -124,39 +145,57 @@ class Settings:
     def __post_init__(self) -> None:
         _check(self.__dict__, _FIELD_NAMES)
 
+    @property
+    def checking_certificates(self) -> tuple[str, ...]:
+        """The certificates a token is checked against: the primary, then the secondary if set."""
+        if self.secondary_app_certificate is None:
+            return (self.app_certificate,)
+        return (self.app_certificate, self.secondary_app_certificate)
+
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, *, env_file: str | None = ".env") -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, env_file: str | None = ENV_FILE) -> Settings:
         """Read the settings from ``environ``, or else from the process environment and the
         ``env_file`` (``.env`` in the working directory, when present; the environment wins).
 
         Each setting has our variable name and, for some, agora-token-service's as a fallback
-        (``APP_ID``, ``APP_CERTIFICATE``, ``CORS_ALLOW_ORIGIN``, ``SERVER_PORT``/``PORT``).
+        (``APP_ID``, ``APP_CERTIFICATE``, ``CORS_ALLOW_ORIGIN``, ``SERVER_PORT``/``PORT``); the
+        order of the sources is :mod:`accesstoken2.configuration`'s, shared with the command line.
         Raises :class:`ConfigurationError` naming the variable that is missing or malformed.
         """
-        env = _environment(env_file) if environ is None else environ
-        values: dict[str, Any] = {}
-        used: dict[str, str] = {}
-        for name, (env_names, read) in _READERS.items():
-            found = next(
-                ((env_name, env[env_name].strip()) for env_name in env_names if env.get(env_name, "").strip()), None
+        sources = Sources.load(env_file=env_file) if environ is None else Sources(environ)
+        return load_settings(sources)
+
+
+def load_settings(sources: Sources) -> Settings:
+    """The settings found in ``sources``; those read from a file are listed in ``secret_files``
+    (what a reload reads again, :mod:`accesstoken2.server.rotation`)."""
+    values: dict[str, Any] = {}
+    used: dict[str, str] = {}
+    secret_files: dict[str, tuple[str, str]] = {}
+    for name, (env_names, read) in _READERS.items():
+        secret_file = _SECRET_FILES.get(name)
+        found = sources.find(env_names, secret_file)
+        used[name] = found.variable if found else (env_names or (secret_file or name,))[0]
+        if found:
+            values[name] = read(found.variable, found.value)
+            if found.path is not None:
+                secret_files[name] = (found.variable, found.path)
+        elif name in ("app_id", "app_certificate"):
+            what = "App ID" if name == "app_id" else "App Certificate"
+            first = env_names[0]
+            raise ConfigurationError(
+                first,
+                f"{first} is not set: give the {what} of your Agora project (32 hexadecimal characters)",
             )
-            secret_file = _SECRET_FILES.get(name)
-            if secret_file is not None and env.get(secret_file, "").strip():
-                if found:
-                    raise ConfigurationError(secret_file, f"give {found[0]} or {secret_file}, not both")
-                found = (secret_file, _file_text(secret_file, env[secret_file].strip()))
-            used[name] = found[0] if found else env_names[0]
-            if found:
-                values[name] = read(*found)
-            elif name in ("app_id", "app_certificate"):
-                what = "App ID" if name == "app_id" else "App Certificate"
-                first = env_names[0]
-                raise ConfigurationError(
-                    first,
-                    f"{first} is not set: give the {what} of your Agora project (32 hexadecimal characters)",
-                )
-        _check({**_DEFAULTS, **values}, used)
-        return cls(**values)
+    _check({**_DEFAULTS, **values}, used)
+    return Settings(**values, secret_files=secret_files)
+
+
+def checked_settings(values: Mapping[str, Any], names: Mapping[str, str]) -> Settings:
+    """``Settings(**values)`` after the startup checks, whose errors name the variables in
+    ``names`` (by field name): how a reload checks a new secret."""
+    _check({**_DEFAULTS, **values}, {**_VARIABLES, **names})
+    return Settings(**values)
 
 
 def _text(name: str, text: str) -> str:
@@ -193,29 +232,14 @@ def _flag(name: str, text: str) -> bool:
     raise ConfigurationError(name, f"{name} must be 1 or 0 (true or false)")
 
 
-def _file_text(name: str, path: str) -> str:
-    """The contents of the file ``path`` (a mounted secret), stripped; never echoed."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_SECRET_FILE_BYTES + 1)
-    except OSError as error:
-        raise ConfigurationError(name, f"{name}: cannot read the file ({error.strerror})") from None
-    if len(data) > MAX_SECRET_FILE_BYTES:
-        raise ConfigurationError(name, f"{name}: the file is larger than {MAX_SECRET_FILE_BYTES} bytes")
-    try:
-        return data.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        raise ConfigurationError(name, f"{name}: the file is not UTF-8 text") from None
-
-
 def _origins(name: str, text: str) -> tuple[str, ...]:
     return tuple(origin.strip() for origin in text.split(",") if origin.strip())
 
 
 # Each setting: its environment variables, ours first, then agora-token-service's; and its reader.
 _READERS: dict[str, tuple[tuple[str, ...], Callable[[str, str], Any]]] = {
-    "app_id": ((ENV_APP_ID, "APP_ID"), _text),
-    "app_certificate": ((ENV_APP_CERTIFICATE, "APP_CERTIFICATE"), _text),
+    "app_id": (APP_ID_VARIABLES, _text),
+    "app_certificate": (APP_CERTIFICATE_VARIABLES, _text),
     "default_expire": ((ENV_DEFAULT_EXPIRE,), _whole(1, AGORA_MAX_EXPIRE, "seconds")),
     "max_expire": ((ENV_MAX_EXPIRE,), _whole(1, AGORA_MAX_EXPIRE, "seconds")),
     "cors_origins": ((ENV_CORS_ORIGINS, "CORS_ALLOW_ORIGIN"), _origins),
@@ -223,25 +247,33 @@ _READERS: dict[str, tuple[tuple[str, ...], Callable[[str, str], Any]]] = {
     "admin_api_key": ((ENV_ADMIN_API_KEY,), _text),
     "public_chat_app_token": ((ENV_PUBLIC_CHAT_APP_TOKEN,), _flag),
     "body_timeout": ((ENV_BODY_TIMEOUT,), _seconds_fraction),
+    "header_timeout": ((ENV_HEADER_TIMEOUT,), _seconds_fraction),
     "max_connections": ((ENV_MAX_CONNECTIONS,), _whole(1, MAX_CONNECTIONS, "connections")),
     "inspect_concurrency": ((ENV_INSPECT_CONCURRENCY,), _whole(1, MAX_INSPECT_CONCURRENCY, "requests")),
     "port": (("SERVER_PORT", "PORT"), _whole(0, 65535, "port")),
-    "jwt_secret": ((ENV_JWT_SECRET_FILE,), _file_text),
-    "jwt_public_key": ((ENV_JWT_PUBLIC_KEY_FILE,), _file_text),
+    "jwt_secret": ((), _text),
+    "jwt_public_key": ((), _text),
     "jwt_audience": ((ENV_JWT_AUDIENCE,), _text),
     "jwt_issuer": ((ENV_JWT_ISSUER,), _text),
     "jwt_identity_claim": ((ENV_JWT_IDENTITY_CLAIM,), _text),
     "authorizer": ((ENV_AUTHORIZER,), _text),
     "log_format": ((ENV_LOG_FORMAT,), _text),
     "metrics": ((ENV_METRICS,), _flag),
+    "secondary_app_certificate": (SECONDARY_APP_CERTIFICATE_VARIABLES, _text),
+    "audit_log": ((ENV_AUDIT_LOG,), _text),
 }
 #: Secrets may instead be read from a file (as Docker and Kubernetes mount them).
 _SECRET_FILES = {
-    "app_certificate": "AGORA_APP_CERTIFICATE_FILE",
+    "app_certificate": APP_CERTIFICATE_FILE_VARIABLE,
     "api_key": "ACCESSTOKEN2_API_KEY_FILE",
     "admin_api_key": "ACCESSTOKEN2_ADMIN_API_KEY_FILE",
+    "jwt_secret": ENV_JWT_SECRET_FILE,
+    "jwt_public_key": ENV_JWT_PUBLIC_KEY_FILE,
+    "secondary_app_certificate": SECONDARY_APP_CERTIFICATE_FILE_VARIABLE,
 }
 _FIELD_NAMES = {name: name for name in _READERS}
+#: The first variable of each setting, for messages about a setting not read from the environment.
+_VARIABLES = {name: (env_names or (_SECRET_FILES.get(name, name),))[0] for name, (env_names, _) in _READERS.items()}
 #: Every environment variable the settings are read from.
 ENV_NAMES = tuple(env_name for env_names, _ in _READERS.values() for env_name in env_names) + tuple(
     _SECRET_FILES.values()
@@ -259,6 +291,7 @@ _HELP: dict[str, tuple[str, str]] = {
     "admin_api_key": ("none", "the admin key: the only one that gets the Chat app token and /metrics"),
     "public_chat_app_token": ("0", "1 serves the Chat app token to every caller (full Chat REST access)"),
     "body_timeout": ("10", "seconds to receive a request body, else 408"),
+    "header_timeout": ("10", "seconds a connection has to send a complete request head, else it is closed"),
     "max_connections": ("1000", "concurrent connections per worker, else 503"),
     "inspect_concurrency": ("2", "/inspect requests worked on at once per worker"),
     "port": ("8080", "port to listen on when --port is not given"),
@@ -269,39 +302,25 @@ _HELP: dict[str, tuple[str, str]] = {
     "jwt_identity_claim": ("sub", "claim holding the caller's uid / user id"),
     "authorizer": ("none", "package.module:function called to allow, deny or narrow each request"),
     "log_format": ("text", "text (one escaped line per request) or json (one object per request)"),
-    "metrics": ("0", "1 serves Prometheus /metrics (behind the admin key when one is set)"),
+    "metrics": ("0", "1 serves Prometheus /metrics, only behind the admin key (which it then requires)"),
+    "secondary_app_certificate": ("none", "a second App Certificate accepted when checking tokens (rotation)"),
+    "audit_log": ("none", "file (or - for stderr) getting one JSON line per issued token"),
 }
 
 
 def environment_help() -> str:
     """Every environment variable the server reads, with its default and meaning (for --help)."""
-    lines = ["environment variables (also read from ./.env; the environment wins):"]
+    lines = ["environment variables (also read from ./.env; the environment wins; SIGHUP re-reads every *_FILE):"]
     for name, (env_names, _) in _READERS.items():
         default, meaning = _HELP[name]
         names = " or ".join(env_names)
         secret_file = _SECRET_FILES.get(name)
-        if secret_file is not None:
+        if secret_file is not None and names:
             names += f" (or {secret_file}: a file holding it)"
+        elif secret_file is not None:
+            names = f"{secret_file} (a file holding it)"
         lines.append(f"  {names}\n      default: {default}; {meaning}")
     return "\n".join(lines)
-
-
-def _environment(env_file: str | None) -> Mapping[str, str]:
-    """The variables of :data:`ENV_NAMES` from the process environment and ``env_file``, read
-    with pydantic-settings (which gives the environment precedence over the file)."""
-    from pydantic import create_model
-    from pydantic_settings import BaseSettings, SettingsConfigDict
-
-    class _Base(BaseSettings):
-        model_config = SettingsConfigDict(env_file=env_file, case_sensitive=True, extra="ignore")
-
-    fields: dict[str, Any] = {name: (Optional[str], None) for name in ENV_NAMES}
-    source = create_model("Environment", __base__=_Base, **fields)
-    try:
-        loaded = source()
-    except OSError as error:  # an unreadable .env file
-        raise ConfigurationError("env_file", f"cannot read {env_file}: {error.strerror}") from None
-    return {name: value for name, value in loaded.model_dump().items() if isinstance(value, str)}
 
 
 _DEFAULTS: dict[str, Any] = {
@@ -312,6 +331,7 @@ _DEFAULTS: dict[str, Any] = {
     "admin_api_key": None,
     "public_chat_app_token": False,
     "body_timeout": 10.0,
+    "header_timeout": 10.0,
     "max_connections": 1000,
     "inspect_concurrency": 2,
     "port": 8080,
@@ -323,20 +343,13 @@ _DEFAULTS: dict[str, Any] = {
     "authorizer": None,
     "log_format": "text",
     "metrics": False,
+    "secondary_app_certificate": None,
+    "audit_log": None,
 }
 
 
 def _type_name(value: Any) -> str:
     return type(value).__name__
-
-
-def _check_hex32(name: str, value: Any) -> None:
-    if not isinstance(value, str):
-        raise ConfigurationError(name, f"{name} must be a str of 32 hexadecimal characters, not {_type_name(value)}")
-    if not _HEX32.fullmatch(value):
-        # never echo the value: it may be the certificate
-        shown = f"{len(value)} characters" if len(value) != 32 else "32 characters, not all hexadecimal"
-        raise ConfigurationError(name, f"{name} must be 32 hexadecimal characters (got {shown})")
 
 
 def _check_int(name: str, value: Any, low: int, high: int) -> int:
@@ -349,14 +362,16 @@ def _check_int(name: str, value: Any, low: int, high: int) -> int:
 
 
 def _check(values: Mapping[str, Any], names: Mapping[str, str]) -> None:
-    _check_hex32(names["app_id"], values["app_id"])
-    _check_hex32(names["app_certificate"], values["app_certificate"])
+    check_hex32(names["app_id"], values["app_id"])
+    check_hex32(names["app_certificate"], values["app_certificate"])
     if values["app_id"].lower() == values["app_certificate"].lower():
         raise ConfigurationError(
             names["app_certificate"],
             f"{names['app_certificate']} equals {names['app_id']}: every token would carry the certificate "
             "in clear; give the App Certificate from the Agora console, not the App ID",
         )
+    _check_secondary(values, names)
+    _check_audit_log(names["audit_log"], values["audit_log"])
     max_expire = _check_int(names["max_expire"], values["max_expire"], 1, AGORA_MAX_EXPIRE)
     default_expire = values["default_expire"]
     if isinstance(default_expire, int) and not isinstance(default_expire, bool) and default_expire > max_expire:
@@ -376,6 +391,7 @@ def _check(values: Mapping[str, Any], names: Mapping[str, str]) -> None:
         name = names["public_chat_app_token"]
         raise ConfigurationError(name, f"{name} must be a bool, not {_type_name(values['public_chat_app_token'])}")
     _check_timeout(names["body_timeout"], values["body_timeout"])
+    _check_timeout(names["header_timeout"], values["header_timeout"])
     _check_int(names["max_connections"], values["max_connections"], 1, MAX_CONNECTIONS)
     _check_int(names["inspect_concurrency"], values["inspect_concurrency"], 1, MAX_INSPECT_CONCURRENCY)
     _check_int(names["port"], values["port"], 0, 65535)
@@ -385,6 +401,31 @@ def _check(values: Mapping[str, Any], names: Mapping[str, str]) -> None:
         raise ConfigurationError(names["log_format"], f"{names['log_format']} must be text or json")
     if not isinstance(values["metrics"], bool):
         raise ConfigurationError(names["metrics"], f"{names['metrics']} must be a bool")
+    if values["metrics"] and values["admin_api_key"] is None:
+        raise ConfigurationError(
+            names["metrics"],
+            f"{names['metrics']}=1 needs {names['admin_api_key']}: /metrics is served only behind the admin key",
+        )
+
+
+def _check_secondary(values: Mapping[str, Any], names: Mapping[str, str]) -> None:
+    secondary, name = values["secondary_app_certificate"], names["secondary_app_certificate"]
+    if secondary is None:
+        return
+    check_hex32(name, secondary)
+    if secondary.lower() == values["app_id"].lower():
+        raise ConfigurationError(name, f"{name} equals {names['app_id']}: give an App Certificate, not the App ID")
+    if secondary.lower() == values["app_certificate"].lower():
+        raise ConfigurationError(
+            name, f"{name} equals {names['app_certificate']}: the secondary must be the other certificate"
+        )
+
+
+def _check_audit_log(name: str, path: Any) -> None:
+    if path is None:
+        return
+    if not isinstance(path, str) or not path or len(path) > 4096 or "\x00" in path:
+        raise ConfigurationError(name, f"{name} must be a file path, or - for stderr")
 
 
 def _check_jwt(values: Mapping[str, Any], names: Mapping[str, str]) -> None:

@@ -10,6 +10,7 @@ import sys
 from typing import Any, TextIO
 
 from .config import ConfigurationError, Settings
+from .guard import error_body
 
 __all__ = ["APP_FACTORY", "serve"]
 
@@ -17,9 +18,11 @@ __all__ = ["APP_FACTORY", "serve"]
 APP_FACTORY = "accesstoken2.server:create_app"
 
 EXIT_CONFIG = 2
+#: What uvicorn.run exits with when the server could not start (the port is taken...).
+EXIT_STARTUP_FAILURE = 3
 #: Seconds an idle keep-alive connection is kept open.
 KEEP_ALIVE_SECONDS = 5
-_BUSY = json.dumps({"detail": "the server is at its connection limit (ACCESSTOKEN2_MAX_CONNECTIONS); retry later"})
+_BUSY = json.dumps(error_body("the server is at its connection limit (ACCESSTOKEN2_MAX_CONNECTIONS); retry later"))
 
 
 async def _busy_answer(scope: Any, receive: Any, send: Any) -> None:
@@ -102,9 +105,7 @@ def serve(
     (from the command line); without ``port``, ``SERVER_PORT`` or ``PORT`` from the
     environment is used, else 8080.
     """
-    missing = [
-        name for name in ("fastapi", "uvicorn", "pydantic_settings", "jwt") if importlib.util.find_spec(name) is None
-    ]
+    missing = [name for name in ("fastapi", "uvicorn", "jwt") if importlib.util.find_spec(name) is None]
     if missing:
         extra = "pip install 'accesstoken2[server]'"
         return _fail(f"the server needs the optional extra ({missing[0]} is not installed): {extra}", stderr)
@@ -123,14 +124,18 @@ def serve(
     port, workers = checked_port, checked_workers
     if settings.metrics and importlib.util.find_spec("prometheus_client") is None:
         return _fail("ACCESSTOKEN2_METRICS=1 needs prometheus-client: pip install 'accesstoken2[server]'", stderr)
+    from .audit import check_audit_log
     from .authorize import load_hook
 
     try:
         load_hook(settings.authorizer)  # import the hook now: a wrong name is a one-line refusal
+        check_audit_log(settings)  # likewise an audit log that cannot be appended to
     except ConfigurationError as error:
         return _fail(str(error), stderr)
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
+
+    from .connections import ServerConfig, protocol_class
 
     options: dict[str, Any] = {
         "host": host,
@@ -141,13 +146,22 @@ def serve(
         "server_header": False,
         "limit_concurrency": settings.max_connections,
         "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        # uvicorn closes no connection before its first request: these protocols do
+        "http": protocol_class(),
+        "header_timeout": settings.header_timeout,
     }
     answer_busy_in_json()
     try:
         if workers == 1:
             from .app import build_app
 
-            uvicorn.run(build_app(settings), **options)
+            server = uvicorn.Server(ServerConfig(build_app(settings), **options))
+            try:
+                server.run()
+            except KeyboardInterrupt:
+                pass
+            if not server.started:
+                return EXIT_STARTUP_FAILURE
         else:
             from .workers import run_workers
 

@@ -16,11 +16,14 @@ from typing import Any
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from .connections import ServerConfig
+from .rotation import forwarding_supervisor
+
 __all__ = ["TcpConfig", "run_workers"]
 
 
-class TcpConfig(uvicorn.Config):
-    """A uvicorn ``Config`` whose TCP listening socket reports ``IPPROTO_TCP``."""
+class TcpConfig(ServerConfig):
+    """A uvicorn ``Config`` (with the request head deadline) whose TCP listening socket reports ``IPPROTO_TCP``."""
 
     def bind_socket(self) -> socket.socket:
         sock = super().bind_socket()
@@ -34,7 +37,7 @@ def run_workers(app: str, workers: int, **options: Any) -> None:
     """Run ``workers`` processes of the app factory named by ``app`` until stopped (as ``uvicorn.run``)."""
     config = TcpConfig(app, factory=True, workers=workers, **options)
     sock = config.bind_socket()
-    supervisor: Any = Multiprocess
+    supervisor: Any = forwarding_supervisor(Multiprocess)  # SIGHUP reloads the workers' secrets
     try:
         if "target" in inspect.signature(Multiprocess).parameters:  # older uvicorn releases
             supervisor(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
