@@ -27,7 +27,8 @@ import pytest
 pytest.importorskip("fastapi")
 jwt = pytest.importorskip("jwt")
 
-from fastapi import Request, Response  # noqa: E402
+from fastapi import Path as PathParameter  # noqa: E402
+from fastapi import Query, Request, Response  # noqa: E402
 from fastapi.routing import APIRoute  # noqa: E402
 
 from accesstoken2 import AccessToken2  # noqa: E402
@@ -538,6 +539,12 @@ def test_only_routes_without_anything_to_validate_are_eligible() -> None:
     async def typed_path(request: Request, number: int) -> Response:
         return Response()
 
+    async def bounded_query(request: Request, expiry: Optional[str] = Query(None, max_length=4)) -> Response:  # noqa: UP045
+        return Response()
+
+    async def bounded_path(request: Request, name: str = PathParameter(pattern="^[a-z]+$")) -> Response:
+        return Response()
+
     assert lean_eligible(_route("/a/{name}", plain))
     assert not lean_eligible(_route("/a", typed_query))
     assert not lean_eligible(_route("/a/{name}", no_request))
@@ -545,3 +552,5 @@ def test_only_routes_without_anything_to_validate_are_eligible() -> None:
     assert not lean_eligible(_route("/a", not_async))
     assert not lean_eligible(_route("/a/{number}", typed_path))
     assert not lean_eligible(_route("/a", required_query))
+    assert not lean_eligible(_route("/a", bounded_query))
+    assert not lean_eligible(_route("/a/{name}", bounded_path))

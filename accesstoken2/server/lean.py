@@ -57,10 +57,15 @@ def lean_eligible(route: APIRoute) -> bool:
         return False
     if not (isinstance(returned, type) and issubclass(returned, Response)):
         return False
-    path_ok = all(field.field_info.annotation is str for field in dependant.path_params)
+    # text without constraints (max_length, pattern...: pydantic's metadata), which FastAPI would check
+    path_ok = all(
+        field.field_info.annotation is str and not field.field_info.metadata for field in dependant.path_params
+    )
     optional_text: Any = Optional[str]
     query_ok = all(
-        field.field_info.annotation == optional_text and not field.field_info.is_required()
+        field.field_info.annotation == optional_text
+        and not field.field_info.metadata
+        and not field.field_info.is_required()
         for field in dependant.query_params
     )
     return path_ok and query_ok
