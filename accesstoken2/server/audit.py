@@ -38,10 +38,10 @@ field              type            meaning
 No line ever holds a token, a certificate, a key, a JWT or the JWT secret: every text a client
 chose (channel, uid, user id, identity, request id) that contains one of them, in any letter
 case, has it replaced by ``[redacted]``; so has any text shaped like a JWT (``eyJ...``) or a 006/007
-token (``006``/``007`` and 32 or more base64 characters), whoever's it is.  Each line is written with one ``write`` to a file
-opened for appending, so nothing is buffered.  ``SIGHUP`` reopens the file (for logrotate).  A
-failed write is logged, counted in ``accesstoken2_audit_write_failures_total`` and the token is
-served anyway.
+token (``006``/``007`` and 32 or more base64 characters), whoever's it is.  Each line is written
+with one ``write`` to a file opened for appending, so nothing is buffered.  ``SIGHUP`` reopens
+the file (for logrotate).  A failed write is logged, counted in
+``accesstoken2_audit_write_failures_total`` and the token is served anyway.
 """
 
 from __future__ import annotations
