@@ -38,11 +38,12 @@ from .audit import RequestIdMiddleware
 from .auth import OPEN, Authenticator, Principal, Unauthorized
 from .authorize import Authorization, Refused, load_hook
 from .body import MAX_NUMBER_CHARS, body_schema, clean_errors, read_model
-from .compat import add_compat_routes, answer
+from .compat import TOKEN_ANSWERS, add_compat_routes, answer
 from .config import Settings
 from .guard import RequestGuard, error_body, escape
 from .inspection import inspect_token_json
 from .issuer import Issued, TokenGrant, TokenIssuer, rtc_uid
+from .lean import LeanFastAPI, install_lean_routes
 from .logs import log_request
 from .metrics import Metrics
 from .operations import Operations
@@ -103,6 +104,10 @@ class TimedTokenResponse(BaseModel):
     token: str
     expires_at: int = Field(description="Unix time at which the token expires")
     expires_in: int = Field(description="seconds of validity left")
+
+
+#: The answers of the routes that issue tokens: those routes are served by :mod:`.lean`.
+_TOKEN_ANSWERS = (TimedTokenResponse, *TOKEN_ANSWERS)
 
 
 class PongResponse(BaseModel):
@@ -470,7 +475,7 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
         settings = Settings.from_env()
     router = build_router(settings, clock=clock)
     operations: Operations = router.operations  # type: ignore[attr-defined]
-    app = FastAPI(
+    app = LeanFastAPI(
         lifespan=sighup_lifespan(operations.reload),
         title="accesstoken2 token server",
         version=__version__,
@@ -479,6 +484,9 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
     )
     app.router.routes.extend(router.routes)  # directly: one routing level less than include_router
     _relative_slash_redirects(app.router)
+    # The token routes skip FastAPI's routing and parameter handling; same middleware, handlers and endpoints.
+    token_routes = [route for route in router.routes if getattr(route, "response_model", None) in _TOKEN_ANSWERS]
+    install_lean_routes(app, token_routes)
     if router.secured:  # type: ignore[attr-defined]
         document_security(app)
     app.state.settings = settings

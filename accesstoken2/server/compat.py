@@ -31,7 +31,7 @@ from ..errors import InvalidParameterError
 from .auth import Principal
 from .issuer import Issued, Role, TokenGrant
 
-__all__ = ["add_compat_routes", "answer", "parse_expiry"]
+__all__ = ["TOKEN_ANSWERS", "add_compat_routes", "answer", "parse_expiry"]
 
 MAX_EXPIRY_DIGITS = 12
 
@@ -74,6 +74,9 @@ class ChatAnswer(BaseModel):
     chatToken: str
     expires_at: int
     expires_in: int
+
+
+TOKEN_ANSWERS = (RtcAnswer, RtmAnswer, RteAnswer, ChatAnswer)
 
 
 def answer(issued: Issued, rename: Optional[dict[str, str]] = None) -> Response:
