@@ -3,7 +3,7 @@
 Project metadata lives in pyproject.toml.  The extension is built from ``accesstoken2/_wire/_speedups.pyx`` when
 Cython is installed, else from the generated ``accesstoken2/_wire/_speedups.c`` that the sdist carries.  Set
 ``ACCESSTOKEN2_NO_EXTENSIONS=1`` to skip it.  When there is no toolchain to compile it (no compiler,
-no Python or zlib headers: a probe that includes both fails) the package still installs, as pure
+no Python headers: a probe that includes them fails) the package still installs, as pure
 Python, and says so.  Any other build error fails the install, and so does a missing toolchain when
 ``ACCESSTOKEN2_REQUIRE_C=1`` is set or under cibuildwheel (``CIBUILDWHEEL=1``).
 """
@@ -22,14 +22,24 @@ from setuptools.command.build_ext import build_ext
 from setuptools.errors import CCompilerError, ExecError, PlatformError
 
 HERE = Path(__file__).resolve().parent
-C_SOURCES = ["src_c/sha256.c", "src_c/base64.c", "src_c/token_core.c", "src_c/batch.c", "src_c/deflate.c", "src_c/deflate_floor.c"]
+C_SOURCES = [
+    "src_c/sha256.c",
+    "src_c/base64.c",
+    "src_c/crc32.c",
+    "src_c/inflate.c",
+    "src_c/threads.c",
+    "src_c/token_core.c",
+    "src_c/batch.c",
+    "src_c/deflate.c",
+    "src_c/deflate_floor.c",
+]
 FALLBACK_NOTICE = """
 ************************************************************************************
 accesstoken2: the C core (accesstoken2._wire._speedups) could not be built:
     {reason}
 Installing the pure-Python implementation instead: everything works, only slower.
 (accesstoken2.IMPLEMENTATION will be "python".)  To get the C core, install a C
-compiler, the Python development headers and the zlib headers, then reinstall.
+compiler and the Python development headers, then reinstall.
 ************************************************************************************
 """
 
@@ -48,7 +58,6 @@ def speedups_extension() -> list[Any]:
         "accesstoken2._wire._speedups",
         sources=[main_source, *C_SOURCES],
         include_dirs=["src_c"],
-        libraries=["z"],
     )
     if not have_cython:
         return [extension]
@@ -60,7 +69,7 @@ def speedups_extension() -> list[Any]:
 # What a missing toolchain raises: no compiler executable (ExecError, or OSError from spawning it),
 # a platform without a C compiler setup (PlatformError), or a failed compile of the probe (CCompilerError).
 NO_TOOLCHAIN = (CCompilerError, ExecError, PlatformError, OSError)
-PROBE = "#include <Python.h>\n#include <zlib.h>\nint accesstoken2_probe(void) { return (int)zlibVersion()[0]; }\n"
+PROBE = "#include <Python.h>\nint accesstoken2_probe(void) { return (int)Py_IsInitialized(); }\n"
 
 
 def c_core_required(environ: Mapping[str, str] = os.environ) -> bool:
@@ -93,7 +102,7 @@ class OptionalBuildExt(build_ext):
             self._no_toolchain(problem)
 
     def toolchain_problem(self, ext: Any) -> str | None:
-        """Why the compiler cannot build a probe with the Python and zlib headers, or None if it can."""
+        """Why the compiler cannot build a probe with the Python headers, or None if it can."""
         with tempfile.TemporaryDirectory() as folder:
             source = Path(folder) / "probe.c"
             source.write_text(PROBE, encoding="ascii")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 
-from ._validate import check_int
-
-MAX_THREADS = 256
+from ._wire.checks import check_int
+from ._wire.limits import MAX_THREADS
 
 
 def thread_count(threads: int | None, jobs: int) -> int:

@@ -8,8 +8,8 @@ import hashlib
 from enum import IntEnum
 from typing import Any, ClassVar
 
-from ._validate import check_choice, check_text
 from ._wire import kernel as _kernel
+from ._wire.checks import check_choice, check_text
 from ._wire.shapes import Account, builder_shape
 from ._wire.specs import ApaasPrivilege, ChatPrivilege, FpaPrivilege, RtcPrivilege, Rtm2Privilege, RtmPrivilege
 from ._wire.specs import ServiceType as _Type
@@ -45,57 +45,88 @@ Role_Subscriber = Role.SUBSCRIBER.value
 FPA_TOKEN_LIFETIME = 24 * 3600
 
 # What each builder writes (docs/FORMAT.md, "What the builders write"), compiled once into the program the
-# kernel's build007_shape runs.  A call passes only its lifetimes (slot 0: the token's expire) and its field
-# values; the kernel checks them (lifetimes, accounts, issue_ts, salt, ids, fields, in this order), packs,
-# signs, compresses and encodes.
+# kernel's build007_shape runs.  A call passes only its lifetimes (the first: the token's expire) and its field
+# values, in the order the shape names them (after the builder's parameters); the kernel checks them (lifetimes,
+# accounts, issue_ts, salt, ids, fields, in this order), packs, signs, compresses and encodes.
 _JOIN = RtcPrivilege.JOIN_CHANNEL.value
-_PUBLISH = [
-    privilege.value
-    for privilege in (
-        RtcPrivilege.PUBLISH_AUDIO_STREAM,
-        RtcPrivilege.PUBLISH_VIDEO_STREAM,
-        RtcPrivilege.PUBLISH_DATA_STREAM,
-    )
-]
+_AUDIO = RtcPrivilege.PUBLISH_AUDIO_STREAM.value
+_VIDEO = RtcPrivilege.PUBLISH_VIDEO_STREAM.value
+_DATA = RtcPrivilege.PUBLISH_DATA_STREAM.value
 _LOGIN = RtmPrivilege.LOGIN.value
 
-# RTC: values (channel_name, account); lifetimes (token, privilege) ...
-_RTC_PUBLISHER = (_Type.RTC, {_JOIN: 1, **{privilege: 1 for privilege in _PUBLISH}}, (0, Account(1)))
-_RTC_SUBSCRIBER = (_Type.RTC, {_JOIN: 1}, (0, Account(1)))
-# ... or (token, join, audio, video, data), one per privilege
-_RTC_EACH = (_Type.RTC, {_JOIN: 1, **{privilege: 2 + i for i, privilege in enumerate(_PUBLISH)}}, (0, Account(1)))
+# RTC with one privilege lifetime (a uid is a number or text, an account text: both fill the account slot)
+_RTC_LIFETIMES = ("token_expire", "privilege_expire")
+_RTC_VALUES = ("channel_name", "account")
+_RTC_FIELDS = ("channel_name", Account("account"))
+_RTC_PUBLISHER = (_Type.RTC, dict.fromkeys((_JOIN, _AUDIO, _VIDEO, _DATA), "privilege_expire"), _RTC_FIELDS)
+_RTC_SUBSCRIBER = (_Type.RTC, {_JOIN: "privilege_expire"}, _RTC_FIELDS)
+# ... or with one lifetime per privilege
+_EACH_LIFETIMES = (
+    "token_expire",
+    "join_channel_privilege_expire",
+    "pub_audio_privilege_expire",
+    "pub_video_privilege_expire",
+    "pub_data_stream_privilege_expire",
+)
+_EACH_PUBLISHER = (
+    _Type.RTC,
+    {
+        _JOIN: "join_channel_privilege_expire",
+        _AUDIO: "pub_audio_privilege_expire",
+        _VIDEO: "pub_video_privilege_expire",
+        _DATA: "pub_data_stream_privilege_expire",
+    },
+    _RTC_FIELDS,
+)
+_EACH_SUBSCRIBER = (_Type.RTC, {_JOIN: "join_channel_privilege_expire"}, _RTC_FIELDS)
 #: role -> the shape of build_token_with_uid / _with_user_account
-_RTC = {Role_Publisher: builder_shape(_RTC_PUBLISHER), Role_Subscriber: builder_shape(_RTC_SUBSCRIBER)}
-_RTC_PRIVILEGES = builder_shape(_RTC_EACH)
-#: role -> build_token_with_rtm: + RTM login for the same account, lasting the token
-_RTC_RTM = {
-    role: builder_shape(rtc, (_Type.RTM, {_LOGIN: 0}, (Account(1),)))
+_RTC = {
+    role: builder_shape(rtc, lifetimes=_RTC_LIFETIMES, values=_RTC_VALUES)
     for role, rtc in ((Role_Publisher, _RTC_PUBLISHER), (Role_Subscriber, _RTC_SUBSCRIBER))
 }
-#: extra service type or None -> role -> build_token_with_rtm2 and the agent builders: lifetimes (token, join,
-#: audio, video, data, rtm), values (channel_name, account, rtm_user_id); a subscriber gets only join
+_RTC_PRIVILEGES = builder_shape(_EACH_PUBLISHER, lifetimes=_EACH_LIFETIMES, values=_RTC_VALUES)
+#: role -> build_token_with_rtm: + RTM login for the same account, lasting the token
+_RTC_RTM = {
+    role: builder_shape(
+        rtc, (_Type.RTM, {_LOGIN: "token_expire"}, (Account("account"),)), lifetimes=_RTC_LIFETIMES, values=_RTC_VALUES
+    )
+    for role, rtc in ((Role_Publisher, _RTC_PUBLISHER), (Role_Subscriber, _RTC_SUBSCRIBER))
+}
+#: extra service type or None -> role -> build_token_with_rtm2 and the agent builders (a subscriber gets only join)
 _RTC_RTM2 = {
     extra: {
-        role: builder_shape(rtc, (_Type.RTM, {_LOGIN: 5}, (2,)), *([(extra, {}, ())] if extra is not None else []))
-        for role, rtc in ((Role_Publisher, _RTC_EACH), (Role_Subscriber, _RTC_SUBSCRIBER))
+        role: builder_shape(
+            rtc,
+            (_Type.RTM, {_LOGIN: "rtm_token_expire"}, ("rtm_user_id",)),
+            *([(extra, {}, ())] if extra is not None else []),
+            lifetimes=(*_EACH_LIFETIMES, "rtm_token_expire"),
+            values=(*_RTC_VALUES, "rtm_user_id"),
+        )
+        for role, rtc in ((Role_Publisher, _EACH_PUBLISHER), (Role_Subscriber, _EACH_SUBSCRIBER))
     }
     for extra in (None, _Type.CONVOAI.value, _Type.STT.value)
 }
-_RTM_LOGIN = builder_shape((_Type.RTM, {_LOGIN: 0}, (0,)))
-_RTM2_LOGIN = builder_shape((_Type.RTM2, {Rtm2Privilege.LOGIN: 0}, (0, 1)))
-_CHAT_USER = builder_shape((_Type.CHAT, {ChatPrivilege.USER: 0}, (0,)))
-_CHAT_APP = builder_shape((_Type.CHAT, {ChatPrivilege.APP: 0}, (0,)))
-# FPA: lifetimes (24 hours, 0)
-_FPA_LOGIN = builder_shape((_Type.FPA, {FpaPrivilege.LOGIN: 1}, ()))
-# APaaS room user: values (room_uuid, user_uuid, md5 hex of user_uuid, role)
-_APAAS_ROOM_USER = builder_shape(
-    (_Type.RTM, {_LOGIN: 0}, (1,)),
-    (_Type.CHAT, {ChatPrivilege.USER: 0}, (2,)),
-    (_Type.APAAS, {ApaasPrivilege.ROOM_USER: 0}, (0, 1, 3)),
+_RTM_LOGIN = builder_shape((_Type.RTM, {_LOGIN: "expire"}, ("user_id",)), values=("user_id",))
+_RTM2_LOGIN = builder_shape(
+    (_Type.RTM2, {Rtm2Privilege.LOGIN: "expire"}, ("user_id", "permissions")), values=("user_id", "permissions")
 )
-# APaaS user and app: values (room_uuid, user_uuid, role)
-_APAAS_USER = builder_shape((_Type.APAAS, {ApaasPrivilege.USER: 0}, (0, 1, 2)))
-_APAAS_APP = builder_shape((_Type.APAAS, {ApaasPrivilege.APP: 0}, (0, 1, 2)))
+_CHAT_USER = builder_shape((_Type.CHAT, {ChatPrivilege.USER: "expire"}, ("user_id",)), values=("user_id",))
+# the app token's user id is empty
+_CHAT_APP = builder_shape((_Type.CHAT, {ChatPrivilege.APP: "expire"}, ("user_id",)), values=("user_id",))
+# FPA: 24 hours, and a login without a limit of its own (0)
+_FPA_LOGIN = builder_shape(
+    (_Type.FPA, {FpaPrivilege.LOGIN: "privilege_expire"}, ()), lifetimes=("expire", "privilege_expire")
+)
+# APaaS: a room user also logs in to RTM as the user and to Chat as the MD5 hex of the user's UUID
+_APAAS_VALUES = ("room_uuid", "user_uuid", "role")
+_APAAS_ROOM_USER = builder_shape(
+    (_Type.RTM, {_LOGIN: "expire"}, ("user_uuid",)),
+    (_Type.CHAT, {ChatPrivilege.USER: "expire"}, ("chat_user_id",)),
+    (_Type.APAAS, {ApaasPrivilege.ROOM_USER: "expire"}, _APAAS_VALUES),
+    values=("room_uuid", "user_uuid", "chat_user_id", "role"),
+)
+_APAAS_USER = builder_shape((_Type.APAAS, {ApaasPrivilege.USER: "expire"}, _APAAS_VALUES), values=_APAAS_VALUES)
+_APAAS_APP = builder_shape((_Type.APAAS, {ApaasPrivilege.APP: "expire"}, _APAAS_VALUES), values=_APAAS_VALUES)
 
 _ROLES = {Role_Publisher: "Role_Publisher", Role_Subscriber: "Role_Subscriber"}
 

@@ -21,7 +21,7 @@ import time
 import weakref
 from typing import Callable, NamedTuple
 
-from ._validate import check_hex32, check_int
+from ._wire.checks import check_hex32, check_int
 from ._wire.limits import U32_MAX
 from .errors import ParameterTypeError
 

@@ -27,8 +27,8 @@ from collections.abc import Sequence
 from typing import Any, Callable, NamedTuple, NoReturn
 
 from . import __version__
-from ._validate import HEX32, is_hex32
 from ._wire import kernel as _kernel
+from ._wire.checks import HEX32, is_hex32
 from .configuration import (
     APP_CERTIFICATE_FILE_VARIABLE,
     APP_CERTIFICATE_VARIABLES,
@@ -331,6 +331,8 @@ def _render_service(index: int, service: ServiceInfo, info: TokenInfo) -> list[s
         )
     if service.omitted_privileges:
         lines.append(f"    ... and {service.omitted_privileges:,} more privileges, not listed")
+    if service.omitted_permissions:
+        lines.append(f"    ... and {service.omitted_permissions:,} more permission entries, not listed")
     return lines
 
 

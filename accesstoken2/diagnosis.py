@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from ._validate import TEN_YEARS, certificate_list, check_text, check_u16, is_hex32, uid_text
+from ._redact import MASK, Redactor
 from ._wire import kernel as _kernel
+from ._wire.checks import TEN_YEARS, certificate_list, check_text, check_u16, is_hex32, uid_text
 from ._wire.limits import MAX_CONTENT, MAX_TOKEN_CHARS, VERSION_006, VERSION_007
 from .errors import InvalidParameterError, LegacyTokenError, MalformedTokenError, ParameterTypeError
 from .explain import (
@@ -33,6 +34,7 @@ from .explain import (
     timestamp,
     utc_text,
 )
+from .names import PROBLEM_CODES, agora_name_problems
 from .services import SERVICE_NAMES, ServiceType
 
 __all__ = ["CODES", "FOLD_AFTER", "MAX_FINDINGS", "MAX_INPUT", "Finding", "Severity", "diagnose"]
@@ -100,7 +102,9 @@ CODES: dict[str, str] = {
     "no-privileges": "a service that grants nothing",
     "unknown-privilege": "a privilege id the service does not define",
     "unknown-service-type": "a service type this library does not know; reading stopped there",
-    "oversized": "more services or privileges than any builder writes; only the first ones were checked",
+    "oversized": "more services, privileges or RTM2 permission entries than a token needs; only the first ones were "
+    "checked or listed",
+    **PROBLEM_CODES,
     "ok": "no problem found",
 }
 
@@ -126,9 +130,20 @@ _PUBLISH = ("publish_audio_stream", "publish_video_stream", "publish_data_stream
 # Services for which the builders write an empty privilege map on purpose.
 _NO_PRIVILEGES_DEFINED = (ServiceType.CONVOAI, ServiceType.STT)
 _RTM_TYPES = (ServiceType.RTM, ServiceType.RTM2)
-_SERVICE_ALIASES = {name.lower(): int(kind) for kind, name in SERVICE_NAMES.items()}
-_SERVICE_ALIASES.update({"education": ServiceType.APAAS, "rtm2": ServiceType.RTM2})
-_SERVICE_TYPES = {name: int(kind) for kind, name in SERVICE_NAMES.items()}
+# names that are not a row's own name
+_EXTRA_ALIASES = {"education": int(ServiceType.APAAS), "rtm2": int(ServiceType.RTM2)}
+
+
+def _service_types() -> dict[str, int]:
+    """Service name -> type, read from the table on each call (a row added with add_spec is one more name)."""
+    return {name: int(kind) for kind, name in SERVICE_NAMES.items()}
+
+
+def _service_aliases() -> dict[str, int]:
+    """What ``service=`` accepts by name (lower case): every row's name, and the extra aliases."""
+    aliases = {name.lower(): kind for name, kind in _service_types().items()}
+    aliases.update(_EXTRA_ALIASES)
+    return aliases
 
 
 def _quote(text: str) -> str:
@@ -154,15 +169,13 @@ class _Report:
     (:meth:`counted` lets a loop skip building them) and :meth:`result` folds them all into one.
     """
 
-    __slots__ = ("extra", "findings", "hidden", "kept")
+    __slots__ = ("extra", "findings", "kept", "redact")
 
     def __init__(self, secrets: Iterable[str]) -> None:
         self.findings: list[Finding] = []
         self.kept: dict[str, int] = {}
         self.extra: dict[str, int] = {}
-        # longest first: a certificate that holds another is masked whole
-        texts = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
-        self.hidden = re.compile("|".join(map(re.escape, texts)), re.IGNORECASE) if texts else None
+        self.redact = Redactor(*secrets)
 
     def counted(self, code: str) -> bool:
         """Count one more finding of ``code`` without building it, if enough are kept; True if so."""
@@ -174,12 +187,10 @@ class _Report:
     def add(self, severity: Severity, code: str, message: str, **detail: Any) -> None:
         if self.counted(code):
             return
-        hidden = self.hidden
-        if hidden is not None and hidden.search(message + repr(detail)):
-            message = hidden.sub("<app certificate>", message)
-            detail = {
-                key: "<app certificate>" if hidden.search(repr(value)) else value for key, value in detail.items()
-            }
+        redact = self.redact
+        if redact.found_in(message) or redact.found_in(repr(detail)):
+            message = redact(message)
+            detail = {key: MASK if redact.found_in(repr(value)) else value for key, value in detail.items()}
         self.findings.append(Finding(severity, code, message, detail))
         self.kept[code] = self.kept.get(code, 0) + 1
 
@@ -218,12 +229,14 @@ def _intended_services(service: Any, channel_name: Any, uid: Any, user_id: Any) 
         if user_id is not None:
             wanted.append(int(ServiceType.RTM))
         return wanted
-    if isinstance(service, str) and service.lower() in _SERVICE_ALIASES:
-        return [_SERVICE_ALIASES[service.lower()]]
+    aliases = _service_aliases()
+    if isinstance(service, str) and service.lower() in aliases:
+        return [aliases[service.lower()]]
     if isinstance(service, int) and not isinstance(service, bool) and service in SERVICE_NAMES:
         return [int(service)]
-    names = ", ".join(sorted(_SERVICE_ALIASES))
-    raise ParameterTypeError("service", f"service must be None, a service type 1-10 or one of {names}")
+    names = ", ".join(sorted(aliases))
+    types = ", ".join(str(kind) for kind in sorted(SERVICE_NAMES))
+    raise ParameterTypeError("service", f"service must be None, a service type ({types}) or one of {names}")
 
 
 def _needed_privileges(privileges: Any) -> tuple[str | int, ...]:
@@ -325,6 +338,7 @@ def examine(
         _check_app(report, info, app_id)
         _check_times(report, info)
         _check_services(report, info, wanted)
+        _check_names(report, info)
         _check_needed_privileges(report, info, wanted, needed)
         rtc_matches = _check_rtc(report, info, channel_name, expected_uid, uid)
         rtm_matches = _check_rtm(report, info, user_id)
@@ -585,7 +599,8 @@ def _check_lifetime(report: _Report, what: str, seconds: int) -> None:
 
 def _check_services(report: _Report, info: TokenInfo, wanted: list[int]) -> None:
     present = {service.type for service in info.services}
-    present.update(_SERVICE_TYPES[name] for name in info.omitted_services)
+    types = _service_types()
+    present.update(types[name] for name in info.omitted_services)
     names = ", ".join(service.name for service in info.services) or "no service"
     if info.omitted_services:
         omitted = sum(info.omitted_services.values())
@@ -600,9 +615,9 @@ def _check_services(report: _Report, info: TokenInfo, wanted: list[int]) -> None
     for kind in wanted:
         accepted = _RTM_TYPES if kind in _RTM_TYPES else (kind,)
         if not present.intersection(accepted):
-            use = {ServiceType.RTC: "join an RTC channel", ServiceType.RTM: "log in to RTM"}.get(
-                ServiceType(kind), f"use {SERVICE_NAMES[kind]}"
-            )
+            # kind may be a row added to the table, with no ServiceType member: looked up as the int it is
+            uses = {int(ServiceType.RTC): "join an RTC channel", int(ServiceType.RTM): "log in to RTM"}
+            use = uses.get(kind, f"use {SERVICE_NAMES[kind]}")
             report.add(
                 Severity.ERROR,
                 "missing-service",
@@ -619,6 +634,15 @@ def _check_services(report: _Report, info: TokenInfo, wanted: list[int]) -> None
         )
     for service in info.services:
         _check_privileges(report, service)
+        if service.omitted_permissions:
+            report.add(
+                Severity.WARNING,
+                "oversized",
+                f"The {service.name} service's permissions hold {service.omitted_permissions:,} more entries than "
+                f"are listed (the first {MAX_LISTED} resource types, permission types and resources).",
+                service=service.name,
+                omitted_permissions=service.omitted_permissions,
+            )
 
 
 def _check_needed_privileges(
@@ -653,7 +677,7 @@ def _check_privileges(report: _Report, service: ServiceInfo) -> None:
             Severity.WARNING,
             "oversized",
             f"The {service.name} service holds {total:,} privileges, more than any service defines; only the "
-            f"{MAX_LISTED} lowest ids were checked.",
+            f"{len(service.privileges)} lowest ids were checked.",
             service=service.name,
             privileges=total,
         )
@@ -673,6 +697,35 @@ def _check_privileges(report: _Report, service: ServiceInfo) -> None:
                 "subscriber-without-publish",
                 "The RTC service may join the channel but not publish audio, video or data (a subscriber token).",
             )
+
+
+#: the fields of a 007 service that Agora checks, by service type: (field, kind of :func:`agora_name_problems`)
+_NAMED_FIELDS: dict[int, tuple[tuple[str, str], ...]] = {
+    ServiceType.RTC: (("channel_name", "channel_name"), ("uid", "user_account")),
+    ServiceType.RTM: (("user_id", "rtm_user_id"),),
+    ServiceType.RTM2: (("user_id", "rtm_user_id"),),
+}
+
+
+def _check_names(report: _Report, info: TokenInfo) -> None:
+    """Each of Agora's identifier rules a listed service breaks: a finding under the rule's own code."""
+    for service in info.services:  # a 006 token holds only CRCs: its services have none of these fields
+        for name, kind in _NAMED_FIELDS.get(service.type, ()):
+            value = service.fields.get(name)
+            if not isinstance(value, str) or (kind == "user_account" and value == ""):
+                continue  # uid 0, the wildcard, is written as the empty string
+            for problem in agora_name_problems(kind, value):
+                if report.counted(problem.code):
+                    continue
+                report.add(
+                    Severity.ERROR,
+                    problem.code,
+                    f"The {service.name} service's {name.replace('_', ' ')} breaks Agora's rule: {problem.message}; "
+                    "Agora refuses the token.",
+                    service=service.name,
+                    field=name,
+                    kind=kind,
+                )
 
 
 def _crc(text: str) -> int:

@@ -17,10 +17,9 @@ parameter ``app_certificate`` and never show a certificate.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
-
-from ._wire.stages import Stage
 
 if TYPE_CHECKING:
     from .diagnosis import Finding
@@ -35,6 +34,26 @@ __all__ = [
     "TokenError",
     "TokenRejectedError",
 ]
+
+
+class Stage(str, enum.Enum):
+    """Where decoding a token failed, in the order decoding runs.
+
+    - ``length``: the string is longer than any valid token;
+    - ``prefix``: it does not start with the version prefix (``007``/``006``), or is a legacy format;
+    - ``base64``: the body is not canonical standard base64 with padding;
+    - ``zlib``: the body is not exactly one complete zlib stream of at most 65,536 bytes (007);
+    - ``content``: the decoded bytes do not hold a token (``.field`` names the part).
+    """
+
+    LENGTH = "length"
+    PREFIX = "prefix"
+    BASE64 = "base64"
+    ZLIB = "zlib"
+    CONTENT = "content"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 class TokenError(ValueError):

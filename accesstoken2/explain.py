@@ -8,24 +8,25 @@ DynamicKey and SignalingToken formats by their shape and refuses them with
 from __future__ import annotations
 
 import functools
-import heapq
 import re
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import IntEnum
 from typing import Any, Union
 
-from ._validate import check_int
+from ._listing import MAX_LISTED, MAX_PRIVILEGES_LISTED, lowest
+from ._wire.checks import check_int
 from ._wire.limits import VERSION_006, VERSION_007
+from ._wire.specs import SPECS
 from .errors import LegacyTokenError, MalformedTokenError, ParameterTypeError
 from .legacy.access_token import AccessToken, Privileges
-from .services import SERVICE_CLASSES, SERVICE_NAMES, Rtm2PermissionType, Rtm2ResourceType, Service
+from .services import SERVICE_CLASSES, SERVICE_NAMES, Rtm2PermissionType, Rtm2ResourceType, Service, service_class
 from .token2 import AccessToken2
 
 __all__ = [
     "MAX_LISTED",
+    "MAX_PRIVILEGES_LISTED",
     "PrivilegeInfo",
     "ServiceInfo",
     "TokenInfo",
@@ -54,13 +55,6 @@ _SIGNALING = re.compile(r"1:[0-9a-fA-F]{32}:[0-9]+:[0-9a-f]{32}")
 # 006 privileges that are not RTC ones.
 _RTM_LOGIN_006 = 1000
 
-#: :func:`inspect` lists at most this many services, and at most this many privileges per service;
-#: the rest are counted (``TokenInfo.omitted_services``, ``ServiceInfo.omitted_privileges``).  Agora's
-#: builders write at most a handful of each, while a crafted token can hold 16,000 services or 10,000
-#: privileges; explaining them one by one would cost tens of milliseconds and say nothing more.
-MAX_LISTED = 32
-
-
 def timestamp(moment: Moment | None, name: str = "now") -> int:
     """``moment`` as whole Unix seconds (None: the current time)."""
     if moment is None:
@@ -76,6 +70,12 @@ def timestamp(moment: Moment | None, name: str = "now") -> int:
 
 def _utc(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+@functools.lru_cache(maxsize=1024)
+def _iso(seconds: int) -> str:
+    # cached: a listing shows up to 256 privileges, and most tokens repeat one expiry
+    return _utc(seconds).isoformat()
 
 
 def utc_text(seconds: int) -> str:
@@ -105,10 +105,12 @@ def _snake(name: str) -> str:
 
 
 def privilege_name(service_type: int, privilege: int) -> str:
-    """The snake_case name of a 007 privilege id (``"join_channel"``), or ``"unknown"``."""
-    service_class = SERVICE_CLASSES.get(service_type)
-    enum = service_class.Privilege if service_class is not None else None
-    return _enum_name(enum, privilege)
+    """The snake_case name of a 007 privilege id (``"join_channel"``), or ``"unknown"``: from the service's class,
+    as :func:`inspect` names it, a row added to the table (``add_spec``) included."""
+    known = SERVICE_CLASSES.get(service_type)
+    if known is None and service_type in SPECS:
+        known = service_class(service_type)
+    return _enum_name(known.Privilege if known is not None else None, privilege)
 
 
 def _enum_name(enum: type[IntEnum] | None, value: int) -> str:
@@ -158,7 +160,7 @@ class PrivilegeInfo:
             "name": self.name,
             "value": self.value,
             "expire_ts": self.expire_ts,
-            "expires_at": self.expires_at.isoformat(),
+            "expires_at": _iso(self.expire_ts),
             "follows_token": self.follows_token,
         }
 
@@ -169,8 +171,10 @@ class ServiceInfo:
 
     ``fields`` holds the service's fields by name (``channel_name``, ``uid``, ``user_id``, ...);
     for a 006 token, which holds only CRCs, they are ``crc_channel_name`` and ``crc_uid``.
-    ``privileges`` lists at most :data:`MAX_LISTED` privileges, lowest ids first;
-    ``omitted_privileges`` counts the others.
+    ``privileges`` lists at most :data:`MAX_PRIVILEGES_LISTED` privileges, lowest ids first;
+    ``omitted_privileges`` counts the others.  An RTM2 ``permissions`` field lists at most
+    :data:`MAX_LISTED` entries of each level (resource types, permission types, resource names) in
+    token order; ``omitted_permissions`` counts the entries left out.
     """
 
     type: int
@@ -178,6 +182,7 @@ class ServiceInfo:
     fields: dict[str, Any]
     privileges: list[PrivilegeInfo]
     omitted_privileges: int = 0
+    omitted_permissions: int = 0
 
     def privilege(self, name: str) -> PrivilegeInfo | None:
         """The privilege called ``name`` (``"join_channel"``), or None."""
@@ -190,6 +195,7 @@ class ServiceInfo:
             "fields": _plain(self.fields),
             "privileges": [item.to_dict() for item in self.privileges],
             "omitted_privileges": self.omitted_privileges,
+            "omitted_permissions": self.omitted_permissions,
         }
 
 
@@ -298,7 +304,8 @@ def inspect(token: str, *, now: Moment | None = None) -> TokenInfo:
     Raises :class:`~accesstoken2.errors.MalformedTokenError` for anything that is not such a
     token (:class:`~accesstoken2.errors.LegacyTokenError` for the older DynamicKey formats).
     No certificate is needed and the signature is not checked: see :func:`diagnose`.  At most
-    :data:`MAX_LISTED` services, and privileges per service, are listed; the rest are counted.
+    :data:`MAX_LISTED` services, :data:`MAX_PRIVILEGES_LISTED` privileges per service and
+    :data:`MAX_LISTED` entries of each level of an RTM2 permission tree are listed; the rest are counted.
     """
     if not isinstance(token, str):
         raise ParameterTypeError("token", f"token must be a str, not {type(token).__name__}")
@@ -313,14 +320,7 @@ def inspect(token: str, *, now: Moment | None = None) -> TokenInfo:
     return _inspect007(AccessToken2.parse(token), moment)
 
 
-def _listed(items: Mapping[int, int]) -> list[tuple[int, int]]:
-    """The :data:`MAX_LISTED` lowest-keyed items, sorted (without sorting thousands of them)."""
-    if len(items) <= MAX_LISTED:
-        return sorted(items.items())
-    return [(key, items[key]) for key in heapq.nsmallest(MAX_LISTED, items)]
-
-
-def _service007(service: Service, issue_ts: int, expire_ts: int) -> ServiceInfo:
+def _service007(service: Service, issue_ts: int, expire_ts: int, tree_left_out: int) -> ServiceInfo:
     enum = service.Privilege
     items = service.privileges
     privileges = [
@@ -331,13 +331,13 @@ def _service007(service: Service, issue_ts: int, expire_ts: int) -> ServiceInfo:
             expire_ts=issue_ts + value if value else expire_ts,
             follows_token=value == 0,
         )
-        for key, value in _listed(items)
+        for key, value in lowest(items)
     ]
     fields = service.fields()
     permissions = fields.get("permissions")
     if permissions is not None:
         fields["permissions"] = _permission_names(permissions.details)
-    return ServiceInfo(service.TYPE, service.name, fields, privileges, len(items) - len(privileges))
+    return ServiceInfo(service.TYPE, service.name, fields, privileges, len(items) - len(privileges), tree_left_out)
 
 
 def _name_or_number(enum: type[IntEnum], value: int) -> str:
@@ -358,8 +358,9 @@ def _permission_names(details: dict[int, dict[int, list[str]]]) -> dict[str, dic
 def _inspect007(parsed: AccessToken2, now: int) -> TokenInfo:
     expire_ts = parsed.issue_ts + parsed.expire
     signature = parsed.signature or b""
-    # the services past MAX_LISTED are only counted: a crafted token can hold 16,000 of them
-    listed, omitted = parsed._first_services(MAX_LISTED)
+    # the services past MAX_LISTED are only counted (a crafted token can hold 16,000 of them), and so are the
+    # permission tree entries past MAX_LISTED a level
+    listed, omitted, cut = parsed._first_services(MAX_LISTED)
     return TokenInfo(
         version=VERSION_007,
         app_id=parsed.app_id,
@@ -367,7 +368,10 @@ def _inspect007(parsed: AccessToken2, now: int) -> TokenInfo:
         expire=parsed.expire,
         expire_ts=expire_ts,
         salt=parsed.salt,
-        services=[_service007(service, parsed.issue_ts, expire_ts) for service in listed],
+        services=[
+            _service007(service, parsed.issue_ts, expire_ts, cut.get(position, 0))
+            for position, service in enumerate(listed)
+        ],
         now=now,
         signature=signature.hex(),
         unknown_service_type=parsed.unknown_service_type,
@@ -383,9 +387,11 @@ def _inspect006(token: str, now: int) -> TokenInfo:
     def info(key: int, value: int) -> PrivilegeInfo:
         return PrivilegeInfo(key, _enum_name(Privileges, key), value, value if value else ts, value == 0)
 
-    rtc_items = {key: value for key, value in parsed.privileges.items() if key != _RTM_LOGIN_006}
-    rtc = [info(key, value) for key, value in _listed(rtc_items)]
-    rtm = [info(key, value) for key, value in parsed.privileges.items() if key == _RTM_LOGIN_006]
+    # copied and split in C: a crafted 006 token holds 10,920 privileges
+    rtc_items = dict(parsed.privileges)
+    login = rtc_items.pop(_RTM_LOGIN_006, None)
+    rtc = [info(key, value) for key, value in lowest(rtc_items)]
+    rtm = [] if login is None else [info(_RTM_LOGIN_006, login)]
     services = []
     if rtc:
         fields = {"crc_channel_name": parsed.crc_channel_name, "crc_uid": parsed.crc_uid}

@@ -14,8 +14,8 @@ from enum import IntEnum
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from ._validate import ONE_DAY, check_i16, check_text, check_u16, check_u32, shown, uid_text, warn_lifetimes
 from ._wire import packing
+from ._wire.checks import ONE_DAY, check_i16, check_text, check_u16, check_u32, shown, uid_text, warn_lifetimes
 from ._wire.limits import U16_MAX, U32_MAX
 from ._wire.specs import (
     SPECS,

@@ -5,13 +5,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ._validate import ONE_DAY, check_ids, check_int, check_u32, warn_lifetimes
+from ._listing import MAX_LISTED, lowest
+from ._redact import Redactor
 from ._wire import kernel as _kernel
-from ._wire.kernel import Build007Args, ParsedService, ServicesAt
-from ._wire.limits import U16_MAX, U32_MAX
+from ._wire.checks import ONE_DAY, check_ids, check_int, check_u32, warn_lifetimes
+from ._wire.limits import MAX_CONTENT, U16_MAX, U32_MAX
 from ._wire.specs import LAYOUTS
+from ._wire.values import Build007Args, ParsedService, ServicesAt
 from .errors import EmptyTokenError, InvalidParameterError, ParameterTypeError
-from .services import Service, service_class
+from .services import SERVICE_NAMES, Service, service_class
 
 __all__ = ["AccessToken2", "KernelJob"]
 
@@ -110,24 +112,27 @@ class AccessToken2:
         where = self._parsed_services
         if where is not None:
             assert self._signing_info is not None
-            parsed, _ = _kernel.active.services007(self._signing_info, where, where[1])
+            # MAX_CONTENT: every service and every tree entry (no list is longer than the content)
+            parsed, _, _ = _kernel.active.services007(self._signing_info, where, MAX_CONTENT)
             self._services = _made(parsed)
             self._parsed_services = None
         return self._services
 
-    def _first_services(self, limit: int) -> tuple[list[Service], dict[int, int]]:
-        """The first ``limit`` of :attr:`services`, and {service type: count} of the others, in that order.
+    def _first_services(self, limit: int) -> tuple[list[Service], dict[int, int], dict[int, int]]:
+        """The first ``limit`` of :attr:`services`, {service type: count} of the others, in that order, and
+        {position: permission tree entries left out} of the listed ones whose tree was cut.
 
-        A parsed token makes only those ``limit`` (explaining a crafted token of 16,000 services makes 32)."""
+        A parsed token makes only those ``limit``, each tree within ``limit`` entries a level (explaining a
+        crafted token of 16,000 services makes 32); a token's own services are listed with their trees whole."""
         where = self._parsed_services
         if where is None:
             counts: dict[int, int] = {}
             for service in self._services[limit:]:
                 counts[service.TYPE] = counts.get(service.TYPE, 0) + 1
-            return self._services[:limit], counts
+            return self._services[:limit], counts, {}
         assert self._signing_info is not None
-        parsed, counts = _kernel.active.services007(self._signing_info, where, limit)
-        return _made(parsed), counts
+        parsed, counts, cut = _kernel.active.services007(self._signing_info, where, limit)
+        return _made(parsed), counts, cut
 
     @property
     def signature(self) -> bytes | None:
@@ -265,24 +270,34 @@ class AccessToken2:
     verify_signature = verify
 
     def to_dict(self) -> dict[str, Any]:
-        """The token's content as plain data (never the certificate)."""
+        """The token's content as plain data (never the certificate).
+
+        Bounded whatever the token holds: at most :data:`~accesstoken2.explain.MAX_LISTED` services, the
+        others counted by name in ``omitted_services``; per service the
+        :data:`~accesstoken2.explain.MAX_PRIVILEGES_LISTED` lowest privilege ids (``omitted_privileges``
+        counts the others) and, for a parsed token, the first ``MAX_LISTED`` entries of each level of an RTM2
+        permission tree (``omitted_permissions`` counts the others)."""
+        listed, omitted, cut = self._first_services(MAX_LISTED)
         return {
             "app_id": self._app_id,
             "issue_ts": self._issue_ts,
             "expire": self._expire,
             "salt": self._salt,
-            "services": [
-                {"type": service.TYPE, **_plain_fields(service), "privileges": dict(service.privileges)}
-                for service in self._service_list()
-            ],
+            "services": [_service_dict(service, cut.get(position, 0)) for position, service in enumerate(listed)],
+            "omitted_services": {SERVICE_NAMES[kind]: count for kind, count in omitted.items()},
         }
 
     def __repr__(self) -> str:
-        services = ", ".join(service.name for service in self._service_list())
-        return (
+        listed, omitted, _ = self._first_services(MAX_LISTED)
+        names = [service.name for service in listed]
+        more = sum(omitted.values())
+        if more:
+            names.append(f"... {more:,} more")
+        text = (
             f"AccessToken2(app_id={self._app_id!r}, issue_ts={self._issue_ts}, expire={self._expire}, "
-            f"salt={self._salt}, services=[{services}])"
+            f"salt={self._salt}, services=[{', '.join(names)}])"
         )
+        return Redactor(self._app_certificate)(text)
 
 
 def _made(parsed: list[ParsedService]) -> list[Service]:
@@ -291,6 +306,17 @@ def _made(parsed: list[ParsedService]) -> list[Service]:
 
 def _service_type(service: Service) -> int:
     return service.TYPE
+
+
+def _service_dict(service: Service, tree_left_out: int) -> dict[str, Any]:
+    privileges = service.privileges
+    listed = lowest(privileges)
+    data: dict[str, Any] = {"type": service.TYPE, **_plain_fields(service)}
+    data["privileges"] = dict(listed)
+    data["omitted_privileges"] = len(privileges) - len(listed)
+    if "permissions" in data:
+        data["omitted_permissions"] = tree_left_out
+    return data
 
 
 def _plain_fields(service: Service) -> dict[str, Any]:

@@ -121,6 +121,7 @@ def main() -> int:
                 str(ROOT / "benchmarks" / "deflate_bench.c"),
                 str(ROOT / "src_c" / "deflate.c"),
                 str(ROOT / "src_c" / "deflate_floor.c"),
+                str(ROOT / "src_c" / "threads.c"),
                 "-o",
                 str(binary),
                 "-lz",

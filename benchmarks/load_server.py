@@ -9,9 +9,12 @@
 one after the other (each a fresh single-worker uvicorn process, interleaved over ``--rounds``):
 this token server with JWT mode off, the same with JWT mode on (every request carries a bearer
 JWT whose identity matches the uid), a minimal FastAPI endpoint that builds the same token from a
-pydantic body, and a bare ASGI endpoint that does the same without any framework.  It prints the
-median requests per second of each and its ratio to the minimal FastAPI endpoint (the median
-over the rounds of the ratio within each round).
+pydantic body, and a bare ASGI endpoint that does the same without any framework.  All four run
+on the same uvicorn stack (uvloop and httptools when installed: ``uvicorn[standard]``), and wrk
+uses 1 thread unless ``--threads`` says otherwise.  It prints the median requests per second of
+each, the server process's CPU time per request (user plus system, from ``/proc``: what a server
+costs whatever else runs on the machine), and its ratios to the minimal FastAPI endpoint and to
+the bare ASGI endpoint (each the median over the rounds of the ratio within each round).
 
 Reports requests per second, p50 and p99 latency, errors (non-200 answers and transport
 failures: must be 0), and the server's resident memory (VmRSS, summed over its worker
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import platform
 import re
@@ -40,12 +44,14 @@ from typing import Any
 
 import httpx
 
+import accesstoken2
 from accesstoken2 import IMPLEMENTATION, AccessToken2
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 APP_CERTIFICATE = "5CFd2fd1755d40ecb72977518be15d3b"
 BODY = {"tokenType": "rtc", "channel": "load-test", "uid": 42, "role": "publisher", "expire": 3600}
 WARMUP_REQUESTS = 500
+PACKAGE_ROOT = str(Path(accesstoken2.__file__).resolve().parent.parent)
 VERIFY_SAMPLE = 50
 
 
@@ -63,6 +69,8 @@ def start_server(
     if "ACCESSTOKEN2_NO_EXTENSIONS" in os.environ:
         env["ACCESSTOKEN2_NO_EXTENSIONS"] = os.environ["ACCESSTOKEN2_NO_EXTENSIONS"]
     env.update(AGORA_APP_ID=APP_ID, AGORA_APP_CERTIFICATE=APP_CERTIFICATE, **(extra_env or {}))
+    # the server imports the accesstoken2 this script imported (run with PYTHONPATH=. from a clone)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (PACKAGE_ROOT, os.environ.get("PYTHONPATH"))))
     if code is None:
         code = (
             "import sys; from accesstoken2.server import serve; "
@@ -120,6 +128,22 @@ def resident_kib(pid: int) -> int:
         total += int(match.group(1)) if match else 0
         pending.extend(_children(current))
     return total
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of ``pid`` and all its descendants, in seconds (0 once gone)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime and stime: fields 14 and 15 of stat
+        pending.extend(_children(current))
+    return total / ticks
 
 
 def percentile(ordered: list[float], fraction: float) -> float:
@@ -284,6 +308,77 @@ def _jwt(secret: str) -> str:
     return head + "." + encode(hmac.new(secret.encode(), head.encode(), hashlib.sha256).digest())
 
 
+#: The two baselines every server is compared with, each within its own round.
+BASELINES = {"minimal_fastapi": "minimal FastAPI endpoint", "bare_asgi": "bare ASGI endpoint"}
+
+
+def round_ratios(runs: list[dict[str, Any]], baseline: list[dict[str, Any]]) -> list[float]:
+    """Each round's rate of ``runs`` divided by the same round's rate of ``baseline``.
+
+    Paired by round: the load from other processes drifts between rounds more than the servers
+    differ, and each round runs the four within seconds of one another.
+    """
+    if len(runs) != len(baseline):
+        raise ValueError(f"{len(runs)} rounds of a server against {len(baseline)} of its baseline")
+    return [run["requests_per_second"] / base["requests_per_second"] for run, base in zip(runs, baseline)]
+
+
+def summarize(results: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """One row per server: median rate and latencies over the rounds, errors summed, and for each
+    of :data:`BASELINES` the median over the rounds of the ratio within the round."""
+    summary = []
+    for name, runs in results.items():
+        row: dict[str, Any] = {
+            "server": name,
+            "requests_per_second": statistics.median(run["requests_per_second"] for run in runs),
+            "p50_ms": statistics.median(run["p50_ms"] for run in runs),
+            "p99_ms": statistics.median(run["p99_ms"] for run in runs),
+            "errors": sum(run["errors"] for run in runs),
+            "cpu_us_per_request": statistics.median(run.get("cpu_us_per_request", math.nan) for run in runs),
+        }
+        for key, baseline in BASELINES.items():
+            ratios = round_ratios(runs, results[baseline])
+            row[f"ratio_to_{key}"] = statistics.median(ratios)
+            row[f"ratios_to_{key}"] = [round(ratio, 3) for ratio in ratios]
+        summary.append(row)
+    return summary
+
+
+def compare_table(summary: list[dict[str, Any]], rounds: int) -> str:
+    """The Markdown table of :func:`summarize`'s rows."""
+    lines = [
+        f"| server | req/s (median of {rounds}) | p50 ms | p99 ms | errors | server CPU µs/request "
+        "| to minimal FastAPI | to bare ASGI |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in summary:
+        lines.append(
+            f"| {row['server']} | {row['requests_per_second']:,.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
+            f"{row['errors']} | {row['cpu_us_per_request']:.0f} | {row['ratio_to_minimal_fastapi']:.2f}x | "
+            f"{row['ratio_to_bare_asgi']:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
+def server_stack() -> dict[str, str]:
+    """What uvicorn's ``auto`` settings pick here: uvloop and httptools when installed, else
+    asyncio and h11 (with versions)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str | None:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+
+    uvloop, httptools = installed("uvloop"), installed("httptools")
+    return {
+        "uvicorn": installed("uvicorn") or "missing",
+        "loop": f"uvloop {uvloop}" if uvloop else "asyncio",
+        "http": f"httptools {httptools}" if httptools else f"h11 {installed('h11')}",
+    }
+
+
 def compare(args: argparse.Namespace) -> int:
     """The four servers side by side (see the module documentation)."""
     secret = "load-test-jwt-secret-0123456789abcdef"
@@ -311,43 +406,24 @@ def compare(args: argparse.Namespace) -> int:
                 server = start_server(port, 1, code=code, extra_env=env, cwd=folder)
                 try:
                     warm = wrk_load(f"http://127.0.0.1:{port}", 1, args.concurrency, args.threads, headers)
+                    cpu_before = cpu_seconds(server.pid)
                     result = wrk_load(
                         f"http://127.0.0.1:{port}", args.duration, args.concurrency, args.threads, headers
                     )
+                    cpu_used = cpu_seconds(server.pid) - cpu_before
                     result["errors"] += warm["errors"]
+                    result["cpu_us_per_request"] = round(cpu_used / max(result["requests"], 1) * 1e6, 1)
                 finally:
                     stop_server(server)
                 results.setdefault(name, []).append(result)
                 print(f"{name}: {result['requests_per_second']} req/s, {result['errors']} errors", file=sys.stderr)
-    baseline = results["minimal FastAPI endpoint"]
-    summary = []
-    print(
-        f"\n| server | req/s (median of {args.rounds}) | p50 ms | p99 ms | errors | ratio to minimal FastAPI "
-        "(median of the rounds' ratios) |\n|---|---|---|---|---|---|"
-    )
-    for name, runs in results.items():
-        rate = statistics.median(run["requests_per_second"] for run in runs)
-        errors = sum(run["errors"] for run in runs)
-        p50 = statistics.median(run["p50_ms"] for run in runs)
-        p99 = statistics.median(run["p99_ms"] for run in runs)
-        # Paired by round: the load from other processes drifts between rounds more than the
-        # servers differ, and each round runs the four within seconds of one another.
-        ratio = statistics.median(
-            run["requests_per_second"] / base["requests_per_second"] for run, base in zip(runs, baseline)
-        )
-        summary.append(
-            {
-                "server": name,
-                "requests_per_second": rate,
-                "p50_ms": p50,
-                "p99_ms": p99,
-                "errors": errors,
-                "ratio": ratio,
-            }
-        )
-        print(f"| {name} | {rate:,.0f} | {p50} | {p99} | {errors} | {ratio:.2f}x |")
+    summary = summarize(results)
+    stack = server_stack()
+    print(f"\nuvicorn {stack['uvicorn']}, loop {stack['loop']}, http {stack['http']}, kernel {IMPLEMENTATION}")
+    print(compare_table(summary, args.rounds))
     if args.json is not None:
-        args.json.write_text(json.dumps({"compare": summary, "runs": results}, indent=2) + "\n")
+        document = {"compare": summary, "stack": stack, "kernel": IMPLEMENTATION, "runs": results}
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
     return 1 if any(row["errors"] for row in summary) else 0
 
 
@@ -357,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=20_000, help="httpx: number of requests")
     parser.add_argument("--duration", type=int, default=10, help="wrk: seconds")
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=2, help="wrk: client threads")
+    parser.add_argument("--threads", type=int, help="wrk: client threads (default 2, and 1 with --compare)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--compare", action="store_true", help="four servers side by side with wrk (see above)")
@@ -365,6 +441,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if (args.tool == "wrk" or args.compare) and shutil.which("wrk") is None:
         parser.error("wrk is not installed (Debian: apt-get install wrk)")
+    if args.threads is None:
+        args.threads = 1 if args.compare else 2
     if args.compare:
         return compare(args)
 

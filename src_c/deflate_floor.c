@@ -108,12 +108,17 @@ HOT_INLINE int add_nodes(merging *m, uint32_t freq, unsigned height, unsigned no
     return m->queue[m->tail++];
 }
 
-HOT_INLINE void add_send(floor_group *group, int parent_group, unsigned items, unsigned per_parent)
+/* records where items of a group's nodes went; 0 (no bound) when the group has FLOOR_SENDS already, which
+ * merge_groups' argument rules out: a change that breaks it then costs a built code, not a write past the end */
+HOT_INLINE int add_send(floor_group *group, int parent_group, unsigned items, unsigned per_parent)
 {
+    if (group->sends >= FLOOR_SENDS)
+        return 0;
     group->send_group[group->sends] = (uint16_t)parent_group;
     group->send_items[group->sends] = (uint16_t)items;
     group->per_parent[group->sends] = (uint8_t)per_parent;
     group->sends++;
+    return 1;
 }
 
 /* Merges every group, least first: pairs of its own nodes go to one parent group, and an odd node out pairs
@@ -136,9 +141,8 @@ static uint64_t merge_groups(merging *state, int leaves)
         take_least(m, index, count);
         if (pairs > 0) {
             parent = add_nodes(m, 2 * group->freq, group->height + 1u, pairs);
-            if (parent < 0)
+            if (parent < 0 || !add_send(group, parent, 2 * pairs, 2))
                 return 0;
-            add_send(group, parent, 2 * pairs, 2);
             cost += (uint64_t)pairs * 2 * group->freq;
             nodes -= (int)pairs;
         }
@@ -149,10 +153,8 @@ static uint64_t merge_groups(merging *state, int leaves)
             take_least(m, other_index, 1);
             parent = add_nodes(m, group->freq + other->freq,
                                (group->height > other->height ? group->height : other->height) + 1u, 1);
-            if (parent < 0)
+            if (parent < 0 || !add_send(group, parent, 1, 1) || !add_send(other, parent, 1, 1))
                 return 0;
-            add_send(group, parent, 1, 1);
-            add_send(other, parent, 1, 1);
             cost += (uint64_t)group->freq + other->freq;
             nodes--;
         }
@@ -167,7 +169,7 @@ static uint64_t merge_groups(merging *state, int leaves)
  * the heap's choice, so a group knows its parents' depths exactly only when their group was made by one
  * merge or has a single depth, else only their range; and a multiset wider than FLOOR_DEPTH_LANES depths is
  * kept as its range too. */
-static void assign_depths(floor_group *groups, const uint16_t *order, int merged)
+static int assign_depths(floor_group *groups, const uint16_t *order, int merged)
 {
     floor_group *root = &groups[order[merged - 1]];
     int i, s;
@@ -177,10 +179,19 @@ static void assign_depths(floor_group *groups, const uint16_t *order, int merged
     root->depths = 1;
     for (i = merged - 2; i >= 0; i--) {
         floor_group *group = &groups[order[i]];
-        const floor_group *parent = &groups[group->send_group[0]];
-        unsigned lo = parent->lo + 1u, hi = parent->hi + 1u;
-        int exact = parent->exact && (parent->merges == 1 || parent->lo == parent->hi);
+        const floor_group *parent;
+        unsigned lo, hi;
+        int exact;
         uint64_t depths;
+
+        /* every group but the root sent its nodes somewhere (merge_groups merged them all); one that did not
+         * has no parent to read: no bound, and the caller builds the codes */
+        if (group->sends == 0 || group->sends > FLOOR_SENDS)
+            return 0;
+        parent = &groups[group->send_group[0]];
+        lo = parent->lo + 1u;
+        hi = parent->hi + 1u;
+        exact = parent->exact && (parent->merges == 1 || parent->lo == parent->hi);
 
         if (group->sends == 1) {
             /* most groups: all their nodes made parents in one group */
@@ -217,6 +228,7 @@ static void assign_depths(floor_group *groups, const uint16_t *order, int merged
         group->exact = (uint8_t)exact;
         group->depths = depths;
     }
+    return 1;
 }
 
 /* What the header bound gathers over both codes. */
@@ -536,20 +548,26 @@ static int leaf_groups(merging *m, at2_floor_work *work, const uint32_t *freq, c
 }
 
 /* merge_code and length_code at once for a code of two or three symbols (a distance code, mostly), whose lengths need no merging:
- * two have 1 bit each; of three, the most frequent has 1 and the others 2, whichever way ties go. */
+ * two have 1 bit each; of three, the most frequent has 1 and the others 2, whichever way ties go.  *ok is 0
+ * (no bound, build the codes) for any other count, which merge_code and pad_symbols rule out. */
 static uint64_t small_code_floor(header_floor *h, const uint32_t *freq, const uint64_t *used, int words, int *ok)
 {
     uint32_t f[3];
     int count = 0, previous = -1;
 
+    *ok = 0;
     for (int word = 0; word < words; word++)
         for (uint64_t bits = used[word]; bits; bits &= bits - 1) {
             int symbol = word * 64 + lowest_bit(bits);
 
+            if (count == 3)
+                return 0;
             f[count++] = leaf_freq(freq, symbol);
             count_zero_run(h, symbol - previous - 1);
             previous = symbol;
         }
+    if (count < 2)
+        return 0;
     *ok = 1;
     if (count == 2) {
         h->explicit_count[1] += 2;
@@ -582,8 +600,11 @@ static int merge_code(at2_floor_work *work, code_part *code, header_floor *h, co
 
     code->small = count_symbols(used, words) <= 3;
     if (code->small) {
-        code->cost = small_code_floor(h, freq, used, words, &ok) - (uint64_t)pads;
-        return ok;
+        code->cost = small_code_floor(h, freq, used, words, &ok);
+        if (!ok)
+            return 0;
+        code->cost -= (uint64_t)pads;
+        return 1;
     }
     code->m.group = work->group;
     code->m.queue = work->queue;
@@ -621,15 +642,16 @@ static uint32_t fewest_length_symbols(const uint64_t *used, int words)
 }
 
 /* Second half of a code's part: its groups' depths, their lengths counted for the header (explicit_count,
- * less what repeats could cover), and range-only groups kept for the corners. */
-static void length_code(at2_floor_work *work, code_part *code, header_floor *h, const uint32_t *freq,
-                        const uint64_t *used, int words)
+ * less what repeats could cover), and range-only groups kept for the corners.  0 when no bound can be made. */
+static int length_code(at2_floor_work *work, code_part *code, header_floor *h, const uint32_t *freq,
+                       const uint64_t *used, int words)
 {
     int g, lane;
 
     if (code->small)
-        return;
-    assign_depths(work->group, work->order, code->m.merged);
+        return 1;
+    if (!assign_depths(work->group, work->order, code->m.merged))
+        return 0;
     for (g = 0; g < code->m.leaf_groups; g++) {
         floor_group *group = &work->group[g];
 
@@ -659,6 +681,7 @@ static void length_code(at2_floor_work *work, code_part *code, header_floor *h, 
             h->loose_count++;
         }
     }
+    return 1;
 }
 
 /* the cost of an optimal prefix code (no length limit) for these counts (at most LENGTH_CODE_CODES + 1); a
@@ -735,7 +758,8 @@ uint64_t at2_dynamic_floor(at2_floor_work *work, const uint32_t *litlen_freq, co
      * second half */
     if (!merge_code(work, &distance, &h, distance_freq, distance_map, 1))
         return 0;
-    length_code(work, &distance, &h, distance_freq, distance_map, 1);
+    if (!length_code(work, &distance, &h, distance_freq, distance_map, 1))
+        return 0;
     if (!merge_code(work, &litlen, &h, litlen_freq, litlen_map, LITLEN_WORDS))
         return 0;
     bits = litlen.cost + distance.cost + extra_bits;
@@ -767,7 +791,8 @@ uint64_t at2_dynamic_floor(at2_floor_work *work, const uint32_t *litlen_freq, co
         work->skip_first_bound = SKIP_AFTER_SHORT;
     }
 
-    length_code(work, &litlen, &h, litlen_freq, litlen_map, LITLEN_WORDS);
+    if (!length_code(work, &litlen, &h, litlen_freq, litlen_map, LITLEN_WORDS))
+        return 0;
     memset(counts, 0, sizeof(counts));
     for (length = 1; length <= MAX_CODE_BITS; length++)
         counts[length] = sent_lengths(&h, length);

@@ -16,17 +16,19 @@
 
 /* the depths a group's exact multiset spans: lanes of 16 bits in a uint64_t */
 #define FLOOR_DEPTH_LANES 4
+/* the parent groups a group's nodes go to (three, see merge_groups; more makes no bound) */
+#define FLOOR_SENDS 3
 
 /* Nodes of equal (frequency, height), which zlib's heap orders by their places in it. */
 typedef struct {
     uint32_t freq;
     uint8_t height;
-    uint8_t sends;               /* destinations of its nodes, at most 3 (see merge_groups) */
+    uint8_t sends;               /* destinations of its nodes, at most FLOOR_SENDS (see merge_groups) */
     uint8_t exact;               /* depths holds the multiset of its nodes' depths; else only lo..hi is known */
     uint8_t lo, hi;              /* the least and greatest depth of its nodes */
-    uint8_t per_parent[3];       /* where its nodes went: how many of them each parent has (1 or 2), */
-    uint16_t send_group[3];      /* the parents' group, */
-    uint16_t send_items[3];      /* and how many of its nodes went there */
+    uint8_t per_parent[FLOOR_SENDS];  /* where its nodes went: how many of them each parent has (1 or 2), */
+    uint16_t send_group[FLOOR_SENDS]; /* the parents' group, */
+    uint16_t send_items[FLOOR_SENDS]; /* and how many of its nodes went there */
     uint16_t live;               /* nodes not yet merged */
     uint16_t merges;             /* merges that made its nodes (0 for leaves) */
     uint16_t mask;               /* (leaves) the lengths a leaf may have, bit per length */

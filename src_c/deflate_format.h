@@ -9,8 +9,14 @@
 /* for the few helpers on the per-symbol path */
 #if defined(__GNUC__) || defined(__clang__)
 #define HOT_INLINE static inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define HOT_INLINE static __forceinline
 #else
 #define HOT_INLINE static inline
+#endif
+
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h>
 #endif
 
 #define LITERALS 256
@@ -45,6 +51,18 @@ HOT_INLINE int lowest_bit(uint64_t word)
 {
 #if defined(__GNUC__) || defined(__clang__)
     return __builtin_ctzll(word);
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_ARM64))
+    unsigned long index;
+
+    _BitScanForward64(&index, word);
+    return (int)index;
+#elif defined(_MSC_VER)
+    unsigned long index;
+
+    if (_BitScanForward(&index, (unsigned long)word))
+        return (int)index;
+    _BitScanForward(&index, (unsigned long)(word >> 32));
+    return 32 + (int)index;
 #else
     int index = 0;
 
@@ -61,6 +79,18 @@ HOT_INLINE int leading_zeros(uint64_t word)
 {
 #if defined(__GNUC__) || defined(__clang__)
     return __builtin_clzll(word);
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_ARM64))
+    unsigned long index;
+
+    _BitScanReverse64(&index, word);
+    return 63 - (int)index;
+#elif defined(_MSC_VER)
+    unsigned long index;
+
+    if (_BitScanReverse(&index, (unsigned long)(word >> 32)))
+        return 31 - (int)index;
+    _BitScanReverse(&index, (unsigned long)word);
+    return 63 - (int)index;
 #else
     int count = 0;
 

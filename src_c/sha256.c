@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "threads.h"
+
 static const uint32_t ROUND_CONSTANTS[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -48,14 +50,21 @@ static void compress_block_portable(uint32_t state[8], const uint8_t *block)
     state[4] += e; state[5] += f; state[6] += g; state[7] += h;
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <cpuid.h>
+/* ---- x86: the SHA extensions (SHA-NI), GCC, clang or MSVC ---- */
+#if (defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))) || (defined(_MSC_VER) && defined(_M_X64))
+#define HAVE_SHA_X86 1
 #include <immintrin.h>
-#define HAVE_SHA_EXTENSIONS 1
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h>
+#define TARGET_SHA_X86 /* MSVC compiles any intrinsic without a target attribute */
+#else
+#include <cpuid.h>
+#define TARGET_SHA_X86 __attribute__((target("sha,sse4.1,ssse3")))
+#endif
 
 /* One block with the x86 SHA extensions.  The rounds instruction wants the state as two halves,
  * ABEF and CDGH (lane 3 first), and does two rounds per call on two words of message + constant. */
-__attribute__((target("sha,sse4.1,ssse3")))
+TARGET_SHA_X86
 static void compress_block_x86(uint32_t state[8], const uint8_t *block)
 {
     const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
@@ -98,43 +107,124 @@ static void compress_block_x86(uint32_t state[8], const uint8_t *block)
     }
 }
 
-static int cpu_has_sha_extensions(void)
+/* CPUID leaf 1 ECX: SSSE3 (bit 9), SSE4.1 (bit 19); leaf 7 subleaf 0 EBX: SHA (bit 29) */
+static int cpu_has_sha_x86(void)
 {
-    unsigned eax, ebx, ecx, edx;
+    unsigned ecx1, ebx7;
+#if defined(_MSC_VER) && !defined(__clang__)
+    int info[4];
 
-    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
+    __cpuid(info, 0);
+    if (info[0] < 7)
         return 0;
-    if (!(ecx & bit_SSSE3) || !(ecx & bit_SSE4_1))
+    __cpuid(info, 1);
+    ecx1 = (unsigned)info[2];
+    __cpuidex(info, 7, 0);
+    ebx7 = (unsigned)info[1];
+#else
+    unsigned eax, ebx, ecx7, edx;
+
+    if (!__get_cpuid(1, &eax, &ebx, &ecx1, &edx))
         return 0;
-    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
+    if (!__get_cpuid_count(7, 0, &eax, &ebx7, &ecx7, &edx))
         return 0;
-    return (ebx >> 29) & 1;
+#endif
+    return ((ecx1 >> 9) & 1) && ((ecx1 >> 19) & 1) && ((ebx7 >> 29) & 1);
 }
 #endif
 
-/* 1: SHA extensions, 0: portable code, -1: not decided yet (every thread decides the same) */
-static int use_sha_extensions = -1;
+/* ---- ARMv8: the SHA-2 instructions, GCC, clang or MSVC ---- */
+#if defined(__aarch64__) || defined(_M_ARM64)
+#define HAVE_SHA_ARM 1
+#include <arm_neon.h>
+#if defined(__clang__)
+#define TARGET_SHA_ARM __attribute__((target("crypto")))
+#elif defined(__GNUC__)
+#define TARGET_SHA_ARM __attribute__((target("+crypto")))
+#else
+#define TARGET_SHA_ARM
+#endif
+#if defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_SHA2
+#define HWCAP_SHA2 (1 << 6) /* the kernel's bit for the SHA-256 instructions */
+#endif
+#endif
+
+/* One block with the ARMv8 SHA-2 instructions: four rounds per sha256h/sha256h2 pair, the message
+ * schedule four words at a time (sha256su0, sha256su1). */
+TARGET_SHA_ARM
+static void compress_block_arm(uint32_t state[8], const uint8_t *block)
+{
+    uint32x4_t abcd = vld1q_u32(&state[0]);
+    uint32x4_t efgh = vld1q_u32(&state[4]);
+    uint32x4_t abcd_start = abcd, efgh_start = efgh;
+    uint32x4_t words[4];
+    int group;
+
+    for (group = 0; group < 4; group++) /* the block's words are big-endian */
+        words[group] = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(block + 16 * group)));
+    for (group = 0; group < 16; group++) {
+        uint32x4_t sum = vaddq_u32(words[group % 4], vld1q_u32(&ROUND_CONSTANTS[4 * group]));
+        uint32x4_t abcd_before = abcd;
+
+        if (group < 12) /* W[t..t+3] for group + 4, from the four groups before it */
+            words[group % 4] = vsha256su1q_u32(vsha256su0q_u32(words[group % 4], words[(group + 1) % 4]),
+                                               words[(group + 2) % 4], words[(group + 3) % 4]);
+        abcd = vsha256hq_u32(abcd, efgh, sum);
+        efgh = vsha256h2q_u32(efgh, abcd_before, sum);
+    }
+    vst1q_u32(&state[0], vaddq_u32(abcd, abcd_start));
+    vst1q_u32(&state[4], vaddq_u32(efgh, efgh_start));
+}
+
+static int cpu_has_sha_arm(void)
+{
+#if defined(__APPLE__)
+    return 1; /* every Apple arm64 CPU has them */
+#elif defined(__linux__)
+    return (getauxval(AT_HWCAP) & HWCAP_SHA2) != 0;
+#elif defined(_WIN32)
+    return IsProcessorFeaturePresent(PF_ARM_V8_CRYPTO_INSTRUCTIONS_AVAILABLE) != 0;
+#elif defined(__ARM_FEATURE_SHA2) || defined(__ARM_FEATURE_CRYPTO)
+    return 1; /* the compiler was told the target has them */
+#else
+    return 0;
+#endif
+}
+#endif
+
+/* 1: the CPU's SHA instructions, 0: portable code, -1: not decided yet (every thread decides the same) */
+static volatile int use_sha_extensions = -1;
 
 int at2_sha256_accelerated(void)
 {
-    int use = __atomic_load_n(&use_sha_extensions, __ATOMIC_RELAXED);
+    int use = at2_atomic_load_relaxed(&use_sha_extensions);
 
     if (use < 0) {
-#ifdef HAVE_SHA_EXTENSIONS
-        use = getenv("ACCESSTOKEN2_PORTABLE_SHA256") ? 0 : cpu_has_sha_extensions();
-#else
         use = 0;
+        if (!getenv("ACCESSTOKEN2_PORTABLE_SHA256")) {
+#if defined(HAVE_SHA_X86)
+            use = cpu_has_sha_x86();
+#elif defined(HAVE_SHA_ARM)
+            use = cpu_has_sha_arm();
 #endif
-        __atomic_store_n(&use_sha_extensions, use, __ATOMIC_RELAXED);
+        }
+        at2_atomic_store_relaxed(&use_sha_extensions, use);
     }
     return use;
 }
 
 static void compress_block(uint32_t state[8], const uint8_t *block)
 {
-#ifdef HAVE_SHA_EXTENSIONS
+#if defined(HAVE_SHA_X86)
     if (at2_sha256_accelerated()) {
         compress_block_x86(state, block);
+        return;
+    }
+#elif defined(HAVE_SHA_ARM)
+    if (at2_sha256_accelerated()) {
+        compress_block_arm(state, block);
         return;
     }
 #endif

@@ -15,8 +15,8 @@ typedef struct {
     uint8_t block[AT2_SHA256_BLOCK];
 } at2_sha256;
 
-/* 1 when the CPU's SHA extensions are used (ACCESSTOKEN2_PORTABLE_SHA256 set in the environment forces
- * the portable code), else 0. */
+/* 1 when the CPU's SHA instructions are used (x86 SHA extensions, or ARMv8 SHA-2 where the OS says the CPU
+ * has them), else 0; ACCESSTOKEN2_PORTABLE_SHA256 set in the environment forces the portable code. */
 int at2_sha256_accelerated(void);
 
 /* Starts a SHA-256 hash. */

@@ -2,13 +2,15 @@
 #include "token_core.h"
 
 #include <limits.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base64.h"
+#include "crc32.h"
 #include "deflate.h"
+#include "inflate.h"
 #include "sha256.h"
+#include "threads.h"
 
 #define SIGNATURE_SIZE 32
 /* at2_compress passes deflate.c's statuses on as at2_status values */
@@ -49,15 +51,14 @@ void at2_codec_clear(at2_codec *codec)
 
 void at2_codec_release(at2_codec *codec)
 {
-    if (codec->has_inflater)
-        inflateEnd(&codec->inflater);
     free(codec->content);
+    free(codec->raw);
     wipe(codec->link_certificate, sizeof(codec->link_certificate));
     wipe(codec->link, sizeof(codec->link));
     at2_codec_clear(codec);
 }
 
-static pthread_key_t thread_key;
+static at2_tls_key thread_key;
 
 static void release_thread_codec(void *codec)
 {
@@ -67,12 +68,12 @@ static void release_thread_codec(void *codec)
 
 int at2_thread_key_init(void)
 {
-    return pthread_key_create(&thread_key, release_thread_codec) == 0 ? AT2_OK : AT2_NO_MEMORY;
+    return at2_tls_create(&thread_key, release_thread_codec) == 0 ? AT2_OK : AT2_NO_MEMORY;
 }
 
 at2_codec *at2_thread_codec(void)
 {
-    at2_codec *codec = (at2_codec *)pthread_getspecific(thread_key);
+    at2_codec *codec = (at2_codec *)at2_tls_get(thread_key);
 
     if (codec)
         return codec;
@@ -80,35 +81,27 @@ at2_codec *at2_thread_codec(void)
     if (!codec)
         return NULL;
     at2_codec_clear(codec);
-    if (pthread_setspecific(thread_key, codec) != 0) {
+    if (at2_tls_set(thread_key, codec) != 0) {
         free(codec);
         return NULL;
     }
     return codec;
 }
 
-static int ready_inflater(at2_codec *codec, size_t content_cap)
+/* Makes *buffer hold at least need bytes (its contents are not kept); AT2_OK or AT2_NO_MEMORY. */
+static int reserve(uint8_t **buffer, size_t *cap, size_t need)
 {
-    if (codec->content_cap < content_cap) {
-        uint8_t *content = (uint8_t *)malloc(content_cap);
-        if (!content)
-            return AT2_NO_MEMORY;
-        free(codec->content);
-        codec->content = content;
-        codec->content_cap = content_cap;
-    }
-    if (codec->has_inflater)
-        return inflateReset(&codec->inflater) == Z_OK ? AT2_OK : AT2_ZLIB_FAILED;
-    memset(&codec->inflater, 0, sizeof(codec->inflater));
-    switch (inflateInit(&codec->inflater)) {
-    case Z_OK:
-        codec->has_inflater = 1;
+    uint8_t *grown;
+
+    if (*cap >= need)
         return AT2_OK;
-    case Z_MEM_ERROR:
+    grown = (uint8_t *)malloc(need);
+    if (!grown)
         return AT2_NO_MEMORY;
-    default:
-        return AT2_ZLIB_FAILED;
-    }
+    free(*buffer);
+    *buffer = grown;
+    *cap = need;
+    return AT2_OK;
 }
 
 /* deflateBound() for zlib.compress()'s settings, computed without a stream (same formula as compressBound) */
@@ -212,46 +205,48 @@ cleanup:
     return status;
 }
 
-/* base64 text fed to inflate per step: a multiple of 4 characters, decoded on the stack */
-#define DECODE_STEP_CHARS 4096
+/* bodies whose bytes fit here are decoded on the stack; longer ones in the codec's raw buffer */
+#define DECODE_STACK_BYTES 3072
 
 int at2_decode007(at2_codec *codec, const char *body, size_t body_size, size_t max_content, size_t *content_size)
 {
-    uint8_t raw[DECODE_STEP_CHARS / 4 * 3];
-    size_t done = 0;
-    int status, result = Z_BUF_ERROR;
+    uint8_t stack[DECODE_STACK_BYTES];
+    uint8_t *raw = stack;
+    size_t raw_size = 0, used = 0;
+    int status;
 
-    /* a body longer than one step is checked whole first: a base64 error must win over a zlib error */
-    if (max_content >= UINT_MAX || (body_size > DECODE_STEP_CHARS && at2_base64_check(body, body_size) != 0))
+    *content_size = 0;
+    if (max_content >= UINT_MAX)
+        return AT2_BAD_INPUT;
+    if (body_size / 4 * 3 > sizeof(stack)) {
+        status = reserve(&codec->raw, &codec->raw_cap, body_size / 4 * 3);
+        if (status != AT2_OK)
+            return status;
+        raw = codec->raw;
+    }
+    /* the whole body is base64-checked first: a base64 error wins over a zlib error */
+    if (at2_base64_decode(body, body_size, raw, &raw_size) != 0)
         return AT2_BAD_BASE64;
     /* one byte over the limit tells "too large" apart from "exactly at the limit" */
-    status = ready_inflater(codec, max_content + 1);
+    status = reserve(&codec->content, &codec->content_cap, max_content + 1);
     if (status != AT2_OK)
         return status;
-    codec->inflater.next_out = codec->content;
-    codec->inflater.avail_out = (uInt)(max_content + 1);
-    /* the stream is fed a piece at a time, so the decoded body never needs a buffer of its own */
-    do {
-        size_t step = body_size - done < DECODE_STEP_CHARS ? body_size - done : DECODE_STEP_CHARS;
-        size_t raw_size = 0;
-
-        if (at2_base64_decode(body + done, step, raw, &raw_size) != 0)
-            return AT2_BAD_BASE64;
-        done += step;
-        codec->inflater.next_in = raw;
-        codec->inflater.avail_in = (uInt)raw_size;
-        result = inflate(&codec->inflater, Z_SYNC_FLUSH);
-    } while (done < body_size && (result == Z_OK || result == Z_BUF_ERROR) && codec->inflater.avail_out);
-    *content_size = codec->inflater.total_out;
-    if (result != Z_OK && result != Z_BUF_ERROR && result != Z_STREAM_END)
-        return AT2_INCOMPLETE_ZLIB;
-    if (*content_size > max_content)
+    status = at2_inflate(raw, raw_size, codec->content, max_content + 1, content_size, &used);
+    /* zlib's verdicts as the pure kernel reads them: an error first, then too much output, then the end */
+    switch (status) {
+    case AT2_INFLATE_END:
+        if (*content_size > max_content)
+            return AT2_CONTENT_TOO_LARGE;
+        return used < raw_size ? AT2_TRAILING_DATA : AT2_OK;
+    case AT2_INFLATE_FULL:
         return AT2_CONTENT_TOO_LARGE;
-    if (result != Z_STREAM_END)
+    case AT2_INFLATE_TRUNCATED:
+        return *content_size > max_content ? AT2_CONTENT_TOO_LARGE : AT2_INCOMPLETE_ZLIB;
+    case AT2_INFLATE_BAD:
         return AT2_INCOMPLETE_ZLIB;
-    if (codec->inflater.avail_in || done < body_size)
-        return AT2_TRAILING_DATA;
-    return AT2_OK;
+    default:
+        return AT2_ZLIB_FAILED;
+    }
 }
 
 int at2_verify007(const uint8_t *signature, size_t signature_size, const uint8_t *signing_info,
@@ -310,14 +305,7 @@ int at2_utf8_valid(const uint8_t *text, size_t size)
 
 uint32_t at2_crc32(const uint8_t *data, size_t size)
 {
-    uLong crc = crc32(0L, Z_NULL, 0);
-
-    while (size > UINT_MAX) {
-        crc = crc32(crc, data, UINT_MAX);
-        data += UINT_MAX;
-        size -= UINT_MAX;
-    }
-    return (uint32_t)crc32(crc, data, (uInt)size);
+    return at2_crc32_update(0, data, size);
 }
 
 /* HMAC-SHA256(key = certificate, msg = app_id + channel + uid + message): the 006 signature */

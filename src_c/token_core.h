@@ -6,19 +6,18 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <zlib.h>
 
 enum at2_status {
     AT2_OK = 0,
     AT2_NO_MEMORY = 1,
-    AT2_ZLIB_FAILED = 2,          /* the encoder or inflate misbehaved: never expected */
+    AT2_ZLIB_FAILED = 2,          /* the encoder or decoder misbehaved: never expected */
     AT2_BAD_BASE64 = 3,
     AT2_INCOMPLETE_ZLIB = 4,
     AT2_CONTENT_TOO_LARGE = 5,
     AT2_TRAILING_DATA = 6,
     AT2_CANCELLED = 7,            /* a batch was abandoned because its producer failed */
     AT2_BAD_INPUT = 8,            /* a size the caller should have refused: never expected */
-    AT2_THREAD_FAILED = 9,        /* a pthread mutex or condition call failed: never expected */
+    AT2_THREAD_FAILED = 9,        /* a mutex, condition or thread call failed: never expected */
 };
 
 /* u16(signature size) and the signature at the start of a 007 content, before signing_info */
@@ -27,13 +26,13 @@ enum at2_status {
 /* The longest certificate whose first signature link a codec keeps (certificates are 32 characters). */
 #define AT2_LINK_CERTIFICATE_MAX 64
 
-/* A thread's zlib inflate stream, created on first use and reused with inflateReset (deflate is deflate.c's),
+/* A thread's buffers for decoding 007 bodies (grown, never shrunk: no allocation per call once warm),
  * and the first link of its last 007 signature chain. */
 typedef struct {
-    z_stream inflater;
-    int has_inflater;
     uint8_t *content;             /* inflate output: content_cap bytes */
     size_t content_cap;
+    uint8_t *raw;                 /* base64-decoded bodies too long for the stack: raw_cap bytes */
+    size_t raw_cap;
     /* HMAC(key = u32(issue_ts), certificate): the same for every token of one second and certificate */
     size_t link_certificate_size; /* 0: no link kept */
     uint32_t link_issue_ts;
@@ -89,7 +88,7 @@ int at2_verify006(const uint8_t *signature, size_t signature_size, const uint8_t
 /* 1 when the bytes are well-formed UTF-8 (what Python's strict decoder accepts: no surrogates or overlongs), else 0. */
 int at2_utf8_valid(const uint8_t *text, size_t size);
 
-/* zlib's CRC-32 of any size. */
+/* zlib's CRC-32 of any size (crc32.c). */
 uint32_t at2_crc32(const uint8_t *data, size_t size);
 
 #endif

@@ -61,3 +61,49 @@ def impl_env(request: pytest.FixtureRequest) -> dict[str, str]:
     else:
         env.pop("ACCESSTOKEN2_NO_EXTENSIONS", None)
     return env
+
+
+# --- which tests run again on the pure kernel -----------------------------------------------------------------
+# CI runs the suite once as built, then again with ACCESSTOKEN2_NO_EXTENSIONS=1 on only the tests marked
+# ``default_kernel``: those that reach the kernel through the default selection (kernel.active: the server, the
+# CLI, the public API without the ``implementation`` fixture).  A test that asks for a kernel fixture ran on both
+# kernels already; a test that touches no kernel has nothing to learn from a second run.  With
+# ACCESSTOKEN2_CHECK_KERNEL_MARKS=1 (CI's first pass) every other test runs with kernel.active behind a proxy
+# that notes any use, and a test that uses it without the mark fails: the selection cannot drift.
+
+KERNEL_FIXTURES = {"implementation", "kernel", "pure_kernel", "speedups", "impl_env"}
+
+
+class _NotingKernel:
+    """The active kernel, noting that a test used it."""
+
+    def __init__(self, wrapped: Kernel) -> None:
+        self.wrapped = wrapped
+        self.used = False
+
+    def __getattr__(self, name: str) -> object:
+        self.used = True
+        return getattr(self.wrapped, name)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    checked = os.environ.get("ACCESSTOKEN2_CHECK_KERNEL_MARKS") == "1" and not (
+        KERNEL_FIXTURES.intersection(getattr(item, "fixturenames", ())) or item.get_closest_marker("default_kernel")
+    )
+    if not checked:
+        return (yield)
+    real = selector.active
+    noting = _NotingKernel(real)
+    selector.active = noting  # type: ignore[assignment]
+    try:
+        result = yield
+    finally:
+        selector.active = real
+    if noting.used:
+        pytest.fail(
+            f"{item.nodeid} uses the default kernel without the default_kernel mark (or a kernel fixture): mark it, "
+            "so that CI's pure-kernel pass runs it",
+            pytrace=False,
+        )
+    return result

@@ -37,7 +37,7 @@ from accesstoken2 import (
     SttTokenBuilder,
 )
 from accesstoken2 import builders as b
-from accesstoken2._validate import HEX32
+from accesstoken2._wire.checks import HEX32
 from accesstoken2._wire.kernel import Kernel
 from accesstoken2._wire.shapes import Account, builder_shape, decode
 from accesstoken2.errors import InvalidParameterError
@@ -371,7 +371,7 @@ def test_ids_are_checked_character_by_character(position: int) -> None:
 
 # --- the shape programs --------------------------------------------------------------------------------------
 
-CHAT = builder_shape((5, {1: 0}, (0,)))
+CHAT = builder_shape((5, {1: "expire"}, ("user_id",)), values=("user_id",))
 MALFORMED = {
     "empty": b"",
     "no service": b"\x00",
@@ -405,7 +405,13 @@ def test_random_programs_never_crash_either_kernel(
 
 
 def test_a_program_reads_back_as_written() -> None:
-    shape = builder_shape((1, {4: 1, 1: 2}, (0, Account(1))), (2, {1: 0}, (Account(1),)), (9, {}, ()))
+    shape = builder_shape(
+        (1, {4: "publish", 1: "join"}, ("channel", Account("account"))),
+        (2, {1: "expire"}, (Account("account"),)),
+        (9, {}, ()),
+        lifetimes=("expire", "publish", "join"),
+        values=("channel", "account"),
+    )
     program = decode(shape)
     assert program.services == (
         (1, ((1, 2), (4, 1)), ((ord("="), 0), (ord("u"), 1))),
@@ -421,16 +427,32 @@ def test_a_program_reads_back_as_written() -> None:
     [
         (),
         ((99, {}, ()),),  # unknown type
-        ((5, {1: 0}, ()),),  # Chat has one field
-        ((5, {1: 0}, (0,)), (1, {1: 0}, (0, 1))),  # not sorted by type
-        ((5, {1: 256}, (0,)),),  # slot out of range
-        ((5, {70000: 0}, (0,)),),  # privilege not a u16
-        ((7, {1: 0}, (0, 1, Account(2))),),  # an account in an i16 field
+        ((5, {1: "expire"}, ()),),  # Chat has one field
+        ((5, {1: "expire"}, ("a",)), (1, {1: "expire"}, ("a", "b"))),  # not sorted by type
+        ((5, {1: "later"}, ("a",)),),  # a lifetime slot the shape does not name
+        ((5, {1: "expire"}, ("z",)),),  # a value slot the shape does not name
+        ((5, {70000: "expire"}, ("a",)),),  # privilege not a u16
+        ((7, {1: "expire"}, ("a", "b", Account("c"))),),  # an account in an i16 field
     ],
 )
 def test_builder_shape_refuses_what_the_table_does_not_allow(services: tuple[Any, ...]) -> None:
     with pytest.raises(ValueError):
-        builder_shape(*services)
+        builder_shape(*services, values=("a", "b", "c"))
+
+
+@pytest.mark.parametrize(
+    ("lifetimes", "values", "problem"),
+    [
+        (("expire", "expire"), ("user_id",), "one name each"),
+        (("expire",), ("user_id", "user_id"), "one name each"),
+        (tuple(f"l{i}" for i in range(257)), ("user_id",), "from 0 to 255"),
+    ],
+)
+def test_builder_shape_slots_have_one_name_each(
+    lifetimes: tuple[str, ...], values: tuple[str, ...], problem: str
+) -> None:
+    with pytest.raises(ValueError, match=problem):
+        builder_shape((5, {1: lifetimes[0]}, ("user_id",)), lifetimes=lifetimes, values=values)
 
 
 def test_a_service_type_removed_from_the_table_is_refused_by_both_kernels(

@@ -108,6 +108,7 @@ def test_terminal_safe() -> None:
     assert terminal_safe("a\nb", keep="\n") == "a\nb" and terminal_safe("a\nb") == "a\\u000ab"
 
 
+@pytest.mark.default_kernel
 def test_every_kind_is_one_table_row(capsys: pytest.CaptureFixture[str]) -> None:
     names = [kind.name for kind in KINDS]
     assert len(names) == len(set(names)) == 17

@@ -24,6 +24,7 @@ def script() -> ModuleType:
     return load_script("deflate_bench.py")
 
 
+@pytest.mark.default_kernel
 def test_every_kind_gets_distinct_contents_of_its_size_the_same_every_run(script: ModuleType) -> None:
     sets = script.content_sets(5)
     assert {name: {len(content) for content in contents} for name, contents in sets.items()} == {

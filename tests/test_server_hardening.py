@@ -58,7 +58,8 @@ def client() -> Iterator[Client]:
 def detail(response: Any) -> str:
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
-    assert set(body) == {"detail"}
+    # every error body: the detail, and one human-readable message beside it
+    assert set(body) - {"problems"} == {"detail", "message"} and isinstance(body["message"], str)
     return str(body["detail"])
 
 
@@ -83,6 +84,7 @@ def test_bad_percent_encoding_is_400_naming_the_parameter(client: Client, raw_pa
     assert name in text and "UTF-8" in text
 
 
+@pytest.mark.default_kernel
 def test_good_percent_encoding_still_works(client: Client) -> None:
     response = client.raw_path("GET", b"/chat/user/%C3%A9l%C3%A8ve/token?expire=60")
     assert response.status_code == 200
@@ -170,6 +172,7 @@ def test_authentication_comes_before_query_parsing(path: str) -> None:
 # ---------------------------------------------------------------- HEAD, CORS
 
 
+@pytest.mark.default_kernel
 @pytest.mark.parametrize("path", ["/ping", "/healthz", "/v1/token?channel_name=c", "/chat/user/u/token"])
 def test_head_works_wherever_get_does(client: Client, path: str) -> None:
     got = client.request("GET", path)
@@ -205,6 +208,7 @@ def many_service_token(count: int = 10_000) -> str:
     return token.build()
 
 
+@pytest.mark.default_kernel
 def test_inspect_answer_is_bounded(client: Client) -> None:
     token = many_service_token()
     assert len(token) < 400
@@ -246,6 +250,7 @@ def test_bound_answer_folds_cuts_and_shortens() -> None:
 # ---------------------------------------------------------------- logs
 
 
+@pytest.mark.default_kernel
 def test_log_lines_escape_client_values(client: Client, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="accesstoken2.server"):
         client.raw_path("GET", b"/ping%0D%0AFAKE%20GET%20/admin%20200%00%1B[31m")
@@ -324,3 +329,33 @@ def test_depth_limit_counts_brackets_outside_strings_only() -> None:
     with pytest.raises(HTTPException) as raised:
         parse_json(b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1))
     assert raised.value.status_code == 422 and "nested too deeply" in str(raised.value.detail)
+
+
+# ---------------------------------------------------------------- one human-readable message
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status", "phrase"),
+    [
+        ("POST", "/getToken", {"json": {"tokenType": "sip", "uid": 5}}, 422, "body.tokenType"),
+        ("POST", "/getToken", {"json": {"tokenType": "rtc", "channel": 7, "expire": "x"}}, 422, "body.channel"),
+        ("POST", "/inspect", {"json": {}}, 422, "body.token"),
+        ("GET", "/v1/token?channel_name=c&expire=soon", {}, 422, "expire must be a whole number"),
+        ("POST", "/getToken", {"content": b"{"}, 422, "not valid JSON"),
+        ("GET", "/nothing", {}, 404, "Not Found"),
+        ("PUT", "/getToken", {}, 405, "Method Not Allowed"),
+        ("POST", "/getToken", {"json": {"tokenType": "rtc", "channel": "c"}}, 400, "uid is required"),
+    ],
+)
+def test_every_error_body_has_one_message(
+    client: Client, method: str, path: str, kwargs: dict[str, Any], status: int, phrase: str
+) -> None:
+    """Whatever ``detail`` is (a text, or a list of validation errors), ``message`` is one string."""
+    response = client.request(method, path, **kwargs)
+    assert response.status_code == status
+    body = response.json()
+    assert isinstance(body["message"], str) and phrase in body["message"], body
+    if isinstance(body["detail"], list):
+        assert body["detail"][0]["msg"] in body["message"]
+    else:
+        assert body["message"] == body["detail"]

@@ -151,6 +151,7 @@ def many_service_token() -> str:
     return token.build()
 
 
+@pytest.mark.default_kernel
 def test_inspect_flood_leaves_ping_fast(server: Server) -> None:
     token = many_service_token()
     auth = {"Authorization": f"Bearer {USER_KEY}"}
@@ -219,6 +220,7 @@ def test_stalled_body_gets_408_and_the_connection_closes(server: Server, framing
     assert 0.9 < elapsed < 8
 
 
+@pytest.mark.default_kernel
 def test_chat_app_token_needs_the_admin_key(server: Server) -> None:
     with httpx.Client(base_url=server.url, timeout=10) as client:
         assert client.get("/chat/app/token").status_code == 401

@@ -11,6 +11,7 @@ import hmac
 import io
 import json
 import logging
+import os
 import sys
 import textwrap
 import time
@@ -25,34 +26,18 @@ jwt = pytest.importorskip("jwt")
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("cryptography")
 
+from asgi_clients import Client  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec, rsa  # noqa: E402
 
 from accesstoken2 import AccessToken2, ServiceRtc, ServiceRtm  # noqa: E402
-from accesstoken2.server import ConfigurationError, Settings, create_app, serve  # noqa: E402
+from accesstoken2.server import ConfigurationError, Settings, serve  # noqa: E402
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 SECRET = "jwt-secret-for-tests-0123456789abcdef"
 ADMIN_KEY = "jwt-admin-key-0123456789"
 USER_KEY = "jwt-user-key-0123456789"
-
-
-class Client:
-    def __init__(self, settings: Settings) -> None:
-        self._loop = asyncio.new_event_loop()
-        transport = httpx.ASGITransport(app=create_app(settings), raise_app_exceptions=False)
-        self._client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-    def request(self, method: str, url: str, bearer: str | None = None, **kwargs: Any) -> Any:
-        headers = dict(kwargs.pop("headers", {}))
-        if bearer is not None:
-            headers["Authorization"] = f"Bearer {bearer}"
-        return self._loop.run_until_complete(self._client.request(method, url, headers=headers, **kwargs))
-
-    def close(self) -> None:
-        self._loop.run_until_complete(self._client.aclose())
-        self._loop.close()
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +79,8 @@ def token_for(sub: Any = "alice", key: Any = SECRET, algorithm: str = "HS256", *
 
 def detail(response: Any) -> str:
     body = response.json()
-    assert set(body) == {"detail"}
+    # every error body: the detail, and one human-readable message beside it
+    assert set(body) - {"problems"} == {"detail", "message"} and isinstance(body["message"], str)
     return str(body["detail"])
 
 
@@ -146,6 +132,7 @@ def test_bad_jwts_are_401(make_client: Callable[..., Client], make_bearer: Calla
         assert bearer not in response.text
 
 
+@pytest.mark.default_kernel
 def test_audience_and_issuer(make_client: Callable[..., Client]) -> None:
     client = make_client(jwt_audience="tokens", jwt_issuer="https://id.example")
     good = token_for(aud="tokens", iss="https://id.example")
@@ -160,6 +147,7 @@ def test_audience_and_issuer(make_client: Callable[..., Client]) -> None:
         assert response.status_code == 401 and phrase in detail(response)
 
 
+@pytest.mark.default_kernel
 def test_public_key_modes(make_client: Callable[..., Client], keys: dict[str, Any]) -> None:
     for algorithm, (private, public) in keys.items():
         client = make_client(jwt_secret=None, jwt_public_key=public)
@@ -178,6 +166,7 @@ def test_public_key_modes(make_client: Callable[..., Client], keys: dict[str, An
 # ---------------------------------------------------------------- 403: identity, channels, Chat app
 
 
+@pytest.mark.default_kernel
 def test_tokens_only_for_the_callers_identity(make_client: Callable[..., Client]) -> None:
     client = make_client(admin_api_key=ADMIN_KEY)
     bearer = token_for("alice")
@@ -216,6 +205,7 @@ def test_tokens_only_for_the_callers_identity(make_client: Callable[..., Client]
     assert client.request("POST", "/getToken", bearer=ADMIN_KEY, json=rtc_body(0)).status_code == 200
 
 
+@pytest.mark.default_kernel
 def test_numeric_identity_matches_a_numeric_uid(make_client: Callable[..., Client]) -> None:
     client = make_client()
     bearer = token_for("42")
@@ -228,6 +218,7 @@ def test_numeric_identity_matches_a_numeric_uid(make_client: Callable[..., Clien
     assert client.request("GET", "/rtc/room/publisher/uid/43/", bearer=bearer).status_code == 403
 
 
+@pytest.mark.default_kernel
 def test_channels_claim_limits_the_channels(make_client: Callable[..., Client]) -> None:
     client = make_client()
     bearer = token_for(channels=["room", "lobby"])
@@ -244,6 +235,7 @@ def test_channels_claim_limits_the_channels(make_client: Callable[..., Client]) 
     assert client.request("POST", "/getToken", bearer=anywhere, json=rtc_body("alice", "vault")).status_code == 200
 
 
+@pytest.mark.default_kernel
 def test_jwts_never_reach_the_logs(make_client: Callable[..., Client], caplog: pytest.LogCaptureFixture) -> None:
     client = make_client()
     bearers = [token_for(), token_for(exp=int(time.time()) - 60), token_for("bob")]
@@ -341,6 +333,7 @@ def hook_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     sys.modules.pop(name, None)
 
 
+@pytest.mark.default_kernel
 def test_authorizer_allows_denies_and_narrows(make_client: Callable[..., Client], hook_module: str) -> None:
     client = make_client(jwt_secret=None, api_key=USER_KEY, authorizer=f"{hook_module}:authorize")
     tenant = {"X-Tenant": "acme"}
@@ -361,10 +354,11 @@ def test_authorizer_allows_denies_and_narrows(make_client: Callable[..., Client]
     assert isinstance(service, ServiceRtc) and set(service.privileges) == {ServiceRtc.kPrivilegeJoinChannel}
     assert parsed.expire == 60 and narrowed.json()["expires_in"] == 60
     broken = post(rtc_body(7, "broken"))
-    assert broken.status_code == 500 and detail(broken) == "internal server error"
+    assert broken.status_code == 500 and detail(broken) == "internal server error: the authorizer failed"
     seen = sys.modules[hook_module].SEEN
     assert seen[0][0].kind == "rtc" and seen[0][0].uid == 7 and seen[0][0].role == "publisher"
-    assert dataclasses.asdict(seen[0][0])["expire"] is None
+    # the hook sees the lifetime the token gets: the server's default, not None
+    assert dataclasses.asdict(seen[0][0])["expire"] == 3600
     rtm = client.request("GET", "/rtm/ann/", bearer=USER_KEY, headers=tenant)
     assert rtm.status_code == 200
     assert isinstance(AccessToken2.parse(rtm.json()["rtmToken"]).services[0], ServiceRtm)
@@ -378,6 +372,7 @@ def test_authorizer_cannot_widen_a_jwt(make_client: Callable[..., Client], hook_
     assert widened.status_code == 403 and "uid 0" in detail(widened)
 
 
+@pytest.mark.default_kernel
 def test_async_authorizer(make_client: Callable[..., Client], hook_module: str) -> None:
     client = make_client(jwt_secret=None, authorizer=f"{hook_module}:authorize_async")
     assert client.request("POST", "/getToken", json=rtc_body(1, "yes")).status_code == 200
@@ -385,17 +380,10 @@ def test_async_authorizer(make_client: Callable[..., Client], hook_module: str) 
 
 
 @pytest.mark.parametrize("path", ["no_such_module_xyz:authorize", "json:no_such_function"])
-def test_unloadable_authorizer_refuses_to_start(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
-    for variable, value in {
-        "AGORA_APP_ID": APP_ID,
-        "AGORA_APP_CERTIFICATE": CERT,
-        "ACCESSTOKEN2_AUTHORIZER": path,
-    }.items():
-        monkeypatch.setenv(variable, value)
-    stream = io.StringIO()
-    assert serve(port=0, stderr=stream) == 2
-    output = stream.getvalue()
-    assert output.count("\n") == 1 and "ACCESSTOKEN2_AUTHORIZER" in output
+def test_unloadable_authorizer_refuses_to_start(clean_serve: Callable[..., Any], path: str) -> None:
+    outcome = clean_serve(path)
+    assert outcome.status == 2 and not outcome.built
+    assert outcome.output.count("\n") == 1 and "ACCESSTOKEN2_AUTHORIZER" in outcome.output
 
 
 def test_verified_jwts_are_reused_only_within_their_validity(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -419,3 +407,76 @@ def test_verified_jwts_are_reused_only_within_their_validity(monkeypatch: pytest
     monkeypatch.setattr(auth.time, "time", lambda: later)  # past the JWT's exp: not reused, verified again
     authenticator.principal(header)
     assert len(calls) == 2
+
+
+def test_authorizer_found_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_serve: Callable[..., Any]
+) -> None:
+    """``ACCESSTOKEN2_AUTHORIZER=myapp.tokens:authorize`` finds ./myapp/tokens.py, as uvicorn --app-dir does."""
+    package = tmp_path / "myapp_cwd_hook"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "tokens.py").write_text("def authorize(grant, headers):\n    return grant.channel != 'vault'\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [entry for entry in sys.path if entry not in ("", str(tmp_path))])
+    apps = clean_serve("myapp_cwd_hook.tokens:authorize")
+    assert apps.status == 0 and len(apps.built) == 1
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=apps.built[0]), base_url="http://t")
+
+    async def post(channel: str) -> int:
+        response = await client.post("/getToken", json={"tokenType": "rtc", "channel": channel, "uid": 1})
+        return response.status_code
+
+    assert asyncio.run(post("room")) == 200
+    sys.modules.pop("myapp_cwd_hook.tokens", None)
+    sys.modules.pop("myapp_cwd_hook", None)
+
+
+def test_authorizer_import_failure_says_where_it_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_serve: Callable[..., Any]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    apps = clean_serve("myapp_nowhere.tokens:authorize")
+    assert apps.status == 2
+    assert apps.output.count("\n") == 1
+    assert "no module named myapp_nowhere" in apps.output and "working directory" in apps.output
+    assert str(tmp_path) in apps.output
+
+
+@pytest.fixture
+def clean_serve(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """Runs serve() with the test credentials and an authorizer, uvicorn's server replaced by a recorder."""
+    import uvicorn
+
+    class Outcome:
+        def __init__(self) -> None:
+            self.built: list[Any] = []
+            self.status = -1
+            self.output = ""
+
+    outcome = Outcome()
+
+    class RecordingServer:
+        def __init__(self, config: Any) -> None:
+            outcome.built.append(config.app)
+            self.started = True
+
+        def run(self) -> None:
+            return None
+
+    def run(path: str) -> Outcome:
+        for name in [name for name in os.environ if name.startswith(("ACCESSTOKEN2_", "AGORA_"))]:
+            monkeypatch.delenv(name)
+        for variable, value in {
+            "AGORA_APP_ID": APP_ID,
+            "AGORA_APP_CERTIFICATE": CERT,
+            "ACCESSTOKEN2_AUTHORIZER": path,
+        }.items():
+            monkeypatch.setenv(variable, value)
+        monkeypatch.setattr(uvicorn, "Server", RecordingServer)
+        stream = io.StringIO()
+        outcome.status = serve(port=0, stderr=stream)
+        outcome.output = stream.getvalue()
+        return outcome
+
+    return run

@@ -44,6 +44,7 @@ def call(app: Any, method: str, path: str, **kwargs: Any) -> Any:
     return asyncio.run(run())
 
 
+@pytest.mark.default_kernel
 @pytest.mark.parametrize("guarded", [False, True])
 def test_mounted_router_keeps_its_checks(guarded: bool) -> None:
     app = host_app(guarded)

@@ -51,8 +51,18 @@ def running_zlib_reproduces(vector: dict[str, Any]) -> bool:
     return "007" + base64.b64encode(zlib.compress(payload)).decode() == vector["token"]
 
 
+EXACT = [v for v in BUILD if v["byte_exact"]]
+# the pure kernel compresses with the interpreter's zlib: byte-exact only where that zlib is canonical (madler
+# zlib, as the vectors were made); the C kernel has its own encoder, byte-exact on any machine
+ZLIB_REPRODUCES = sum(running_zlib_reproduces(v) for v in EXACT)
+NOT_CANONICAL = (
+    f"the interpreter's zlib ({zlib.ZLIB_RUNTIME_VERSION}) reproduces {ZLIB_REPRODUCES} of the {len(EXACT)} "
+    "byte-exact vectors: the pure kernel (zlib.compress) cannot give their bytes here; its content was checked"
+)
+
+
 @pytest.mark.parametrize("vector", BUILD, ids=[v["id"] for v in BUILD])
-def test_build_vector(vector: dict[str, Any]) -> None:
+def test_build_vector(vector: dict[str, Any], implementation: str) -> None:
     token = AccessToken2(
         vector["app_id"], vector["app_certificate"], vector["issue_ts"], vector["expire"], salt=vector["salt"]
     )
@@ -60,17 +70,21 @@ def test_build_vector(vector: dict[str, Any]) -> None:
         token.add_service(service_from_vector(entry))
     built = token.build()
     assert decompressed(built).hex() == vector["payload_hex"]
-    if vector["byte_exact"] and running_zlib_reproduces(vector):
-        assert built == vector["token"]
     # the published token, whatever encoder made it, holds the same content
     assert decompressed(vector["token"]).hex() == vector["payload_hex"]
+    if not vector["byte_exact"]:
+        return
+    if implementation == "python" and ZLIB_REPRODUCES != len(EXACT):
+        pytest.skip(NOT_CANONICAL)
+    assert built == vector["token"]
 
 
 def test_byte_exact_vectors_are_checked() -> None:
-    exact = [v for v in BUILD if v["byte_exact"]]
-    assert len(exact) == 17
-    # The zlib this suite runs on is madler zlib as in the vectors; if it ever is not, say so loudly.
-    assert sum(running_zlib_reproduces(v) for v in exact) in (0, 17)
+    assert len(EXACT) == 17
+    # a zlib reproduces all of them or none; none (zlib-ng, Chromium's zlib) is a skip that says so
+    assert ZLIB_REPRODUCES in (0, len(EXACT)), NOT_CANONICAL
+    if ZLIB_REPRODUCES == 0:
+        pytest.skip(NOT_CANONICAL)
 
 
 @pytest.mark.parametrize("vector", BUILD, ids=[v["id"] for v in BUILD])

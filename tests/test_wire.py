@@ -8,9 +8,7 @@ import zlib
 import pytest
 from wire_helpers import extra_spec
 
-import accesstoken2
 from accesstoken2 import AccessToken2, MalformedTokenError, ServiceRtm2, inspect
-from accesstoken2._wire import kernel as selector
 from accesstoken2._wire.kernel import Kernel
 from accesstoken2._wire.specs import LAYOUTS, SPECS, FieldSpec, ServiceSpec
 from accesstoken2.errors import Stage
@@ -100,10 +98,6 @@ def test_006_errors_carry_stage_and_field() -> None:
     with pytest.raises(MalformedTokenError) as caught:
         inspect("006" + APP_ID + "a=")
     assert caught.value.stage is Stage.BASE64
-
-
-def test_implementation_names_the_selected_kernel(implementation: str) -> None:
-    assert accesstoken2.IMPLEMENTATION == selector.IMPLEMENTATION == implementation
 
 
 def test_healthz_names_the_selected_kernel(implementation: str) -> None:

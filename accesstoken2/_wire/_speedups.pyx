@@ -3,7 +3,7 @@
 
 This glue packs a token's content from plain Python values, following the spec table
 (``specs.LAYOUTS``), with the GIL held; the C core (``src_c/``) then signs, compresses and encodes
-it with the GIL released.  Each fast path restates one rule of ``_validate``; a value it refuses
+it with the GIL released.  Each fast path restates one rule of ``checks``; a value it refuses
 goes to that check, which raises the documented error (or hands back the value normalised).
 Each thread keeps its own zlib streams, so the kernel is thread-safe.
 """
@@ -14,14 +14,12 @@ import secrets
 from cpython.dict cimport PyDict_Next
 from cpython.object cimport PyObject
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
-from libc.stdint cimport int16_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport int16_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, qsort, realloc
 from libc.string cimport memcpy
-from posix.time cimport CLOCK_REALTIME, clock_gettime, timespec
 
-from accesstoken2._threads import MAX_THREADS
 from accesstoken2.errors import InvalidParameterError
-from accesstoken2._validate import (
+from accesstoken2._wire.checks import (
     ONE_DAY,
     check_count,
     checked_lifetimes,
@@ -40,12 +38,17 @@ from accesstoken2._validate import (
 )
 from accesstoken2._wire.limits import (
     APP_ID_END_006,
+    ID_SIZE,
     MAX_CONTENT,
+    MAX_THREADS,
     MAX_TOKEN_CHARS,
     MAX_TOKEN_CHARS_006,
+    PRIVILEGE_ENTRY,
     SALT_MAX,
     SALT_MIN,
+    SIGNATURE_HEAD,
     SIGNATURE_SIZE,
+    SIGNING_INFO_HEAD,
     VERSION_006,
     VERSION_007,
 )
@@ -106,6 +109,10 @@ cdef extern from "token_core.h" nogil:
     uint32_t at2_crc32(const uint8_t *data, size_t size)
 
 
+cdef extern from "threads.h" nogil:
+    int64_t at2_unix_seconds()
+
+
 cdef extern from "deflate.h" nogil:
     size_t at2_deflate_bound(size_t size)
     int at2_deflate_thread(const uint8_t *data, size_t size, uint8_t *out, size_t out_cap, size_t *out_size)
@@ -144,6 +151,8 @@ cdef extern from "batch.h" nogil:
     int at2_pipeline_publish(at2_pipeline *pipeline, at2_chunk *chunk)
     int at2_pipeline_finish(at2_pipeline *pipeline, at2_codec *caller_codec, int cancel)
     void at2_pipeline_release(at2_pipeline *pipeline)
+    unsigned long at2_fault_arm(unsigned long nth)
+    int at2_fault_step()
 
 
 cdef enum:
@@ -162,6 +171,12 @@ cdef Py_ssize_t _MAX_TOKEN_CHARS = MAX_TOKEN_CHARS
 cdef Py_ssize_t _MAX_TOKEN_CHARS_006 = MAX_TOKEN_CHARS_006
 cdef Py_ssize_t _APP_ID_END_006 = APP_ID_END_006
 cdef Py_ssize_t _MAX_THREADS = MAX_THREADS
+cdef size_t _ID_SIZE = ID_SIZE
+cdef size_t _SIGNING_INFO_HEAD = SIGNING_INFO_HEAD
+cdef Py_ssize_t _PRIVILEGE_ENTRY = PRIVILEGE_ENTRY
+
+if SIGNATURE_HEAD != AT2_SIGNATURE_HEAD:
+    raise ImportError("accesstoken2._wire._speedups: limits.SIGNATURE_HEAD does not match the C core's")
 cdef dict _LAYOUTS = LAYOUTS
 
 if at2_thread_key_init() != AT2_OK:
@@ -275,7 +290,9 @@ cdef int _grow(Buffer *buffer, size_t more) except -1:
     cdef uint8_t *data
     while cap < buffer.size + more:
         cap *= 2
-    if buffer.heap:
+    if at2_fault_step():
+        data = NULL
+    elif buffer.heap:
         data = <uint8_t *>realloc(buffer.data, cap)
     else:
         data = <uint8_t *>malloc(cap)
@@ -353,7 +370,7 @@ cdef inline bint _all_hex(const uint8_t *text) noexcept nogil:
 
 cdef const char *_hex32_or_null(object value):
     """The ASCII characters of a str (subclasses included) of 32 hexadecimal characters (the str's own memory;
-    the caller keeps it alive), else NULL: the rule of _validate.is_hex32."""
+    the caller keeps it alive), else NULL: the rule of checks.is_hex32."""
     cdef const uint8_t *text
     if not (PyUnicode_Check(value) and PyUnicode_IS_ASCII(value) and PyUnicode_GET_LENGTH(value) == 32):
         return NULL
@@ -486,9 +503,18 @@ cdef bint _plain_tree(object tree):
     return True
 
 
+cdef inline int _check_content_size(size_t size) except -1:
+    """A content (or a part of one) of size bytes must fit MAX_CONTENT (as packing.check_content_size)."""
+    if size > _MAX_CONTENT:
+        raise content_too_large()
+    return 0
+
+
 cdef int _put_permissions(Buffer *buffer, object tree) except -1:
-    """The RTM2 permission tree: the one packer of the compiled kernel."""
+    """The RTM2 permission tree: the one packer of the compiled kernel.  Refused as soon as its own bytes pass
+    MAX_CONTENT, checked after each entry (as packing.permissions)."""
     cdef uint8_t *at
+    cdef size_t start = buffer.size
     if not _plain_tree(tree):
         tree = normal_permissions(tree)
     _put_u16(_reserve(buffer, 2), <uint32_t>len(tree))
@@ -497,13 +523,16 @@ cdef int _put_permissions(Buffer *buffer, object tree) except -1:
         at = _reserve(buffer, 4)
         _put_u16(at, <uint32_t>resource_type)
         _put_u16(at + 2, <uint32_t>len(by_permission))
+        _check_content_size(buffer.size - start)
         for permission_type in sorted(by_permission):
             names = by_permission[permission_type]
             at = _reserve(buffer, 4)
             _put_u16(at, <uint32_t>permission_type)
             _put_u16(at + 2, <uint32_t>len(names))
+            _check_content_size(buffer.size - start)
             for name in names:
                 _put_text(buffer, name, None, 0, "resources")
+                _check_content_size(buffer.size - start)
     return 0
 
 
@@ -556,6 +585,8 @@ cdef int _pack007(Buffer *buffer, object app_id, object app_certificate, object 
     _start_job(buffer, job, app, certificate, ts, lifetime, salt_value, count)
     for service in services:
         _put_service(buffer, service)
+        # refused as soon as it passes the limit, after each service (as packing.signing_info)
+        _check_content_size(buffer.size - job.content_offset)
     return _end_job(buffer, job)
 
 
@@ -564,15 +595,16 @@ cdef int _start_job(Buffer *buffer, at2_job *job, const char *app, const char *c
     """Room for the signature, then signing_info up to the service count."""
     cdef uint8_t *at
     job.content_offset = buffer.size
-    at = _reserve(buffer, AT2_SIGNATURE_HEAD + 2 + 32 + 14) + AT2_SIGNATURE_HEAD
-    _put_u16(at, 32)
-    memcpy(at + 2, app, 32)
-    _put_u32(at + 34, ts)
-    _put_u32(at + 38, lifetime)
-    _put_u32(at + 42, salt)
-    _put_u16(at + 46, <uint32_t>count)
+    at = _reserve(buffer, AT2_SIGNATURE_HEAD + _SIGNING_INFO_HEAD) + AT2_SIGNATURE_HEAD
+    _put_u16(at, _ID_SIZE)
+    memcpy(at + 2, app, _ID_SIZE)
+    at += 2 + _ID_SIZE
+    _put_u32(at, ts)
+    _put_u32(at + 4, lifetime)
+    _put_u32(at + 8, salt)
+    _put_u16(at + 12, <uint32_t>count)
     job.certificate = <const uint8_t *>certificate
-    job.certificate_size = 32
+    job.certificate_size = _ID_SIZE
     job.issue_ts = ts
     job.salt = salt
     return 0
@@ -581,9 +613,7 @@ cdef int _start_job(Buffer *buffer, at2_job *job, const char *app, const char *c
 cdef int _end_job(Buffer *buffer, at2_job *job) except -1:
     """The content's size, checked (as packing.check_content_size)."""
     job.content_size = buffer.size - job.content_offset
-    if job.content_size > _MAX_CONTENT:
-        raise content_too_large(job.content_size)
-    return 0
+    return _check_content_size(job.content_size)
 
 
 def build007(object app_id, object app_certificate, object issue_ts, object expire, object salt,
@@ -699,8 +729,9 @@ cdef int _put_decimal(Buffer *buffer, uint32_t number) except -1:
     return 0
 
 
-cdef int _put_program(Buffer *buffer, const uint8_t *program, tuple lifetimes, tuple values) except -1:
-    """The services of a checked program, filled with lifetimes and values (the pure kernel's order)."""
+cdef int _put_program(Buffer *buffer, size_t start, const uint8_t *program, tuple lifetimes, tuple values) except -1:
+    """The services of a checked program, filled with lifetimes and values (the pure kernel's order), into the
+    content that begins at start (refused after the service that makes it pass MAX_CONTENT)."""
     cdef Py_ssize_t pos = 1, i, j, count, index
     cdef long long number = 0
     cdef unsigned service_type
@@ -740,6 +771,7 @@ cdef int _put_program(Buffer *buffer, const uint8_t *program, tuple lifetimes, t
                 value = str(value) if value else ""
             _put_field(buffer, codes[index], value, service_type, index)
             pos += 2
+        _check_content_size(buffer.size - start)
     return 0
 
 
@@ -755,7 +787,6 @@ def build007_shape(bytes shape not None, object app_id, object app_certificate, 
     cdef const char *certificate
     cdef long long number = 0
     cdef uint32_t ts, salt_value
-    cdef timespec now
     if type(lifetimes) is not tuple:
         lifetimes = tuple(lifetimes)
     if type(values) is not tuple:
@@ -770,8 +801,7 @@ def build007_shape(bytes shape not None, object app_id, object app_certificate, 
     # None or 0: now, from the clock time.time() reads (time(NULL) may read a coarse clock, updated once a tick)
     ts = 0 if issue_ts is None else _u32_arg("issue_ts", issue_ts)
     if ts == 0:
-        clock_gettime(CLOCK_REALTIME, &now)
-        ts = <uint32_t>now.tv_sec
+        ts = <uint32_t>at2_unix_seconds()
     salt_value = _next_salt() if salt is None else _u32_arg("salt", salt)
     app = _hex32("app_id", app_id)
     certificate = _hex32("app_certificate", app_certificate)
@@ -780,7 +810,7 @@ def build007_shape(bytes shape not None, object app_id, object app_certificate, 
     try:
         _start_job(&buffer, &job, app, certificate, ts, <uint32_t>(<object>PyTuple_GET_ITEM(lifetimes, 0)),
                    salt_value, program[0])
-        _put_program(&buffer, program, <tuple>lifetimes, <tuple>values)
+        _put_program(&buffer, job.content_offset, program, <tuple>lifetimes, <tuple>values)
         _end_job(&buffer, &job)
         return _seal(&buffer, &job)
     finally:
@@ -843,17 +873,20 @@ if hasattr(os, "register_at_fork"):
 
 
 cdef int _publish(at2_pipeline *pipeline, at2_chunk *chunk, Buffer *contents, size_t tokens_size) except -1:
-    """Hands a chunk to the workers: its packed contents move into it, its tokens buffer is allocated."""
+    """Hands a chunk to the workers: its packed contents move into it, its tokens buffer is allocated.  The caller
+    gives up the chunk before the call: from here this function, then the pipeline, is its one owner, and frees it
+    (or keeps it queued for at2_pipeline_release) whatever happens."""
     chunk.contents = contents.data
     contents.data = NULL
     contents.heap = False
     contents.size = contents.cap = 0
-    chunk.tokens = <char *>malloc(tokens_size if tokens_size else 1)
+    chunk.tokens = NULL if at2_fault_step() else <char *>malloc(tokens_size if tokens_size else 1)
     if chunk.tokens == NULL:
         free(chunk.contents)
         free(chunk)
         raise MemoryError()
-    # the pipeline owns the chunk from here, even when publishing fails
+    # the pipeline owns the chunk from here, even when publishing fails (a chunk it queued may already be in a
+    # worker's hands, so nobody but at2_pipeline_release may free it)
     cdef int status = at2_pipeline_publish(pipeline, chunk)
     if status != AT2_OK:
         _raise_status(status)
@@ -862,7 +895,8 @@ cdef int _publish(at2_pipeline *pipeline, at2_chunk *chunk, Buffer *contents, si
 
 cdef int _produce(object jobs, at2_pipeline *pipeline, list held) except -1:
     """Packs jobs into chunks for the workers, with the GIL, while published chunks are being sealed."""
-    cdef at2_chunk *chunk = NULL
+    cdef at2_chunk *chunk = NULL  # the chunk being filled: this function owns it until it hands it to _publish
+    cdef at2_chunk *full
     cdef Buffer contents
     cdef at2_job *job
     cdef size_t tokens_size = 0
@@ -871,7 +905,7 @@ cdef int _produce(object jobs, at2_pipeline *pipeline, list held) except -1:
     try:
         for args in jobs:
             if chunk == NULL:
-                chunk = <at2_chunk *>malloc(sizeof(at2_chunk))
+                chunk = NULL if at2_fault_step() else <at2_chunk *>malloc(sizeof(at2_chunk))
                 if chunk == NULL:
                     raise MemoryError()
                 chunk.count = 0
@@ -897,16 +931,25 @@ cdef int _produce(object jobs, at2_pipeline *pipeline, list held) except -1:
             tokens_size += at2_token007_bound(job.content_size)
             chunk.count += 1
             if chunk.count == AT2_CHUNK_JOBS:
-                _publish(pipeline, chunk, &contents, tokens_size)
+                # ownership passes before the call, so that exactly one owner frees the chunk
+                full = chunk
                 chunk = NULL
+                _publish(pipeline, full, &contents, tokens_size)
         if chunk != NULL:
-            _publish(pipeline, chunk, &contents, tokens_size)
+            full = chunk
             chunk = NULL
+            _publish(pipeline, full, &contents, tokens_size)
     finally:
         if chunk != NULL:
             free(chunk)
         _buffer_free(&contents)
     return 0
+
+
+def _arm_fault(unsigned long nth) -> int:
+    """For tests: the nth fallible step of a build from now on fails (a buffer, a chunk of build_many or a publish
+    of one: batch.h's at2_fault_arm); 0 disarms.  Returns the steps that were left of the previous arming."""
+    return at2_fault_arm(nth)
 
 
 def build_many(object jobs, Py_ssize_t threads) -> list:
@@ -1047,26 +1090,67 @@ cdef dict _privileges(Reader *reader):
     return result
 
 
-cdef object _permissions(Reader *reader, bint build):
-    """The RTM2 permission tree: the one parser of the compiled kernel (build false: checked, no objects)."""
+cdef Py_ssize_t _skip_tree(Reader *reader, Py_ssize_t resources, Py_ssize_t permissions,
+                           Py_ssize_t names) except -1:
+    """Restates reader.py's Reader.skip_tree: steps over names resource names, then permissions permission type
+    entries, then resources resource type entries; the number of entries stepped over (each counts 1)."""
+    cdef Py_ssize_t skipped = resources + permissions + names, k
+    cdef unsigned count
+    for k in range(names):
+        _take(reader, _u16(reader))
+    while permissions or resources:
+        # a type and a count: of names after a permission type, of permission types after a resource type
+        _u16(reader)
+        count = _u16(reader)
+        skipped += count
+        if permissions:
+            permissions -= 1
+            for k in range(count):
+                _take(reader, _u16(reader))
+        else:
+            resources -= 1
+            permissions = count
+    return skipped
+
+
+cdef object _permissions(Reader *reader, bint build, Py_ssize_t budget, Py_ssize_t *left_out):
+    """The RTM2 permission tree, restating reader.py's Reader.permissions: made within budget (the entries left
+    out added to left_out); build false: checked, no objects."""
     cdef dict tree = {}
     cdef dict by_permission = None
     cdef unsigned resource_count = _u16(reader), permission_count, name_count, i, j, k
     cdef unsigned resource_type, permission
-    for i in range(resource_count):
-        resource_type = _u16(reader)
-        if build:
-            by_permission = tree.setdefault(resource_type, {})
-        permission_count = _u16(reader)
-        for j in range(permission_count):
-            permission = _u16(reader)
-            name_count = _u16(reader)
-            if build:
-                by_permission[permission] = [_text(reader) for k in range(name_count)]
-            else:
+    cdef Py_ssize_t resources = budget, permissions = budget, names = budget, made
+    if not build:
+        for i in range(resource_count):
+            _u16(reader)
+            permission_count = _u16(reader)
+            for j in range(permission_count):
+                _u16(reader)
+                name_count = _u16(reader)
                 for k in range(name_count):
                     _text(reader, False)
-    return tree if build else None
+        return None
+    for i in range(resource_count):
+        if resources == 0:
+            left_out[0] += _skip_tree(reader, resource_count - i, 0, 0)
+            break
+        resources -= 1
+        resource_type = _u16(reader)
+        permission_count = _u16(reader)
+        by_permission = tree.setdefault(resource_type, {})
+        for j in range(permission_count):
+            if permissions == 0:
+                left_out[0] += _skip_tree(reader, 0, permission_count - j, 0)
+                break
+            permissions -= 1
+            permission = _u16(reader)
+            name_count = _u16(reader)
+            made = min(<Py_ssize_t>name_count, names)
+            names -= made
+            by_permission[permission] = [_text(reader) for k in range(made)]
+            left_out[0] += _skip_tree(reader, 0, 0, name_count - made)
+    return tree
 
 
 cdef Py_ssize_t _check_head(object token, Py_ssize_t limit, str version) except -1:
@@ -1109,11 +1193,13 @@ cdef bytes _decode007(object token):
     _raise_status(status)
 
 
-cdef int _read_services(Reader *reader, Py_ssize_t end, list out, dict counts) except -2:
+cdef int _read_services(Reader *reader, Py_ssize_t end, list out, dict counts, Py_ssize_t budget=0,
+                        dict cut=None) except -2:
     """Reads services reader.index..end-1 as the table lays them out and appends them to out; when out is None,
-    only checks them, and counts them by type into counts unless that is None too.  Returns the first unknown
-    type (reader.index is its index), or -1 (reader.index is end)."""
-    cdef Py_ssize_t index, code_index, run = 0
+    only checks them, and counts them by type into counts unless that is None too.  A permission tree made is
+    made within budget, and cut gets the entries it left out by the service's position in out.  Returns the
+    first unknown type (reader.index is its index), or -1 (reader.index is end)."""
+    cdef Py_ssize_t index, code_index, run = 0, left_out
     cdef unsigned service_type, count, run_type = 0
     cdef bytes layout
     cdef const char *codes
@@ -1135,7 +1221,7 @@ cdef int _read_services(Reader *reader, Py_ssize_t end, list out, dict counts) e
                 elif codes[code_index] == b"h":
                     _take(reader, 2)
                 else:
-                    _permissions(reader, False)
+                    _permissions(reader, False, 0, NULL)
             if counts is not None:
                 # counted by runs of one type: a dict update per run, not per service
                 if run and service_type != run_type:
@@ -1146,13 +1232,16 @@ cdef int _read_services(Reader *reader, Py_ssize_t end, list out, dict counts) e
             continue
         privileges = _privileges(reader)
         fields = []
+        left_out = 0
         for code_index in range(PyBytes_GET_SIZE(layout)):
             if codes[code_index] == b"s":
                 fields.append(_text(reader))
             elif codes[code_index] == b"h":
                 fields.append(_i16(reader))
             else:
-                fields.append(_permissions(reader, True))
+                fields.append(_permissions(reader, True, budget, &left_out))
+        if left_out:
+            cut[len(out)] = left_out
         out.append((service_type, privileges, tuple(fields)))
     reader.index = end
     _add_run(counts, run_type, run)
@@ -1207,17 +1296,18 @@ def services007(bytes signing_info not None, tuple where not None, object limit)
     cdef Reader reader
     cdef list services = []
     cdef dict counts = {}
-    cdef Py_ssize_t made, known
+    cdef dict cut = {}
+    cdef Py_ssize_t made, known, budget
     reader.size = PyBytes_GET_SIZE(signing_info)
-    offset, made, known, count = services_at(where, reader.size, limit)
+    offset, made, known, count, budget = services_at(where, reader.size, limit)
     reader.data = _data(signing_info)
     reader.pos = offset
     reader.part = PART_SERVICE
     reader.count = count
     reader.index = 0
-    _read_services(&reader, made, services, None)
+    _read_services(&reader, made, services, None, budget, cut)
     _read_services(&reader, known, None, counts)
-    return services, counts
+    return services, counts, cut
 
 
 # --- 006 -------------------------------------------------------------------------------------------
@@ -1323,7 +1413,7 @@ def parse006(object token) -> tuple:
     reader.name = <PyObject *>"the privilege map"
     before = reader.pos
     privileges = _privileges(&reader)
-    if (reader.pos - before - 2) // 6 != len(privileges):
+    if (reader.pos - before - 2) // _PRIVILEGE_ENTRY != len(privileges):
         raise malformed("duplicate_privilege")
     extra = reader.size - reader.pos
     if extra:

@@ -2,7 +2,7 @@
 
 A kernel takes and returns plain values (str, bytes, int, dicts of int, the RTM2 permission tree):
 the object model validates what only it knows, a kernel checks, packs, signs, compresses and encodes.
-Both kernels raise the same errors from the same tables (``_validate`` for parameters,
+Both kernels raise the same errors from the same tables (:mod:`.checks` for parameters,
 :mod:`.stages` for malformed tokens).
 
 ``active`` is the kernel in use: the compiled ``_speedups`` when it is importable, else :mod:`.pure`;
@@ -19,22 +19,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import pure
-
-#: (service type, {privilege: expire}, field values in the order of the spec table)
-ServiceValues = tuple[int, Mapping[int, int], Sequence[Any]]
-#: the arguments of build007: app id, certificate, issue_ts, expire, salt, services (written in this order)
-Build007Args = tuple[str, str, int, int, int, Sequence[ServiceValues]]
-#: parse007: signature, signing_info, app id, issue_ts, expire, salt, where the services are (ServicesAt),
-#: the unknown service type where reading stopped or -1
-Parsed007 = tuple[Any, ...]
-#: (offset of the first service in signing_info, services of known types, the service count written)
-ServicesAt = tuple[int, int, int]
-#: (service type, {privilege: value}, field values in the order of the spec table)
-ParsedService = tuple[int, dict[int, int], tuple[Any, ...]]
-#: services007: the services made, and {service type: count} of the known services after them (in token order)
-ServicesRead = tuple[list[ParsedService], dict[int, int]]
-#: parse006: app id, signature, crc(channel), crc(uid), message, salt, ts, privileges
-Parsed006 = tuple[Any, ...]
+from .values import (
+    Build007Args,
+    Parsed006,
+    Parsed007,
+    ServicesAt,
+    ServicesRead,
+    ServiceValues,
+)
 
 
 class Kernel(Protocol):
@@ -95,8 +87,11 @@ class Kernel(Protocol):
     def services007(self, signing_info: bytes, where: ServicesAt, limit: int, /) -> ServicesRead:
         """The first ``limit`` services of a token parse007 accepted, made, and the others counted by type.
 
-        ``limit >= where[1]`` makes them all; explaining makes a few and only counts the rest, so a crafted
-        token of 16,000 services costs one walk over its bytes, not 16,000 objects."""
+        ``limit`` bounds every list made: the services, and in each RTM2 permission tree the resource type
+        entries, the permission type entries and the resource names (the first ``limit`` of each, in wire
+        order; the entries left out are counted).  ``limit >= MAX_CONTENT`` makes everything, since no list
+        holds more entries than the content has bytes; explaining makes a few and only counts the rest, so a
+        crafted token of 16,000 services or tree entries costs one walk over its bytes, not 16,000 objects."""
 
     def verify007(
         self, signature: bytes, signing_info: bytes, app_certificate: str, issue_ts: int, salt: int, /

@@ -17,6 +17,10 @@ MAX_TEXT = U16_MAX
 ID_SIZE = 32
 #: HMAC-SHA256
 SIGNATURE_SIZE = 32
+#: a 007 content's first bytes: the signature as str(x), u16 length and its bytes (AT2_SIGNATURE_HEAD in C)
+SIGNATURE_HEAD = 2 + SIGNATURE_SIZE
+#: signing_info up to its services: str(app_id), u32 issue_ts, expire and salt, u16 service count
+SIGNING_INFO_HEAD = 2 + ID_SIZE + 4 + 4 + 4 + 2
 
 # Parsing refuses anything larger, so a crafted token cannot make it allocate much; building refuses it too.
 MAX_CONTENT = 65536
@@ -30,3 +34,8 @@ MAX_PRIVILEGES_006 = (U16_MAX - MESSAGE006_HEAD) // PRIVILEGE_ENTRY
 APP_ID_END_006 = len(VERSION_006) + ID_SIZE
 MAX_CONTENT_006 = 2 + SIGNATURE_SIZE + 4 + 4 + 2 + U16_MAX
 MAX_TOKEN_CHARS_006 = APP_ID_END_006 + 4 * -(-MAX_CONTENT_006 // 3)
+#: the longest token of either format: no longer string can be one
+LONGEST_TOKEN = max(MAX_TOKEN_CHARS, MAX_TOKEN_CHARS_006)
+
+#: the most OS threads a batch build (build_tokens, the kernels' build_many) may use
+MAX_THREADS = 256

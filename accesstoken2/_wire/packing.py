@@ -1,17 +1,17 @@
 """The pure-Python packers: the pure kernel packs with them, and so does ``Service.pack()``.
 
 Each value is checked on a fast path that restates the rule (an exact int in range, a str of at most
-65,535 UTF-8 bytes, ...); anything else goes to the matching check of ``_validate``, which raises the
+65,535 UTF-8 bytes, ...); anything else goes to the matching check of ``checks``, which raises the
 documented error.  The compiled kernel has the same fast paths and the same fallbacks.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from .._validate import (
+from .checks import (
     HEX32,
     check_count,
     check_hex32,
@@ -19,14 +19,25 @@ from .._validate import (
     check_text,
     check_u32,
     content_too_large,
+    distinct_ids,
     normal_permissions,
     normal_privileges,
     refuse_service,
-    same_ids,
     too_many_privileges_006,
 )
-from .limits import I16_MAX, I16_MIN, MAX_CONTENT, MAX_TEXT, MESSAGE006_HEAD, U16_MAX, U32_MAX
+from .limits import (
+    I16_MAX,
+    I16_MIN,
+    MAX_CONTENT,
+    MAX_TEXT,
+    MESSAGE006_HEAD,
+    SIGNATURE_HEAD,
+    SIGNING_INFO_HEAD,
+    U16_MAX,
+    U32_MAX,
+)
 from .specs import LAYOUTS, SPECS
+from .values import ServiceValues
 
 _U16 = struct.Struct("<H")
 _I16 = struct.Struct("<h")
@@ -34,9 +45,6 @@ _HEAD = struct.Struct("<HH")
 _ENTRY = struct.Struct("<HI")
 _TIMES = struct.Struct("<III")
 _MESSAGE_HEAD = struct.Struct("<IIH")
-
-#: (service type, {privilege: expire}, field values in spec order): what the kernels pack
-ServiceValues = tuple[int, Mapping[int, int], Sequence[Any]]
 
 
 def hex32(name: str, value: Any) -> bytes:
@@ -49,11 +57,7 @@ def hex32(name: str, value: Any) -> bytes:
 
 def ids(app_id: Any, app_certificate: Any) -> tuple[bytes, bytes]:
     """The app id and certificate as ASCII bytes: checked, and refused when they are the same."""
-    app = hex32("app_id", app_id)
-    certificate = hex32("app_certificate", app_certificate)
-    if app.lower() == certificate.lower():
-        raise same_ids()
-    return app, certificate
+    return distinct_ids(hex32("app_id", app_id), hex32("app_certificate", app_certificate))
 
 
 def u32(name: str, value: Any) -> int:
@@ -95,13 +99,24 @@ def permissions(tree: Any) -> bytes:
     if not _plain_tree(tree):
         tree = normal_permissions(tree)
     parts = [_U16.pack(len(tree))]
+    # a tree can be far larger than a token (65,535 names under each of 65,535 x 65,535 keys): it is refused as
+    # soon as its own bytes pass MAX_CONTENT, checked after each entry, where the compiled kernel checks
+    size = 2
     for resource_type in sorted(tree):
         by_permission = tree[resource_type]
         parts.append(_HEAD.pack(resource_type, len(by_permission)))
+        size += 4
+        check_content_size(size)
         for permission_type in sorted(by_permission):
             names = by_permission[permission_type]
             parts.append(_HEAD.pack(permission_type, len(names)))
-            parts.extend(text("resources", name) for name in names)
+            size += 4
+            check_content_size(size)
+            for name in names:
+                packed = text("resources", name)
+                parts.append(packed)
+                size += len(packed)
+                check_content_size(size)
     return b"".join(parts)
 
 
@@ -148,17 +163,24 @@ def field_name(service_type: int, index: int) -> str:
 
 
 def signing_info(app_id: bytes, issue_ts: int, expire: int, salt: int, services: Sequence[ServiceValues]) -> bytes:
-    """``str(app_id) u32(issue_ts) u32(expire) u32(salt) u16(n) service...`` in the order given."""
+    """``str(app_id) u32(issue_ts) u32(expire) u32(salt) u16(n) service...`` in the order given.
+
+    Refused as soon as the content (the signature's room included) passes MAX_CONTENT, after each service."""
     check_count("services", len(services))
-    packed = [service(kind, privileges, fields) for kind, privileges, fields in services]
-    return b"".join(
-        [_U16.pack(len(app_id)), app_id, _TIMES.pack(issue_ts, expire, salt), _U16.pack(len(services)), *packed]
-    )
+    parts = [_U16.pack(len(app_id)), app_id, _TIMES.pack(issue_ts, expire, salt), _U16.pack(len(services))]
+    size = SIGNATURE_HEAD + SIGNING_INFO_HEAD
+    for kind, privileges, fields in services:
+        packed = service(kind, privileges, fields)
+        parts.append(packed)
+        size += len(packed)
+        check_content_size(size)
+    return b"".join(parts)
 
 
 def check_content_size(size: int) -> None:
+    """A 007 content of size bytes (signature and signing_info) must fit MAX_CONTENT."""
     if size > MAX_CONTENT:
-        raise content_too_large(size)
+        raise content_too_large()
 
 
 def message006(salt: int, ts: int, privileges: Any) -> bytes:

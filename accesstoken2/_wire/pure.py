@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping
 from hashlib import sha256
 from typing import TYPE_CHECKING, Any
 
-from .._validate import ONE_DAY, checked_lifetimes, is_hex32, require_str, uid_text
 from ..errors import InvalidParameterError
 from . import packing, shapes
+from .checks import ONE_DAY, checked_lifetimes, is_hex32, require_str, uid_text
 from .limits import (
     APP_ID_END_006,
     MAX_CONTENT,
@@ -22,6 +22,7 @@ from .limits import (
     MAX_TOKEN_CHARS_006,
     MESSAGE006_HEAD,
     PRIVILEGE_ENTRY,
+    SIGNATURE_HEAD,
     SIGNATURE_SIZE,
     U32_MAX,
     VERSION_006,
@@ -33,7 +34,7 @@ from .specs import LAYOUTS
 from .stages import PARTS_007, malformed, service_part
 
 if TYPE_CHECKING:
-    from .kernel import ParsedService, ServicesRead
+    from .values import ParsedService, ServicesRead
 
 IMPLEMENTATION = "python"
 
@@ -85,7 +86,7 @@ def build007(app_id: str, app_certificate: str, issue_ts: int, expire: int, salt
 
 
 def _seal007(certificate: bytes, info: bytes, issue_ts: int, salt: int) -> str:
-    packing.check_content_size(2 + SIGNATURE_SIZE + len(info))
+    packing.check_content_size(SIGNATURE_HEAD + len(info))
     content = b"".join((_U16.pack(SIGNATURE_SIZE), _signature(certificate, issue_ts, salt, info), info))
     return VERSION_007 + binascii.b2a_base64(zlib.compress(content), newline=False).decode("ascii")
 
@@ -192,44 +193,55 @@ def _decode007(token: str) -> bytes:
     return content
 
 
-def _make_services(reader: Reader, first: int, end: int, count: int, out: list[ParsedService]) -> int:
-    """Reads services ``first..end-1`` from ``reader.pos`` as the table lays them out into ``out``; the first
-    unknown type, or -1.  The Reader names each part it reads, so its errors are the exact ones."""
+def _make_services(
+    reader: Reader, first: int, end: int, count: int, out: list[ParsedService], budget: int, cut: dict[int, int]
+) -> None:
+    """Makes services ``first..end-1`` from ``reader.pos`` as the table lays them out, into ``out``; a
+    permission tree is made within ``budget`` (:meth:`Reader.permissions`) and ``cut`` gets the entries it left
+    out by the service's position in ``out``."""
     for index in range(first, end):
         reader.what = service_part(index, count)
         service_type = reader.u16()
         layout = LAYOUTS.get(service_type)
-        if layout is None:
-            return service_type
+        if layout is None:  # not after parse007; as the C kernel, stop
+            return
         privileges = reader.privileges()
         fields: list[Any] = []
+        left_out = 0
         for code in layout:
             if code == _TEXT:
                 fields.append(reader.text())
             elif code == _I16:
                 fields.append(reader.i16())
             else:
-                fields.append(reader.permissions())
+                tree, omitted = reader.permissions(budget)
+                fields.append(tree)
+                left_out += omitted
+        if left_out:
+            cut[len(out)] = left_out
         out.append((service_type, privileges, tuple(fields)))
-    return -1
 
 
-def _skip_tree(data: bytes, pos: int) -> int:
-    """The end of the RTM2 permission tree at ``pos``, its names checked (struct.error or UnicodeDecodeError
-    when it does not hold one: the caller reads it again with the Reader)."""
-    (resources,) = _U16.unpack_from(data, pos)
+def _skip_tree(data: bytes, pos: int, size: int) -> int:
+    """The end of the RTM2 permission tree at ``pos``, its names checked: struct.error when the content ends
+    inside it, UnicodeDecodeError at a name that is not UTF-8 (the first problem in reading order)."""
+    head = _HEAD.unpack_from
+    u16 = _U16.unpack_from
+    (resources,) = u16(data, pos)
     pos += 2
     for _ in range(resources):
-        permissions = _HEAD.unpack_from(data, pos)[1]
+        permissions = head(data, pos)[1]
         pos += 4
         for _ in range(permissions):
-            names = _HEAD.unpack_from(data, pos)[1]
+            names = head(data, pos)[1]
             pos += 4
             for _ in range(names):
-                (size,) = _U16.unpack_from(data, pos)
-                pos += 2 + size
-                if size:
-                    data[pos - size : pos].decode("utf-8")
+                (length,) = u16(data, pos)
+                pos += 2 + length
+                if length:
+                    if pos > size:
+                        raise struct.error("short")
+                    data[pos - length : pos].decode("utf-8")
     return pos
 
 
@@ -239,48 +251,50 @@ def _check_services(
     """Checks services ``first..end-1`` from ``pos`` without making them, appending their types to ``types``
     if given: (the position after them, the index reached, the first unknown type or -1).
 
-    The Reader's checks restated over the raw bytes: a service they find fault with (or cannot read to its
-    end) is read again by :func:`_make_services`, which raises the exact error."""
+    One walk over the raw bytes, in the order a reader reads them, so the first problem met is the one
+    reported: the content ends inside the service, or a text in it is not UTF-8.  Two bytes of an unknown
+    type are no error: reading stops there."""
     size = len(data)
     head = _HEAD.unpack_from
     u16 = _U16.unpack_from
     layouts = LAYOUTS
     add = None if types is None else types.append
-    for index in range(first, end):
-        start = pos
-        try:
+    index = first
+    try:
+        for index in range(first, end):
+            if size - pos < 4:
+                # too short for a type and a privilege count: an unknown type alone still ends the reading
+                service_type = u16(data, pos)[0]
+                if service_type not in layouts:
+                    return pos, index, service_type
+                raise struct.error("short")
             service_type, privileges = head(data, pos)
             layout = layouts.get(service_type)
             if layout is None:
-                return start, index, service_type
+                return pos, index, service_type
             pos += 4 + 6 * privileges
             for code in layout:
                 if code == _TEXT:
                     (length,) = u16(data, pos)
                     pos += 2 + length
+                    if pos > size:
+                        raise struct.error("short")
                     if length:
                         data[pos - length : pos].decode("utf-8")
                 elif code == _I16:
                     pos += 2
                 elif u16(data, pos)[0]:
-                    pos = _skip_tree(data, pos)
+                    pos = _skip_tree(data, pos, size)
                 else:  # an empty permission tree
                     pos += 2
             if pos > size:
                 raise struct.error("short")
-        except (struct.error, UnicodeDecodeError):
-            # the Reader raises the error, with the service's name (2 bytes of an unknown type are no error)
-            reader = Reader(data)
-            reader.pos = start
-            made: list[ParsedService] = []
-            unknown = _make_services(reader, index, index + 1, count, made)
-            if unknown >= 0:
-                return start, index, unknown
-            # not reached while the two readings agree; if they ever disagree, the Reader's reading holds
-            pos = reader.pos
-            service_type = made[0][0]
-        if add is not None:
-            add(service_type)
+            if add is not None:
+                add(service_type)
+    except struct.error:
+        raise malformed("ends_inside", service_part(index, count)) from None
+    except UnicodeDecodeError:
+        raise malformed("utf8", service_part(index, count)) from None
     return pos, end, -1
 
 
@@ -312,15 +326,16 @@ def parse007(token: str) -> tuple[Any, ...]:
 
 
 def services007(signing_info: bytes, where: tuple[int, int, int], limit: int) -> ServicesRead:
-    offset, made, known, count = services_at(where, len(signing_info), limit)
+    offset, made, known, count, budget = services_at(where, len(signing_info), limit)
     reader = Reader(signing_info)
     reader.pos = offset
     services: list[ParsedService] = []
-    _make_services(reader, 0, made, count, services)
+    cut: dict[int, int] = {}
+    _make_services(reader, 0, made, count, services, budget, cut)
     types: list[int] = []
     _check_services(signing_info, reader.pos, made, known, count, types)
     # Counter keeps the order types first appear in, as the C kernel's dict does
-    return services, dict(Counter(types))
+    return services, dict(Counter(types)), cut
 
 
 # --- 006 -----------------------------------------------------------------------------------------

@@ -2,9 +2,9 @@
 
 A builder (``ChatTokenBuilder.build_user_token``, ...) always writes the same services with the same
 privileges; only the lifetimes and the field values change from call to call.  :func:`builder_shape`
-turns that fixed part into bytes, and the kernels' ``build007_shape`` fill it with a call's
-``lifetimes`` (slot 0 is the token's expire) and ``values``: the builder makes no dict, list or
-Service object per token.
+turns that fixed part into bytes, naming each slot of a call's ``lifetimes`` (slot 0 is the token's
+expire) and ``values`` after the builder parameter that fills it, and the kernels' ``build007_shape``
+fill it: the builder makes no dict, list or Service object per token.
 
 The program (every count and slot is a u8, types and privileges are u16 little-endian)::
 
@@ -35,13 +35,13 @@ MAX_SLOT = 0xFF
 
 
 class Account(NamedTuple):
-    """A field whose value (``values[slot]``) is a uid or an account."""
+    """A field whose value (the value slot named ``name``) is a uid or an account."""
 
-    slot: int
+    name: str
 
 
-#: one service of a shape: type, {privilege id: lifetime slot}, value slot (or Account) per field
-ShapeService = tuple[int, Mapping[int, int], Sequence["int | Account"]]
+#: one service of a shape: type, {privilege id: lifetime slot name}, value slot name (or Account) per field
+ShapeService = tuple[int, Mapping[int, str], Sequence["str | Account"]]
 
 
 class Program(NamedTuple):
@@ -56,10 +56,22 @@ class Program(NamedTuple):
     values: int
 
 
-def builder_shape(*services: ShapeService) -> bytes:
-    """The program of a builder that writes ``services`` (checked against the spec table)."""
+def builder_shape(*services: ShapeService, lifetimes: Sequence[str] = ("expire",), values: Sequence[str] = ()) -> bytes:
+    """The program of a builder that writes ``services`` (checked against the spec table).
+
+    ``lifetimes`` and ``values`` name the slots of the tuples a call passes, in order (the first lifetime is the
+    token's expire); the services say which slot fills each privilege and field by those names, so a shape reads
+    as the builder's parameters::
+
+        builder_shape(
+            (ServiceType.RTM, {RtmPrivilege.LOGIN: "rtm_token_expire"}, ("rtm_user_id",)),
+            lifetimes=("token_expire", "rtm_token_expire"),
+            values=("rtm_user_id",),
+        )
+    """
     if not 0 < len(services) <= MAX_SLOT:
         raise ValueError(f"a builder shape holds 1 to {MAX_SLOT} services, not {len(services)}")
+    lifetime_slot, value_slot = _slots("lifetime", lifetimes), _slots("value", values)
     program = bytearray([len(services)])
     previous = -1
     for service_type, privileges, fields in services:
@@ -71,16 +83,30 @@ def builder_shape(*services: ShapeService) -> bytes:
         for privilege in sorted(privileges):
             if not 0 <= privilege <= U16_MAX:
                 raise ValueError(f"privilege {privilege} is not a u16")
-            program += privilege.to_bytes(2, "little") + bytes([_slot(privileges[privilege])])
+            program += privilege.to_bytes(2, "little") + bytes([_named(lifetime_slot, privileges[privilege])])
         program.append(len(fields))
         for code, field in zip(layout, fields):
             if isinstance(field, Account):
                 if code != ord(TEXT):
                     raise ValueError(f"an account must fill a text field of service type {service_type}")
-                program += bytes([ACCOUNT, _slot(field.slot)])
+                program += bytes([ACCOUNT, _named(value_slot, field.name)])
             else:
-                program += bytes([AS_SPEC, _slot(field)])
+                program += bytes([AS_SPEC, _named(value_slot, field)])
     return bytes(program)
+
+
+def _slots(kind: str, names: Sequence[str]) -> dict[str, int]:
+    """name -> slot of a shape's lifetimes or values (distinct names, at most MAX_SLOT + 1 of them)."""
+    slots = {name: _slot(index) for index, name in enumerate(names)}
+    if len(slots) != len(names):
+        raise ValueError(f"the {kind} slots of a builder shape have one name each, not {list(names)}")
+    return slots
+
+
+def _named(slots: dict[str, int], name: str) -> int:
+    if name not in slots:
+        raise ValueError(f"a builder shape names slot {name!r}, which is not one of {list(slots)}")
+    return slots[name]
 
 
 def _slot(value: int) -> int:

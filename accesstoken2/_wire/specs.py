@@ -17,6 +17,8 @@ import builtins
 from enum import IntEnum
 from typing import NamedTuple
 
+from .limits import U16_MAX
+
 __all__ = [
     "LAYOUTS",
     "SPECS",
@@ -144,7 +146,7 @@ LAYOUTS: dict[int, bytes] = {}
 
 def add_spec(spec: ServiceSpec) -> None:
     """Add (or replace) a row; both kernels pack and parse the type from then on."""
-    if not 0 <= spec.type <= 0xFFFF or any(field.code not in WIRE_CODES for field in spec.fields):
+    if not 0 <= spec.type <= U16_MAX or any(field.code not in WIRE_CODES for field in spec.fields):
         raise ValueError(f"cannot add service spec {spec!r}: type must be a u16 and codes one of s, h, P")
     SPECS[spec.type] = spec
     LAYOUTS[spec.type] = spec.layout

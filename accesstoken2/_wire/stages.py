@@ -1,4 +1,4 @@
-"""Where decoding a token failed (:class:`Stage`) and the one message table both kernels raise from.
+"""The one message table both kernels raise from, by where decoding failed (:class:`~accesstoken2.errors.Stage`).
 
 Every :class:`~accesstoken2.errors.MalformedTokenError` a kernel raises comes from :func:`malformed`,
 so the pure and the compiled kernel give the same message, stage and field for the same bad token,
@@ -7,32 +7,9 @@ and code reads ``.stage`` and ``.field`` instead of message text.
 
 from __future__ import annotations
 
-import enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from ..errors import MalformedTokenError
-
-
-class Stage(str, enum.Enum):
-    """Where decoding a token failed, in the order decoding runs.
-
-    - ``length``: the string is longer than any valid token;
-    - ``prefix``: it does not start with the version prefix (``007``/``006``), or is a legacy format;
-    - ``base64``: the body is not canonical standard base64 with padding;
-    - ``zlib``: the body is not exactly one complete zlib stream of at most 65,536 bytes (007);
-    - ``content``: the decoded bytes do not hold a token (``.field`` names the part).
-    """
-
-    LENGTH = "length"
-    PREFIX = "prefix"
-    BASE64 = "base64"
-    ZLIB = "zlib"
-    CONTENT = "content"
-
-    def __str__(self) -> str:
-        return self.value
-
+from ..errors import MalformedTokenError, Stage
 
 #: message key -> (stage, message template); the templates' ``{field}`` is the error's ``.field``
 MESSAGES: dict[str, tuple[Stage, str]] = {
@@ -67,8 +44,6 @@ _FIELDS = {
 
 def malformed(key: str, field: str | None = None, **values: Any) -> MalformedTokenError:
     """The error for message ``key`` of :data:`MESSAGES` (raise it)."""
-    from ..errors import MalformedTokenError
-
     stage, template = MESSAGES[key]
     field = field or _FIELDS.get(key)
     return MalformedTokenError(template.format(field=field, **values), stage=stage, field=field)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 from typing import Any, NamedTuple
 
-from .._validate import check_ids, check_int, check_text, check_u32
+from .._wire.checks import check_ids, check_int, check_text, check_u32
 from .._wire.limits import U32_MAX
 
 I32_MIN = -0x80000000

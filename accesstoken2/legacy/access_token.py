@@ -18,8 +18,10 @@ from enum import IntEnum
 from types import MappingProxyType
 from typing import Any
 
-from .._validate import check_text, check_u16, check_u32, is_hex32, uid_text
+from .._listing import lowest
+from .._redact import Redactor
 from .._wire import kernel as _kernel
+from .._wire.checks import check_text, check_u16, check_u32, is_hex32, uid_text
 from .._wire.limits import MAX_PRIVILEGES_006
 from ..errors import InvalidParameterError, ParameterTypeError, TokenError
 from ..token2 import random_salt
@@ -324,7 +326,13 @@ class AccessToken:
             subject = f"crc_channel_name={self._crc_channel_name:#010x}, crc_uid={self._crc_uid:#010x}"
         else:
             subject = f"channel_name={self.channel_name!r}, uid={self.uid!r}"
-        return (
+        # a crafted token holds 10,920 privileges: the lowest ids are shown, the others counted
+        listed = lowest(self._privileges)
+        more = len(self._privileges) - len(listed)
+        privileges = f"{dict(listed)}" if not more else f"{str(dict(listed))[:-1]}, ... {more:,} more}}"
+        text = (
             f"AccessToken(app_id={self._app_id!r}, {subject}, ts={self._ts}, salt={self._salt}, "
-            f"privileges={dict(sorted(self._privileges.items()))})"
+            f"privileges={privileges})"
         )
+        # the certificate, should it be passed where a channel name or uid goes, in any letter case
+        return Redactor(self._app_certificate)(text)

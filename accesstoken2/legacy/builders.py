@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._validate import check_choice, check_text, check_u32, warn_relative_006
+from .._wire.checks import check_choice, check_text, check_u32, warn_relative_006
 from .access_token import AccessToken, Privilege
 
 __all__ = [

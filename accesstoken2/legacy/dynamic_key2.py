@@ -8,7 +8,7 @@ a negative int32 is read as unsigned, as the reference does.
 
 from __future__ import annotations
 
-from .._validate import check_u32
+from .._wire.checks import check_u32
 from ._dynamic_key_common import TextKeyInputs, ts10, u32_wrapped
 
 __all__ = ["SIGNATURE_LENGTH", "generate", "generateSignature", "generateSignaure", "generate_signature"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._validate import shown
+from .._wire.checks import shown
 from ..errors import InvalidParameterError
 from ._dynamic_key_common import ts10
 from .dynamic_key2 import SIGNATURE_LENGTH, checked_inputs

@@ -19,7 +19,7 @@ import struct
 from collections.abc import Mapping
 from typing import Any, Union
 
-from .._validate import check_ids, check_int, check_text, check_u16, check_u32
+from .._wire.checks import check_ids, check_int, check_text, check_u16, check_u32
 from .._wire.limits import MAX_TEXT
 from ..errors import InvalidParameterError, ParameterTypeError
 from ._dynamic_key_common import u32_wrapped

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from .._validate import check_ids, check_text, check_u32
+from .._wire.checks import check_ids, check_text, check_u32
 
 __all__ = ["VERSION", "generateSignalingToken", "generate_signaling_token"]
 

@@ -1,10 +1,13 @@
 """The ASGI application: routes, authentication, error answers and request logging.
 
 Needs the optional extra ``accesstoken2[server]`` (FastAPI).  Every error answer is JSON with
-a ``detail`` that says what was wrong; nothing a client sends yields a 500.  Tokens, the app
-certificate and the keys are never logged.  Order of work for a request: the guard middleware
-checks the URL's encoding and reads the body (capped, with a deadline); the route authenticates
-the caller; only then is the body parsed and validated.
+a ``detail`` that says what was wrong (a text, or for a 422 the list of validation errors) and a
+``message``, one human-readable string whatever the detail is; nothing a client sends yields a
+500.  Tokens, the app certificate and the keys are never logged.  Order of work for a request:
+the guard middleware checks the URL's encoding and reads the body (capped, with a deadline); the
+route authenticates the caller; only then is the body parsed and validated, the grant settled
+(:meth:`~.issuer.TokenIssuer.settle`), authorized and built as it was authorized.  A URL that
+lacks its trailing slash is redirected (307) with a relative ``Location``.
 """
 
 # No ``from __future__ import annotations`` here: FastAPI and pydantic read these annotations at
@@ -14,6 +17,7 @@ import math
 import time
 from functools import partial
 from typing import Any, Callable, Literal, Optional, Union
+from urllib.parse import quote
 
 import anyio
 import anyio.to_thread
@@ -22,20 +26,24 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from .. import __version__
 from .._wire import kernel as _kernel
+from .._wire.limits import LONGEST_TOKEN
 from ..errors import TokenError
 from .audit import RequestIdMiddleware
 from .auth import OPEN, Authenticator, Principal, Unauthorized
 from .authorize import Authorization, Refused, load_hook
 from .body import MAX_NUMBER_CHARS, body_schema, clean_errors, read_model
-from .compat import add_compat_routes, answer
+from .compat import TOKEN_ANSWERS, add_compat_routes, answer
 from .config import Settings
-from .guard import RequestGuard
+from .guard import RequestGuard, error_body, escape
 from .inspection import inspect_token_json
 from .issuer import Issued, TokenGrant, TokenIssuer, rtc_uid
+from .lean import LeanFastAPI, install_lean_routes
 from .logs import log_request
 from .metrics import Metrics
 from .operations import Operations
@@ -45,8 +53,8 @@ __all__ = ["MAX_BODY_BYTES", "MAX_TOKEN_CHARS", "InspectRequest", "TokenRequest"
 
 logger = logging.getLogger("accesstoken2.server")
 
-#: Longer than the longest token the library can parse (87,431 characters).
-MAX_TOKEN_CHARS = 88 * 1024
+#: The longest token either format can have (a longer string is no token).
+MAX_TOKEN_CHARS = LONGEST_TOKEN
 #: The largest valid request is an /inspect body holding the longest possible token.
 MAX_BODY_BYTES = MAX_TOKEN_CHARS + 16 * 1024
 MAX_DETAIL_CHARS = 300
@@ -80,6 +88,17 @@ class InspectRequest(BaseModel):
     uid: Uid = Field(None, description="the RTC uid or account the token should be for")
     user_id: Optional[StrictStr] = Field(None, description="the RTM or Chat user id the token should be for")
 
+    @field_validator("token", "channel", "uid", "user_id")
+    @classmethod
+    def _unicode_text(cls, value: Any) -> Any:
+        # a lone surrogate (from a "\ud800" escape) cannot be compared, nor echoed in a finding
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("must be Unicode text: a lone surrogate escape is not a character") from None
+        return value
+
 
 class TimedTokenResponse(BaseModel):
     token: str
@@ -87,12 +106,17 @@ class TimedTokenResponse(BaseModel):
     expires_in: int = Field(description="seconds of validity left")
 
 
+#: The answers of the routes that issue tokens: those routes are served by :mod:`.lean`.
+_TOKEN_ANSWERS = (TimedTokenResponse, *TOKEN_ANSWERS)
+
+
 class PongResponse(BaseModel):
     message: str
 
 
 class ErrorResponse(BaseModel):
-    detail: Any
+    detail: Any = Field(description="what was wrong: a text, or for 422 the list of validation errors")
+    message: str = Field(description="one human-readable sentence, whatever the detail is")
 
 
 _ERRORS: dict[Union[int, str], dict[str, Any]] = {
@@ -123,7 +147,9 @@ def _token_error_answer(error: TokenError) -> JSONResponse:
     text = str(error)
     if len(text) > MAX_DETAIL_CHARS:
         text = text[:MAX_DETAIL_CHARS] + "..."
-    return JSONResponse({"detail": _json_safe(text)}, status_code=400)
+    problems = getattr(error, "problems", None)
+    structured = {"problems": [problem.to_dict() for problem in problems]} if problems else {}
+    return JSONResponse(_json_safe(error_body(text, **structured)), status_code=400)
 
 
 class _TokenRoute(APIRoute):
@@ -190,7 +216,7 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
     """
     issuer = TokenIssuer(settings, clock=clock)
     authenticator = Authenticator(settings)
-    authorization = Authorization(settings, load_hook(settings.authorizer))
+    authorization = Authorization(settings, load_hook(settings.authorizer), settle=issuer.settle)
     secured = authenticator.required
     errors = dict(_ERRORS) if secured else {code: answer for code, answer in _ERRORS.items() if code != 401}
     limiter: list[anyio.CapacityLimiter] = []
@@ -225,12 +251,12 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
     async def issue(request: Request, principal: Principal, grant: TokenGrant) -> Issued:
         """Authorize ``grant`` for ``principal`` (403 when refused), then build it."""
         try:
-            allowed = await authorization.check(principal, grant, request.headers)
+            allowed = await authorization.check(principal, issuer.settle(grant), request.headers)
         except Refused as refusal:
             if metrics is not None:
                 metrics.denied(refusal.reason)
             raise
-        issued = issuer.issue(allowed)
+        issued = issuer.build(allowed)
         if metrics is not None:
             metrics.issued(allowed.kind, allowed.role)
         operations.audit(request, principal, issued, settings)
@@ -241,8 +267,8 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
 
         @router.get("/metrics", tags=["health"], include_in_schema=False)
         async def prometheus(request: Request) -> Response:
-            """Prometheus metrics; behind the admin key when one is configured."""
-            if settings.admin_api_key is not None and caller(request).kind != "admin":
+            """Prometheus metrics, only behind the admin key (the settings refuse metrics without one)."""
+            if settings.admin_api_key is None or caller(request).kind != "admin":
                 exported.denied("metrics")
                 raise HTTPException(403, "the metrics need the admin API key (ACCESSTOKEN2_ADMIN_API_KEY)")
             data, content_type = exported.exposition()
@@ -383,7 +409,7 @@ class _JsonCORSMiddleware(CORSMiddleware):
             if key.lower() not in ("content-length", "content-type")
         }
         return JSONResponse(
-            {"detail": f"CORS preflight refused: {reason}"}, status_code=response.status_code, headers=headers
+            error_body(f"CORS preflight refused: {reason}"), status_code=response.status_code, headers=headers
         )
 
 
@@ -399,6 +425,47 @@ def _path_namer(router: APIRouter) -> Callable[[str, int], Optional[str]]:
     return name_of
 
 
+#: What may stay unescaped in a redirect's Location (RFC 3986 path and query characters and "%").
+_LOCATION_SAFE = "/%!$&'()*+,;=:@-._~?"
+
+
+def _slash_location(router: Any, scope: Any) -> Optional[str]:
+    """The relative Location of the same URL with its trailing slash added or removed, when that
+    URL has a route; else None."""
+    path = scope["path"]
+    if path == "/":
+        return None
+    other = path.rstrip("/") if path.endswith("/") else path + "/"
+    moved = {**scope, "path": other}
+    if not any(route.matches(moved)[0] is not Match.NONE for route in router.routes):
+        return None
+    raw = scope.get("raw_path") or path.encode("utf-8")
+    raw = raw.rstrip(b"/") if raw.endswith(b"/") else raw + b"/"
+    if raw.startswith(b"//"):  # would read as another host
+        return None
+    location = raw.decode("latin-1")
+    query = scope.get("query_string") or b""
+    if query:
+        location += "?" + query.decode("latin-1")
+    return quote(location, safe=_LOCATION_SAFE)
+
+
+def _relative_slash_redirects(router: Any) -> None:
+    """Answer a URL that lacks (or has an extra) trailing slash with a 307 to the URL that has a
+    route, with a relative ``Location`` as Gin gives it: never a URL built from the Host header."""
+    router.redirect_slashes = False
+    fallback = router.default
+
+    async def default(scope: Any, receive: Any, send: Any) -> None:
+        location = _slash_location(router, scope) if scope["type"] == "http" else None
+        if location is None:
+            await fallback(scope, receive, send)
+            return
+        await Response(status_code=307, headers={"location": location})(scope, receive, send)
+
+    router.default = default
+
+
 def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float] = time.time) -> FastAPI:
     """The token server for ``settings`` (default: read from the environment).
 
@@ -408,7 +475,7 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
         settings = Settings.from_env()
     router = build_router(settings, clock=clock)
     operations: Operations = router.operations  # type: ignore[attr-defined]
-    app = FastAPI(
+    app = LeanFastAPI(
         lifespan=sighup_lifespan(operations.reload),
         title="accesstoken2 token server",
         version=__version__,
@@ -416,6 +483,10 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
         "App ID and App Certificate.",
     )
     app.router.routes.extend(router.routes)  # directly: one routing level less than include_router
+    _relative_slash_redirects(app.router)
+    # The token routes skip FastAPI's routing and parameter handling; same middleware, handlers and endpoints.
+    token_routes = [route for route in router.routes if getattr(route, "response_model", None) in _TOKEN_ANSWERS]
+    install_lean_routes(app, token_routes)
     if router.secured:  # type: ignore[attr-defined]
         document_security(app)
     app.state.settings = settings
@@ -429,12 +500,19 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": clean_errors(error.errors())}, status_code=422)
+        return JSONResponse(error_body(clean_errors(error.errors())), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code < 400 or error.status_code in (204, 304):
+            return Response(status_code=error.status_code, headers=error.headers)
+        body = _json_safe(error_body(error.detail))
+        return JSONResponse(body, status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
-        logger.error("unexpected %s while serving a request", type(error).__name__)
-        return JSONResponse({"detail": "internal server error"}, status_code=500)
+        logger.error("unexpected %s while serving a request", escape(type(error).__name__, 100))
+        return JSONResponse(error_body("internal server error"), status_code=500)
 
     if settings.cors_origins:
         app.add_middleware(

@@ -37,10 +37,11 @@ field              type            meaning
 
 No line ever holds a token, a certificate, a key, a JWT or the JWT secret: every text a client
 chose (channel, uid, user id, identity, request id) that contains one of them, in any letter
-case, has it replaced by ``[redacted]``.  Each line is written with one ``write`` to a file
-opened for appending, so nothing is buffered.  ``SIGHUP`` reopens the file (for logrotate).  A
-failed write is logged, counted in ``accesstoken2_audit_write_failures_total`` and the token is
-served anyway.
+case, has it replaced by ``[redacted]``; so has any text shaped like a JWT (``eyJ...``) or a 006/007
+token (``006``/``007`` and 32 or more base64 characters), whoever's it is.  Each line is written
+with one ``write`` to a file opened for appending, so nothing is buffered.  ``SIGHUP`` reopens
+the file (for logrotate).  A failed write is logged, counted in
+``accesstoken2_audit_write_failures_total`` and the token is served anyway.
 """
 
 from __future__ import annotations
@@ -169,15 +170,22 @@ def _services(info: TokenInfo) -> list[dict[str, Any]]:
     return services
 
 
+#: a JWT (its header is base64url of '{"...'), and a 006 or 007 token (a zlib or signature body in base64)
+_CREDENTIAL_SHAPES = (r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*", r"00[67][A-Za-z0-9+/=_-]{32,}")
+
+
 def _redactor(secret_values: Iterable[str | None]) -> Callable[[Any], Any]:
     """A function that replaces, in every string of a structure, each of ``secret_values`` (in any
     letter case) with ``[redacted]``."""
     unique = sorted({value for value in secret_values if value}, key=len, reverse=True)
-    pattern = re.compile("|".join(re.escape(value) for value in unique), re.IGNORECASE) if unique else None
+    # besides the known values: anything shaped like a JWT or an Agora token, whoever's it is (a client may
+    # send someone else's as a user id), in any letter case
+    alternatives = [*(re.escape(value) for value in unique), *_CREDENTIAL_SHAPES]
+    pattern = re.compile("|".join(alternatives), re.IGNORECASE)
 
     def redact(value: Any) -> Any:
         if isinstance(value, str):
-            return pattern.sub(REDACTED, value) if pattern is not None else value
+            return pattern.sub(REDACTED, value)
         if isinstance(value, dict):
             return {key: redact(item) for key, item in value.items()}
         if isinstance(value, list):

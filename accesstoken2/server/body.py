@@ -44,6 +44,9 @@ def _no_constant(text: str) -> Any:
     raise _BodyError(f"{text} is not valid JSON: send numbers as finite decimals")
 
 
+# One decoder for every body: json.loads builds a new one (and its scanner) per call when given hooks.
+_DECODER = json.JSONDecoder(parse_int=_bounded_int, parse_float=_bounded_float, parse_constant=_no_constant)
+
 #: No token request nests deeper than this; the limit is checked before parsing because whether
 #: json.loads hits RecursionError on deep input depends on the Python version (3.13 does not).
 MAX_DEPTH = 32
@@ -87,7 +90,9 @@ def parse_json(body: bytes) -> Any:
     if _too_deep(text):
         raise HTTPException(422, f"the request body is nested too deeply: at most {MAX_DEPTH} levels are allowed")
     try:
-        return json.loads(text, parse_int=_bounded_int, parse_float=_bounded_float, parse_constant=_no_constant)
+        if text.startswith("\ufeff"):  # what json.loads refuses before decoding
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        return _DECODER.decode(text)
     except _BodyError as error:
         raise HTTPException(422, str(error)) from None
     except json.JSONDecodeError as error:

@@ -11,10 +11,11 @@ route                                                               answer keys
 =================================================================  ===============================
 
 Each takes an optional ``expiry`` query parameter (seconds; absent or 0: the default).  As
-there, ``tokenType`` is ``uid`` (a number) or ``userAccount``; an empty ``rtcuid`` means 0 (any
-uid); the RTM user of ``/rte`` is ``rtmuid``, else the RTC uid when it is not 0; the RTM token of
-``/rte`` also grants the RTC stream channel.  Unlike there, an unknown role is refused (400),
-and every answer also carries ``expires_at`` and ``expires_in``.
+there, ``tokenType`` is ``uid`` (a number; empty means 0, any uid) or ``userAccount`` (the
+account string exactly, never read as a number); the RTM user of ``/rte`` is ``rtmuid``, else
+the RTC uid when it is not 0; the RTM token of ``/rte`` also grants the RTC stream channel.
+Unlike there, an empty user account is refused (400) rather than read as the account "0", an
+unknown role is refused (400), and every answer also carries ``expires_at`` and ``expires_in``.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads these annotations at run time.
@@ -30,7 +31,7 @@ from ..errors import InvalidParameterError
 from .auth import Principal
 from .issuer import Issued, Role, TokenGrant
 
-__all__ = ["add_compat_routes", "answer", "parse_expiry"]
+__all__ = ["TOKEN_ANSWERS", "add_compat_routes", "answer", "parse_expiry"]
 
 MAX_EXPIRY_DIGITS = 12
 
@@ -75,6 +76,9 @@ class ChatAnswer(BaseModel):
     expires_in: int
 
 
+TOKEN_ANSWERS = (RtcAnswer, RtmAnswer, RteAnswer, ChatAnswer)
+
+
 def answer(issued: Issued, rename: Optional[dict[str, str]] = None) -> Response:
     """The JSON answer for ``issued``: its tokens (keys renamed by ``rename``) and expiry."""
     # A token holds only "007"/"006" and base64 characters: nothing in it needs escaping in JSON.
@@ -101,11 +105,15 @@ def _role(text: str) -> Role:
 
 
 def _rtc_uid(token_type: str, text: str) -> "int | str":
-    text = text or "0"
+    """The RTC uid of a route, decided here once: for ``uid`` a number (empty: 0, any uid); for
+    ``userAccount`` the account string exactly as sent (``"0"`` and ``"042"`` stay accounts)."""
     if token_type == "userAccount":
+        if not text:
+            raise InvalidParameterError("rtcuid", "rtcuid must not be empty for tokenType userAccount (the account)")
         return text
     if token_type != "uid":
         raise InvalidParameterError("tokenType", "tokenType must be 'uid' or 'userAccount'")
+    text = text or "0"
     if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > 0xFFFFFFFF:
         raise InvalidParameterError("rtcuid", "rtcuid must be an integer from 0 to 4294967295 for tokenType uid")
     return int(text)
@@ -130,7 +138,7 @@ def add_compat_routes(
     async def rtc(
         request: Request, channelName: str, role: str, tokenType: str, rtcuid: str, expiry: Optional[str] = expiry_query
     ) -> Response:
-        """RTC token; ``tokenType`` uid or userAccount; an empty ``rtcuid`` is 0 (any uid)."""
+        """RTC token; ``tokenType`` uid (an empty ``rtcuid`` is 0, any uid) or userAccount (the account as sent)."""
         principal = caller(request)
         grant = TokenGrant(
             "rtc", channel=channelName, uid=_rtc_uid(tokenType, rtcuid), role=_role(role), expire=parse_expiry(expiry)

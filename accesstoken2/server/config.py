@@ -33,6 +33,7 @@ __all__ = [
     "ENV_BODY_TIMEOUT",
     "ENV_CORS_ORIGINS",
     "ENV_DEFAULT_EXPIRE",
+    "ENV_HEADER_TIMEOUT",
     "ENV_INSPECT_CONCURRENCY",
     "ENV_MAX_CONNECTIONS",
     "ENV_MAX_EXPIRE",
@@ -52,6 +53,7 @@ ENV_API_KEY = "ACCESSTOKEN2_API_KEY"
 ENV_ADMIN_API_KEY = "ACCESSTOKEN2_ADMIN_API_KEY"
 ENV_PUBLIC_CHAT_APP_TOKEN = "ACCESSTOKEN2_PUBLIC_CHAT_APP_TOKEN"
 ENV_BODY_TIMEOUT = "ACCESSTOKEN2_BODY_TIMEOUT"
+ENV_HEADER_TIMEOUT = "ACCESSTOKEN2_HEADER_TIMEOUT"
 ENV_MAX_CONNECTIONS = "ACCESSTOKEN2_MAX_CONNECTIONS"
 ENV_INSPECT_CONCURRENCY = "ACCESSTOKEN2_INSPECT_CONCURRENCY"
 ENV_JWT_SECRET_FILE = "ACCESSTOKEN2_JWT_SECRET_FILE"
@@ -89,7 +91,8 @@ class Settings:
     ``Authorization: Bearer <api_key>``.  The Chat app token (full access to the Chat REST API) is
     served only to ``admin_api_key``, or to anyone allowed a user token when
     ``public_chat_app_token`` is True.  ``body_timeout`` (seconds) bounds the time to receive a
-    request body, ``max_connections`` the concurrent connections of a worker, and
+    request body, ``header_timeout`` the time a connection has to send a complete request head
+    (from its start, or from the previous answer), ``max_connections`` the concurrent connections of a worker, and
     ``inspect_concurrency`` the ``/inspect`` requests worked on at once.  ``port`` is where
     :func:`~accesstoken2.server.serve` listens unless told otherwise.
 
@@ -100,7 +103,7 @@ class Settings:
     refuse or narrow every request (see :mod:`accesstoken2.server.authorize`).
 
     ``log_format`` is ``text`` (one escaped line per request) or ``json`` (one JSON object per
-    request); ``metrics`` serves Prometheus ``/metrics`` (behind the admin key when one is set).
+    request); ``metrics`` serves Prometheus ``/metrics``, only behind ``admin_api_key`` (required then).
 
     Rotation: ``app_certificate`` is the certificate tokens are signed with;
     ``secondary_app_certificate``, when set, is also accepted wherever a token is checked
@@ -132,6 +135,7 @@ class Settings:
     audit_log: str | None = None
     #: the settings read from a file: field name -> (variable, path)
     secret_files: Mapping[str, tuple[str, str]] = field(default_factory=dict, repr=False, compare=False)
+    header_timeout: float = 10.0
 
     @property
     def jwt_mode(self) -> bool:
@@ -243,6 +247,7 @@ _READERS: dict[str, tuple[tuple[str, ...], Callable[[str, str], Any]]] = {
     "admin_api_key": ((ENV_ADMIN_API_KEY,), _text),
     "public_chat_app_token": ((ENV_PUBLIC_CHAT_APP_TOKEN,), _flag),
     "body_timeout": ((ENV_BODY_TIMEOUT,), _seconds_fraction),
+    "header_timeout": ((ENV_HEADER_TIMEOUT,), _seconds_fraction),
     "max_connections": ((ENV_MAX_CONNECTIONS,), _whole(1, MAX_CONNECTIONS, "connections")),
     "inspect_concurrency": ((ENV_INSPECT_CONCURRENCY,), _whole(1, MAX_INSPECT_CONCURRENCY, "requests")),
     "port": (("SERVER_PORT", "PORT"), _whole(0, 65535, "port")),
@@ -286,6 +291,7 @@ _HELP: dict[str, tuple[str, str]] = {
     "admin_api_key": ("none", "the admin key: the only one that gets the Chat app token and /metrics"),
     "public_chat_app_token": ("0", "1 serves the Chat app token to every caller (full Chat REST access)"),
     "body_timeout": ("10", "seconds to receive a request body, else 408"),
+    "header_timeout": ("10", "seconds a connection has to send a complete request head, else it is closed"),
     "max_connections": ("1000", "concurrent connections per worker, else 503"),
     "inspect_concurrency": ("2", "/inspect requests worked on at once per worker"),
     "port": ("8080", "port to listen on when --port is not given"),
@@ -296,7 +302,7 @@ _HELP: dict[str, tuple[str, str]] = {
     "jwt_identity_claim": ("sub", "claim holding the caller's uid / user id"),
     "authorizer": ("none", "package.module:function called to allow, deny or narrow each request"),
     "log_format": ("text", "text (one escaped line per request) or json (one object per request)"),
-    "metrics": ("0", "1 serves Prometheus /metrics (behind the admin key when one is set)"),
+    "metrics": ("0", "1 serves Prometheus /metrics, only behind the admin key (which it then requires)"),
     "secondary_app_certificate": ("none", "a second App Certificate accepted when checking tokens (rotation)"),
     "audit_log": ("none", "file (or - for stderr) getting one JSON line per issued token"),
 }
@@ -325,6 +331,7 @@ _DEFAULTS: dict[str, Any] = {
     "admin_api_key": None,
     "public_chat_app_token": False,
     "body_timeout": 10.0,
+    "header_timeout": 10.0,
     "max_connections": 1000,
     "inspect_concurrency": 2,
     "port": 8080,
@@ -384,6 +391,7 @@ def _check(values: Mapping[str, Any], names: Mapping[str, str]) -> None:
         name = names["public_chat_app_token"]
         raise ConfigurationError(name, f"{name} must be a bool, not {_type_name(values['public_chat_app_token'])}")
     _check_timeout(names["body_timeout"], values["body_timeout"])
+    _check_timeout(names["header_timeout"], values["header_timeout"])
     _check_int(names["max_connections"], values["max_connections"], 1, MAX_CONNECTIONS)
     _check_int(names["inspect_concurrency"], values["inspect_concurrency"], 1, MAX_INSPECT_CONCURRENCY)
     _check_int(names["port"], values["port"], 0, 65535)
@@ -393,6 +401,11 @@ def _check(values: Mapping[str, Any], names: Mapping[str, str]) -> None:
         raise ConfigurationError(names["log_format"], f"{names['log_format']} must be text or json")
     if not isinstance(values["metrics"], bool):
         raise ConfigurationError(names["metrics"], f"{names['metrics']} must be a bool")
+    if values["metrics"] and values["admin_api_key"] is None:
+        raise ConfigurationError(
+            names["metrics"],
+            f"{names['metrics']}=1 needs {names['admin_api_key']}: /metrics is served only behind the admin key",
+        )
 
 
 def _check_secondary(values: Mapping[str, Any], names: Mapping[str, str]) -> None:

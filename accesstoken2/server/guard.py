@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 import time
 from collections.abc import Awaitable, MutableMapping, Sequence
 from typing import Any, Callable
 from urllib.parse import unquote_to_bytes
 
-__all__ = ["RequestGuard", "escape", "json_answer"]
+__all__ = ["RequestGuard", "error_body", "error_message", "escape", "json_answer"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -32,6 +33,7 @@ PathNamer = Callable[[str, int], "str | None"]
 #: Called with the scope, the answer's status and the seconds taken, once per request.
 Observer = Callable[[Scope, int, float], None]
 
+_logger = logging.getLogger("accesstoken2.server")
 _EXTRA_HEADERS = ((b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"))
 MAX_LOGGED_CHARS = 200
 _SAFE = frozenset(range(0x20, 0x7F)) - {ord("\\")}
@@ -56,11 +58,39 @@ def _escaped(char: str) -> str:
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
+MAX_MESSAGE_ITEMS = 5
+
+
+def error_message(detail: Any) -> str:
+    """One human-readable sentence for an error ``detail``: the text itself, or for a list of
+    validation errors (``loc``, ``msg``) the first few as ``where: what``, joined by ``; ``."""
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list):
+        parts = []
+        for item in detail[:MAX_MESSAGE_ITEMS]:
+            if isinstance(item, dict):
+                where = ".".join(str(part) for part in item.get("loc", ()))
+                what = str(item.get("msg", ""))
+                parts.append(f"{where}: {what}" if where else what)
+            else:
+                parts.append(str(item))
+        more = len(detail) - MAX_MESSAGE_ITEMS
+        return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+    return str(detail)
+
+
+def error_body(detail: Any, **structured: Any) -> dict[str, Any]:
+    """The JSON body of every error answer: ``detail`` (a text, or structured), ``message`` (one
+    human-readable string, whatever ``detail`` is) and any ``structured`` fields."""
+    return {"detail": detail, "message": error_message(detail), **structured}
+
+
 def json_answer(
     status: int, detail: str, *, close: bool = False, headers: tuple[tuple[bytes, bytes], ...] = ()
 ) -> tuple[Message, Message]:
-    """The two ASGI messages of a JSON ``{"detail": ...}`` answer."""
-    body = json.dumps({"detail": detail}).encode("ascii")
+    """The two ASGI messages of a JSON error answer (:func:`error_body`)."""
+    body = json.dumps(error_body(detail)).encode("ascii")
     head = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode("ascii")), *headers]
     if close:
         head.append((b"connection", b"close"))
@@ -151,15 +181,17 @@ class RequestGuard:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        started = time.perf_counter()
+        began = time.perf_counter()
         status = 500
+        started = False
         head = scope["method"] == "HEAD"
         downstream = {**scope, "method": "GET"} if head else scope
 
         async def guarded_send(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                started = True
                 message["headers"] = [*message.get("headers", ()), *_EXTRA_HEADERS]
             elif head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}
@@ -172,9 +204,18 @@ class RequestGuard:
                 for message in json_answer(refusal.status, refusal.detail, close=refusal.close):
                     await guarded_send(message)
                 return
-            await self._app(downstream, downstream_receive, guarded_send)
+            try:
+                await self._app(downstream, downstream_receive, guarded_send)
+            except Exception as error:
+                # One escaped line naming the type, never the message (which a client may have
+                # chosen) nor a traceback; the server's outer layer would log both.
+                _logger.error("unexpected %s while serving a request", escape(type(error).__name__, 100))
+                if started:
+                    return
+                for message in json_answer(500, "internal server error", close=True):
+                    await guarded_send(message)
         finally:
-            elapsed = time.perf_counter() - started
+            elapsed = time.perf_counter() - began
             # the router records the matched route in the scope it was given
             if "route" in downstream:
                 scope["route"] = downstream["route"]

@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..diagnosis import diagnose
-from ..errors import MalformedTokenError
-from ..explain import inspect
+from ..diagnosis import examine
 from .config import Settings
 
 __all__ = ["MAX_ANSWER_BYTES", "bound_answer", "inspect_token", "inspect_token_json"]
@@ -20,9 +18,6 @@ __all__ = ["MAX_ANSWER_BYTES", "bound_answer", "inspect_token", "inspect_token_j
 MAX_ANSWER_BYTES = 64 * 1024
 MAX_LISTED = 32
 MAX_TEXT_CHARS = 512
-
-# Findings that mean diagnose() read the token only after undoing a copy-and-paste accident.
-_REPAIR_CODES = frozenset({"surrounding-whitespace", "quoted", "plus-became-space", "url-encoded"})
 
 
 def inspect_token(
@@ -38,35 +33,31 @@ def inspect_token(
     its secondary one (``signature_valid``: True, False, or None when it could not be checked) and
     ``findings``.
 
-    A token that cannot be decoded raises :class:`~accesstoken2.errors.MalformedTokenError`
-    (the HTTP layer answers 400), unless it is only wrapped in an accident that the findings
-    name (whitespace, quotes, URL encoding): then ``info`` is None.  The certificate is used
-    to verify, never returned.
+    A token that cannot be decoded (cut short, missing its ``=``, an App ID pasted as a token...)
+    has ``info`` None and the findings of :func:`~accesstoken2.diagnose` that say why
+    (``truncated``, ``malformed``...), as the library and the CLI report it.  The certificate
+    is used to verify, never returned.
     """
     certificates = settings.checking_certificates
-    findings = diagnose(
+    # one read of the token: examine() gives diagnose's findings and the content they are about
+    findings, content = examine(
         token,
         # while rotating, the primary and the secondary: signature-ok says which one matched
-        app_certificate=certificates[0] if len(certificates) == 1 else certificates,
-        app_id=settings.app_id,
-        channel_name=channel,
-        uid=uid,
-        user_id=user_id,
-        now=now,
+        certificates[0] if len(certificates) == 1 else certificates,
+        settings.app_id,
+        channel,
+        uid,
+        user_id,
+        None,
+        (),
+        now,
     )
     codes = {finding.code for finding in findings}
-    try:
-        info: dict[str, Any] | None = inspect(token, now=now).to_dict()
-    except MalformedTokenError:
-        if not codes & _REPAIR_CODES:
-            raise
-        info = None
+    listed = [finding.to_dict() for finding in findings]
+    # a token that cannot be read has an error finding that says why (truncated, malformed...)
+    info: dict[str, Any] | None = None if content is None else content.to_dict()
     signature_valid = True if "signature-ok" in codes else False if "signature-mismatch" in codes else None
-    return {
-        "info": info,
-        "signature_valid": signature_valid,
-        "findings": [finding.to_dict() for finding in findings],
-    }
+    return {"info": info, "signature_valid": signature_valid, "findings": listed}
 
 
 def inspect_token_json(token: str, settings: Settings, **checks: Any) -> bytes:

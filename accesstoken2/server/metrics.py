@@ -8,6 +8,12 @@ the refusals: 401 (``missing``, ``invalid-key``, ``jwt-expired``...), 403 (``ide
 histogram, by route template; ``accesstoken2_audit_write_failures_total`` counts the audit lines
 that could not be written (:mod:`.audit`).  Each application has its own registry; with several worker
 processes each worker counts its own requests.
+
+Every label comes from a fixed set, whatever clients send: ``route`` is the template of the route
+that served the request (never the raw path) or ``unmatched``, ``method`` the method that route
+serves (``HEAD`` is answered as ``GET``) or, when no route served it, ``GET``, ``POST``,
+``OPTIONS`` or ``other``.  So a scrape stays small (well under 64 KiB) however many distinct
+methods and paths arrive.
 """
 
 from __future__ import annotations
@@ -15,9 +21,24 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
-__all__ = ["Metrics"]
+__all__ = ["SERVED_METHODS", "Metrics", "request_labels"]
 
 _STATUS_REASONS = {408: "body-timeout", 413: "body-too-large"}
+#: The methods the server answers; any other is counted as ``other``.
+SERVED_METHODS = frozenset({"GET", "POST", "OPTIONS"})
+UNMATCHED = "unmatched"
+
+
+def request_labels(scope: MutableMapping[str, Any]) -> tuple[str, str]:
+    """The (method, route) labels of a finished request, from a fixed set (see the module documentation)."""
+    method = scope.get("method")
+    method = "GET" if method == "HEAD" else method
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    methods = getattr(route, "methods", None)
+    if isinstance(template, str) and methods is not None and method in methods:
+        return str(method), template
+    return (str(method) if method in SERVED_METHODS else "other"), UNMATCHED
 
 
 class Metrics:
@@ -51,10 +72,7 @@ class Metrics:
 
     def observe(self, scope: MutableMapping[str, Any], status: int, elapsed: float) -> None:
         """A guard observer: the latency by route template, and the guard's own refusals."""
-        route = getattr(scope.get("route"), "path", None)
-        self._latency.labels(str(scope["method"])[:16], route if isinstance(route, str) else "unmatched").observe(
-            elapsed
-        )
+        self._latency.labels(*request_labels(scope)).observe(elapsed)
         reason = _STATUS_REASONS.get(status)
         if reason is not None:
             self.denied(reason)

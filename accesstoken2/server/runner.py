@@ -10,6 +10,7 @@ import sys
 from typing import Any, TextIO
 
 from .config import ConfigurationError, Settings
+from .guard import error_body
 
 __all__ = ["APP_FACTORY", "serve"]
 
@@ -17,9 +18,11 @@ __all__ = ["APP_FACTORY", "serve"]
 APP_FACTORY = "accesstoken2.server:create_app"
 
 EXIT_CONFIG = 2
+#: What uvicorn.run exits with when the server could not start (the port is taken...).
+EXIT_STARTUP_FAILURE = 3
 #: Seconds an idle keep-alive connection is kept open.
 KEEP_ALIVE_SECONDS = 5
-_BUSY = json.dumps({"detail": "the server is at its connection limit (ACCESSTOKEN2_MAX_CONNECTIONS); retry later"})
+_BUSY = json.dumps(error_body("the server is at its connection limit (ACCESSTOKEN2_MAX_CONNECTIONS); retry later"))
 
 
 async def _busy_answer(scope: Any, receive: Any, send: Any) -> None:
@@ -132,6 +135,8 @@ def serve(
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 
+    from .connections import ServerConfig, protocol_class
+
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -141,13 +146,22 @@ def serve(
         "server_header": False,
         "limit_concurrency": settings.max_connections,
         "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        # uvicorn closes no connection before its first request: these protocols do
+        "http": protocol_class(),
+        "header_timeout": settings.header_timeout,
     }
     answer_busy_in_json()
     try:
         if workers == 1:
             from .app import build_app
 
-            uvicorn.run(build_app(settings), **options)
+            server = uvicorn.Server(ServerConfig(build_app(settings), **options))
+            try:
+                server.run()
+            except KeyboardInterrupt:
+                pass
+            if not server.started:
+                return EXIT_STARTUP_FAILURE
         else:
             from .workers import run_workers
 

@@ -16,13 +16,14 @@ from typing import Any
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from .connections import ServerConfig
 from .rotation import forwarding_supervisor
 
 __all__ = ["TcpConfig", "run_workers"]
 
 
-class TcpConfig(uvicorn.Config):
-    """A uvicorn ``Config`` whose TCP listening socket reports ``IPPROTO_TCP``."""
+class TcpConfig(ServerConfig):
+    """A uvicorn ``Config`` (with the request head deadline) whose TCP listening socket reports ``IPPROTO_TCP``."""
 
     def bind_socket(self) -> socket.socket:
         sock = super().bind_socket()

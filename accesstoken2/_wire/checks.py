@@ -1,8 +1,9 @@
-"""Argument checks shared by every public entry point.
+"""Argument checks shared by every public entry point, and the slow paths of both kernels' packers.
 
-Each check returns the value in the form the wire needs and raises an
-:class:`~accesstoken2.errors.InvalidParameterError` (or :class:`ParameterTypeError`) whose
-message names the parameter, the problem and the allowed range.
+They live in ``_wire`` because both kernels call them (a kernel's fast path hands a value it refuses to the
+check here), and ``_wire`` imports nothing from the layers above it.  Each check returns the value in the form
+the wire needs and raises an :class:`~accesstoken2.errors.InvalidParameterError` (or
+:class:`ParameterTypeError`) whose message names the parameter, the problem and the allowed range.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from ._wire.limits import MAX_CONTENT, MAX_PRIVILEGES_006, MAX_TEXT, U16_MAX, U32_MAX
-from .errors import InvalidParameterError, ParameterTypeError
+from ..errors import InvalidParameterError, ParameterTypeError
+from .limits import MAX_CONTENT, MAX_PRIVILEGES_006, MAX_TEXT, U16_MAX, U32_MAX
 
 #: 32 hexadecimal characters: an app id or certificate (``fullmatch`` to check, ``sub`` to hide)
 HEX32 = re.compile("[0-9a-fA-F]{32}")
@@ -135,8 +136,11 @@ def same_ids() -> InvalidParameterError:
 
 def check_ids(app_id: Any, app_certificate: Any) -> tuple[bytes, bytes]:
     """An app id and certificate: 32 hexadecimal characters each, and not the same (in any letter case)."""
-    app = check_hex32("app_id", app_id)
-    certificate = check_hex32("app_certificate", app_certificate)
+    return distinct_ids(check_hex32("app_id", app_id), check_hex32("app_certificate", app_certificate))
+
+
+def distinct_ids(app: bytes, certificate: bytes) -> tuple[bytes, bytes]:
+    """A checked app id and certificate, refused when they are the same in any letter case."""
     if app.lower() == certificate.lower():
         raise same_ids()
     return app, certificate
@@ -286,10 +290,14 @@ def refuse_service(service_type: Any, fields: Any, layout: bytes | None) -> NoRe
     )
 
 
-def content_too_large(size: int) -> InvalidParameterError:
-    """The error for a token whose content would exceed MAX_CONTENT bytes (raise it)."""
+def content_too_large() -> InvalidParameterError:
+    """The error for a token whose content would exceed MAX_CONTENT bytes (raise it).
+
+    Both kernels raise it as soon as the bytes packed so far pass the limit (after a service, and inside an RTM2
+    permission tree after each entry), so the message cannot say how large the whole content would have been."""
     return InvalidParameterError(
-        "services", f"the token content would be {size} bytes; at most {MAX_CONTENT} are allowed"
+        "services",
+        f"the services make the token content longer than {MAX_CONTENT} bytes; at most {MAX_CONTENT} are allowed",
     )
 
 
