@@ -21,6 +21,9 @@ import pytest
 
 from accesstoken2 import AccessToken2, inspect
 
+# the examples build and check tokens on the default kernel (in this process or a child): the pure pass runs them
+pytestmark = pytest.mark.default_kernel
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 

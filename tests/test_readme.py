@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-pytestmark = pytest.mark.skipif(not README.exists(), reason="needs the source tree (README.md)")
+# the README's code builds and checks tokens on the default kernel: the pure pass runs it too
+pytestmark = [
+    pytest.mark.skipif(not README.exists(), reason="needs the source tree (README.md)"),
+    pytest.mark.default_kernel,
+]
 
 
 def readme() -> str:
