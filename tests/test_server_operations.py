@@ -220,6 +220,7 @@ def test_metrics_without_the_admin_key_is_refused(monkeypatch: pytest.MonkeyPatc
     assert output.count("\n") == 1 and "ACCESSTOKEN2_METRICS=1 needs ACCESSTOKEN2_ADMIN_API_KEY" in output
 
 
+@pytest.mark.default_kernel
 def test_metrics_labels_come_from_a_fixed_set() -> None:
     """Thousands of requests with made-up methods and paths: the scrape stays under 64 KiB, and
     every label is a route template or one of the served methods."""
