@@ -18,11 +18,8 @@ parameter ``app_certificate`` and never show a certificate.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .diagnosis import Finding
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 __all__ = [
     "EmptyTokenError",
@@ -105,6 +102,22 @@ class LegacyTokenError(MalformedTokenError):
         self.format = format
 
 
+class RejectionFinding(Protocol):
+    """What :class:`TokenRejectedError` holds: :class:`accesstoken2.diagnosis.Finding`, described here by
+    shape so that this module (the ground floor) imports nothing of the package."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def message(self) -> str: ...
+
+    @property
+    def detail(self) -> Mapping[str, Any]: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
 class TokenRejectedError(TokenError):
     """:func:`accesstoken2.validate` found that Agora would reject the token for what was asked.
 
@@ -116,19 +129,19 @@ class TokenRejectedError(TokenError):
     ``field`` say where (as on :class:`MalformedTokenError`), else they are None.
     """
 
-    def __init__(self, findings: Sequence[Finding]) -> None:
+    def __init__(self, findings: Sequence[RejectionFinding]) -> None:
         if not findings:
             raise ValueError("TokenRejectedError needs at least one error finding")
         first = findings[0]
         super().__init__(first.message)
         self.code: str = first.code
         self.message: str = first.message
-        self.findings: tuple[Finding, ...] = tuple(findings)
+        self.findings: tuple[RejectionFinding, ...] = tuple(findings)
         stage = first.detail.get("stage")
         self.stage: Stage | None = None if stage is None else Stage(stage)
         field = first.detail.get("field")
         self.field: str | None = field if isinstance(field, str) else None
 
-    def __reduce__(self) -> tuple[type[TokenRejectedError], tuple[tuple[Finding, ...]]]:
+    def __reduce__(self) -> tuple[type[TokenRejectedError], tuple[tuple[RejectionFinding, ...]]]:
         # rebuilt from the findings (the default would pass the message where the findings go)
         return type(self), (self.findings,)

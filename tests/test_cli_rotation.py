@@ -44,6 +44,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 @pytest.mark.parametrize("signed_with", [PRIMARY, SECONDARY])
+@pytest.mark.default_kernel
 def test_verify_accepts_either_certificate_of_a_two_line_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], signed_with: str
 ) -> None:
@@ -53,6 +54,7 @@ def test_verify_accepts_either_certificate_of_a_two_line_file(
     assert status == EXIT_OK and f"certificate {position} of 2" in out
 
 
+@pytest.mark.default_kernel
 def test_verify_accepts_the_option_twice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first = write(tmp_path, "primary", WRONG)
     second = write(tmp_path, "secondary", SECONDARY)
@@ -65,6 +67,7 @@ def test_verify_accepts_the_option_twice(tmp_path: Path, capsys: pytest.CaptureF
     assert status == EXIT_OK and '"certificate": 1' in out and '"certificates": 2' in out
 
 
+@pytest.mark.default_kernel
 def test_one_certificate_keeps_the_plain_verdict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     one = write(tmp_path, "primary", PRIMARY)
     status, out, _ = run(capsys, "verify", token(PRIMARY), "--now", str(T0 + 1), "--app-certificate-file", one)
@@ -75,6 +78,7 @@ def test_one_certificate_keeps_the_plain_verdict(tmp_path: Path, capsys: pytest.
     "lines",
     [(), (PRIMARY, SECONDARY, WRONG), (PRIMARY, SECONDARY[:31]), (PRIMARY, PRIMARY.encode().hex()[:40])],
 )
+@pytest.mark.default_kernel
 def test_a_bad_certificate_file_is_refused_without_echo(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], lines: tuple[str, ...]
 ) -> None:
@@ -83,6 +87,7 @@ def test_a_bad_certificate_file_is_refused_without_echo(
     assert status == EXIT_USAGE and "one or two lines" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.default_kernel
 def test_more_than_two_certificates_in_all_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     both = write(tmp_path, "both", PRIMARY, SECONDARY)
     one = write(tmp_path, "one", WRONG)
@@ -92,6 +97,7 @@ def test_more_than_two_certificates_in_all_are_refused(tmp_path: Path, capsys: p
     assert status == EXIT_USAGE and "3 certificates" in err
 
 
+@pytest.mark.default_kernel
 def test_build_signs_with_the_primary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     both = write(tmp_path, "certificates", SECONDARY, PRIMARY)
     args = ("build", "rtc", "--app-id", APP_ID, "--app-certificate-file", both, "--channel", "room", "--uid", "42")
@@ -99,6 +105,7 @@ def test_build_signs_with_the_primary(tmp_path: Path, capsys: pytest.CaptureFixt
     assert status == EXIT_OK and out.strip() == token(SECONDARY)
 
 
+@pytest.mark.default_kernel
 def test_fingerprint_prints_token_fingerprint(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

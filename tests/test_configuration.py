@@ -228,6 +228,7 @@ def signed_with(result: subprocess.CompletedProcess[str]) -> str:
     return next(cert for cert in (CERT, FILE_CERT, DOTENV_CERT) if token.verify(cert))
 
 
+@pytest.mark.default_kernel
 def test_cli_reads_the_servers_dotenv(tmp_path: Path) -> None:
     """Issue 20: after setting up .env for the server, ``accesstoken2 build`` works."""
     (tmp_path / ".env").write_text(f"APP_ID={APP_ID}\nAPP_CERTIFICATE={DOTENV_CERT}\n")
@@ -238,6 +239,7 @@ def test_cli_reads_the_servers_dotenv(tmp_path: Path) -> None:
     assert "app certificate from APP_CERTIFICATE (the .env file)" in built.stderr
 
 
+@pytest.mark.default_kernel
 def test_cli_order_flags_environment_file_dotenv(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text(f"AGORA_APP_ID={APP_ID}\nAGORA_APP_CERTIFICATE={DOTENV_CERT}\n")
     cert_file = tmp_path / "cert"
@@ -284,6 +286,7 @@ def test_cli_bad_dotenv_is_one_line(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.default_kernel
 def test_cli_verify_takes_the_servers_secondary_certificate(tmp_path: Path) -> None:
     from accesstoken2 import RtcTokenBuilder
 

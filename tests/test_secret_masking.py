@@ -54,6 +54,7 @@ def test_diagnose_masks_the_certificate_inside_the_token(case: str) -> None:
     assert mismatch.detail["token_channel_name"] == MASK
 
 
+@pytest.mark.default_kernel
 def test_diagnose_masks_a_certificate_with_surrounding_whitespace() -> None:
     findings = diagnose(rtc("room"), app_certificate=f" {CERT}\n", channel_name=CERT.upper(), now=T0)
     assert CERT.lower() not in shown(findings).lower()
@@ -61,6 +62,7 @@ def test_diagnose_masks_a_certificate_with_surrounding_whitespace() -> None:
 
 
 @pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.default_kernel
 def test_the_reprs_of_tokens_mask_the_certificate(case: str) -> None:
     value = CASES[case]
     token = AccessToken2(value, CERT, T0, 600, salt=1)  # the certificate passed as the app id too

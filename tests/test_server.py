@@ -746,6 +746,7 @@ def test_inspect_undecodable_token_answers_the_findings(client: Client, token: s
     assert CERT not in response.text
 
 
+@pytest.mark.default_kernel
 def test_inspect_explains_the_tokens_people_paste(client: Client) -> None:
     """Cut short, missing its '=', an App ID: the diagnose findings, not a parser message."""
     token = client.post("/getToken", json={"tokenType": "rtc", "channel": "c", "uid": 1}).json()["token"]

@@ -80,6 +80,7 @@ def lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines()]
 
 
+@pytest.mark.default_kernel
 def test_one_line_per_token_with_every_field(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
     app = create_app(settings(log), clock=lambda: NOW + 0.25)
@@ -117,6 +118,7 @@ def test_one_line_per_token_with_every_field(tmp_path: Path) -> None:
     assert [(item.name.lower(), item.fields["channel_name"]) for item in info.services] == [("rtc", "room")]
 
 
+@pytest.mark.default_kernel
 def test_two_tokens_two_lines_and_route_templates(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
     app = create_app(settings(log), clock=lambda: NOW)
@@ -139,6 +141,7 @@ def test_two_tokens_two_lines_and_route_templates(tmp_path: Path) -> None:
     assert chat_line["request_id"] != rtc_line["request_id"]
 
 
+@pytest.mark.default_kernel
 def test_jwt_identity_and_open_servers(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
     app = create_app(settings(log, jwt_secret=JWT_SECRET), clock=lambda: NOW)
@@ -154,6 +157,7 @@ def test_jwt_identity_and_open_servers(tmp_path: Path) -> None:
     assert open_record["services"][0]["uid"] == ""  # uid 0: any uid
 
 
+@pytest.mark.default_kernel
 def test_nothing_is_logged_for_refusals_or_inspect(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
     app = create_app(settings(log))
@@ -209,6 +213,7 @@ def casings(secret: str) -> list[str]:
     return [secret, secret.lower(), secret.upper(), secret.swapcase()]
 
 
+@pytest.mark.default_kernel
 def test_no_line_holds_a_secret_in_any_letter_case(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
     jwt_settings = Settings(
@@ -252,6 +257,7 @@ def test_no_line_holds_a_secret_in_any_letter_case(tmp_path: Path) -> None:
     assert {record["token_sha256"] for record in records} == {token_fingerprint(token) for token in served}
 
 
+@pytest.mark.default_kernel
 def test_sighup_reload_reopens_the_file(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
     app = create_app(settings(log))
@@ -266,6 +272,7 @@ def test_sighup_reload_reopens_the_file(tmp_path: Path) -> None:
     assert oct(log.stat().st_mode & 0o777) == oct(0o600)
 
 
+@pytest.mark.default_kernel
 def test_failed_reopen_keeps_writing_to_the_old_file(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     folder = tmp_path / "logs"
     folder.mkdir()
@@ -281,6 +288,7 @@ def test_failed_reopen_keeps_writing_to_the_old_file(tmp_path: Path, caplog: pyt
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.default_kernel
 def test_a_write_failure_is_logged_counted_and_the_token_served(caplog: pytest.LogCaptureFixture) -> None:
     pytest.importorskip("prometheus_client")
     app = create_app(settings("/dev/full", metrics=True))
@@ -293,6 +301,7 @@ def test_a_write_failure_is_logged_counted_and_the_token_served(caplog: pytest.L
     assert "accesstoken2_audit_write_failures_total 1.0" in exposition
 
 
+@pytest.mark.default_kernel
 def test_a_line_that_cannot_be_made_does_not_fail_the_request(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -312,6 +321,7 @@ def test_a_line_that_cannot_be_made_does_not_fail_the_request(
     assert "accesstoken2_audit_write_failures_total 1.0" in call(app, "GET", "/metrics", ADMIN_KEY).text
 
 
+@pytest.mark.default_kernel
 def test_stderr_audit_log(capfd: pytest.CaptureFixture[str]) -> None:
     app = create_app(Settings(APP_ID, CERT, audit_log="-"), clock=lambda: NOW)
     token = call(app, "GET", "/v1/token?channel_name=a").json()["token"]

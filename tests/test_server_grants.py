@@ -64,6 +64,7 @@ def rtc_services(answer: dict[str, Any]) -> list[ServiceRtc]:
 
 
 @pytest.mark.parametrize("account", ["0", "042", "00", "4294967296"])
+@pytest.mark.default_kernel
 def test_a_digit_only_account_stays_that_account(make_client: Callable[..., Client], account: str) -> None:
     client = make_client(jwt_secret=SECRET)
     paths = [f"/rtc/room/publisher/userAccount/{account}/"]
@@ -142,6 +143,7 @@ WILDCARD_ATTEMPTS: list[tuple[str, str, Any]] = [
 
 
 @pytest.mark.parametrize(("method", "path", "body"), WILDCARD_ATTEMPTS)
+@pytest.mark.default_kernel
 def test_an_authorizer_refusing_uid_0_is_not_bypassed(
     make_client: Callable[..., Client], hook: Callable[[str], str], method: str, path: str, body: Any
 ) -> None:
@@ -181,6 +183,7 @@ REQUESTS: list[tuple[str, str, Any]] = [
 
 
 @pytest.mark.parametrize(("method", "path", "body"), REQUESTS)
+@pytest.mark.default_kernel
 def test_the_authorizer_sees_what_the_token_gets(
     make_client: Callable[..., Client], hook: Callable[[str], str], method: str, path: str, body: Any
 ) -> None:
@@ -209,6 +212,7 @@ def test_the_authorizer_sees_what_the_token_gets(
     assert response.json()["expires_in"] == grant.expire
 
 
+@pytest.mark.default_kernel
 def test_a_narrowed_grant_is_settled_and_checked_again(
     make_client: Callable[..., Client], hook: Callable[[str], str]
 ) -> None:
@@ -282,6 +286,7 @@ def test_accounts_and_rtm_user_ids_agora_refuses_are_400(
     assert [problem["kind"] for problem in response.json()["problems"]] == [rule]
 
 
+@pytest.mark.default_kernel
 def test_names_agora_allows_still_get_tokens(make_client: Callable[..., Client]) -> None:
     client = make_client()
     channel = "Room 1!#$%&()+-:;<=.>?@[]^_{}|~," + "x" * 32

@@ -409,6 +409,7 @@ def test_verified_jwts_are_reused_only_within_their_validity(monkeypatch: pytest
     assert len(calls) == 2
 
 
+@pytest.mark.default_kernel
 def test_authorizer_found_in_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_serve: Callable[..., Any]
 ) -> None:

@@ -434,6 +434,7 @@ def _comparable_headers(answer: Answer) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+@pytest.mark.default_kernel
 def test_lean_path_answers_as_fastapi(answers: dict[str, dict[str, Any]], case: Case) -> None:
     lean, plain = answers["lean"][case.name], answers["fastapi"][case.name]
     assert lean.status == plain.status

@@ -100,6 +100,7 @@ def test_secondary_of_a_wrong_type(secondary: object) -> None:
         Settings(APP_ID, CERT, secondary_app_certificate=secondary)  # type: ignore[arg-type]
 
 
+@pytest.mark.default_kernel
 def test_inspect_accepts_the_secondary_certificate() -> None:
     app = create_app(Settings(APP_ID, CERT, secondary_app_certificate=NEW_CERT))
     for cert, expected in ((CERT, True), (NEW_CERT, True), (THIRD_CERT, False)):
@@ -154,6 +155,7 @@ def test_every_secret_file_is_listed_for_reload(files: dict[str, Path]) -> None:
     assert Settings.from_env({"AGORA_APP_ID": APP_ID, "AGORA_APP_CERTIFICATE": CERT}).secret_files == {}
 
 
+@pytest.mark.default_kernel
 def test_reload_takes_new_secrets(files: dict[str, Path], caplog: pytest.LogCaptureFixture) -> None:
     app = create_app(file_settings(files))
     assert signed_with(rtc_token(app, USER_KEY)) == CERT
@@ -195,6 +197,7 @@ def test_reload_takes_new_secrets(files: dict[str, Path], caplog: pytest.LogCapt
         ("jwt", "too-short", "ACCESSTOKEN2_JWT_SECRET_FILE", "at least 32 bytes"),
     ],
 )
+@pytest.mark.default_kernel
 def test_a_bad_new_value_is_refused_and_the_old_one_kept(
     files: dict[str, Path], caplog: pytest.LogCaptureFixture, name: str, content: str, variable: str, phrase: str
 ) -> None:
@@ -215,6 +218,7 @@ def test_a_bad_new_value_is_refused_and_the_old_one_kept(
     assert call(app, "GET", "/chat/app/token", ADMIN_KEY).status_code == 401
 
 
+@pytest.mark.default_kernel
 def test_an_unreadable_file_keeps_the_old_value(files: dict[str, Path], caplog: pytest.LogCaptureFixture) -> None:
     app = create_app(file_settings(files))
     files["cert"].unlink()
@@ -224,6 +228,7 @@ def test_an_unreadable_file_keeps_the_old_value(files: dict[str, Path], caplog: 
     assert signed_with(rtc_token(app, USER_KEY)) == CERT
 
 
+@pytest.mark.default_kernel
 def test_nothing_to_reload_without_files(caplog: pytest.LogCaptureFixture) -> None:
     app = create_app(Settings(APP_ID, CERT))
     with caplog.at_level(logging.INFO, logger="accesstoken2.server"):
@@ -233,6 +238,7 @@ def test_nothing_to_reload_without_files(caplog: pytest.LogCaptureFixture) -> No
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP") or sys.platform == "win32", reason="no SIGHUP")
+@pytest.mark.default_kernel
 def test_sighup_reloads_while_the_app_runs(files: dict[str, Path]) -> None:
     """The signal itself, in this process: the app's lifespan installs the handler on its loop."""
     app = create_app(file_settings(files))

@@ -111,6 +111,7 @@ def wait_for(condition: Callable[[], bool], what: str, seconds: float = 15) -> N
         time.sleep(0.05)
 
 
+@pytest.mark.default_kernel
 def test_sighup_rotates_without_closing_a_connection(start: Start, tmp_path: Path) -> None:
     cert_file, key_file, audit = tmp_path / "cert", tmp_path / "key", tmp_path / "audit.log"
     cert_file.write_text(CERT + "\n")
@@ -158,6 +159,7 @@ def test_sighup_rotates_without_closing_a_connection(start: Start, tmp_path: Pat
     assert new_channels[-2:] == ["c", "e"] and "a" not in new_channels
 
 
+@pytest.mark.default_kernel
 def test_two_workers_reload_on_the_parents_sighup(start: Start, tmp_path: Path) -> None:
     cert_file = tmp_path / "cert"
     cert_file.write_text(CERT)
