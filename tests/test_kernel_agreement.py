@@ -67,6 +67,7 @@ def token_of(raw: bytes) -> str:
     return "007" + base64.b64encode(raw).decode("ascii")
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(args=build_args())
 def test_build007_agrees(speedups: Kernel, pure_kernel: Kernel, args: tuple[Any, ...]) -> None:
@@ -76,6 +77,7 @@ def test_build007_agrees(speedups: Kernel, pure_kernel: Kernel, args: tuple[Any,
         assert result[1].startswith("007")
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(args=build_args())
 def test_built_tokens_parse_and_verify_alike(speedups: Kernel, pure_kernel: Kernel, args: tuple[Any, ...]) -> None:
