@@ -44,10 +44,10 @@ Role_Subscriber = Role.SUBSCRIBER.value
 
 FPA_TOKEN_LIFETIME = 24 * 3600
 
-# What each builder writes (FORMAT.md, "Builders"), compiled once into the program the kernel's build007_shape
-# runs.  A call passes only its lifetimes (the first: the token's expire) and its field values, in the order the
-# shape names them (after the builder's parameters); the kernel checks them (lifetimes, accounts, issue_ts, salt,
-# ids, fields, in this order), packs, signs, compresses and encodes.
+# What each builder writes (docs/FORMAT.md, "What the builders write"), compiled once into the program the
+# kernel's build007_shape runs.  A call passes only its lifetimes (the first: the token's expire) and its field
+# values, in the order the shape names them (after the builder's parameters); the kernel checks them (lifetimes,
+# accounts, issue_ts, salt, ids, fields, in this order), packs, signs, compresses and encodes.
 _JOIN = RtcPrivilege.JOIN_CHANNEL.value
 _AUDIO = RtcPrivilege.PUBLISH_AUDIO_STREAM.value
 _VIDEO = RtcPrivilege.PUBLISH_VIDEO_STREAM.value

@@ -41,7 +41,7 @@ def _build(services: list[tuple[int, dict[int, int], tuple[object, ...]]]) -> st
 
 
 def seal(signing_info: bytes) -> str:
-    """A 007 token over ``signing_info`` bytes as they are, signed with CERT (FORMAT.md's three HMACs)."""
+    """A 007 token over ``signing_info`` bytes as they are, signed with CERT (docs/FORMAT.md's three HMACs)."""
     issue_ts, salt = struct.unpack_from("<I4xI", signing_info, 2 + 32)
     key = hmac.new(struct.pack("<I", issue_ts), CERT.encode("ascii"), hashlib.sha256).digest()
     key = hmac.new(struct.pack("<I", salt), key, hashlib.sha256).digest()

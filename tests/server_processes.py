@@ -4,6 +4,7 @@ environment, start (``serve()`` in a child Python, output to a file) and stop.""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -17,11 +18,28 @@ APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 
 
+#: Ports the tests' servers take: below Linux's default ephemeral range (32768-60999), so that no
+#: outgoing connection of this machine holds one by chance.
+TEST_PORTS = range(20000, 32768)
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A loopback port that is free now.  Under ``pytest -n`` each worker takes only the ports whose
+    remainder by the number of workers is its own number, so no two workers can pick the same port
+    between the probe and the server's own bind.  (Ports are drawn here, not left to bind(0): Linux
+    hands bind(0) mostly odd ports, which would starve a worker whose share is the even ones.)"""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    number = int(worker[2:]) if worker.startswith("gw") else 0
+    share = TEST_PORTS[(number - TEST_PORTS.start) % workers :: workers]  # the ports p with p % workers == number
+    for port in random.sample(share, min(len(share), 500)):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port among 500 tries in {TEST_PORTS} for xdist worker {number} of {workers}")
 
 
 def server_env(**extra: str) -> dict[str, str]:

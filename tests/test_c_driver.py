@@ -20,6 +20,7 @@ pytestmark = [
 ]
 
 
+@pytest.mark.slow  # compiles and runs the C driver
 def test_the_driver_passes_every_check_natively(tmp_path: Path) -> None:
     header = tmp_path / "vectors.h"
     subprocess.run([sys.executable, str(ROOT / "tests" / "c" / "make_vectors.py"), str(header)], check=True)

@@ -37,6 +37,7 @@ def build(tmp_path: Path) -> Path:
     raise AssertionError(f"tests/c/floor_guards.c does not build:\n{failed.stderr}")
 
 
+@pytest.mark.slow  # compiles and runs a C program
 def test_deflate_floor_guards_make_no_bound(tmp_path: Path) -> None:
     # ASan's runtime must be the first in a process: a preloaded one (scripts/check_sanitizers.sh) is not for it
     env = {"ASAN_OPTIONS": "detect_leaks=0", "PATH": "/usr/bin:/bin"}

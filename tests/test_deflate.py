@@ -172,6 +172,7 @@ def test_kernels_build_tokens_up_to_the_content_cap(kernel: ModuleType, services
 # ---- the C encoder against zlib: generated inputs ----
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(args=build_args())
 def test_token_contents(args: tuple[Any, ...]) -> None:

@@ -47,6 +47,7 @@ def test_content_counts_outside_what_the_driver_reads_are_refused(script: Module
     assert "--contents" in finished.stderr and finished.stdout == ""
 
 
+@pytest.mark.slow
 def test_the_c_driver_checks_every_content_against_zlib_and_reports_each_way(script: ModuleType) -> None:
     include = Path(sysconfig.get_paths()["include"]).parent
     if shutil.which("cc") is None or not any((path / "zlib.h").exists() for path in (Path("/usr/include"), include)):

@@ -33,7 +33,7 @@ CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 T0 = 1_700_000_000
 NAMES = {1: "RTC", 2: "RTM", 3: "Streaming", 4: "FPA", 5: "Chat", 6: "FCDN", 7: "APaaS", 8: "RTM2"}
 PARSE_OK = [vector for vector in load_vectors("parse007") if vector["expect"] == "ok"]
-# RTM2 resource and permission type names, from FORMAT.md
+# RTM2 resource and permission type names, from docs/FORMAT.md
 RESOURCES = ["message_channels", "stream_channels", "group_channels", "server_groups", "users"]
 PERMISSIONS = ["read", "write"]
 

@@ -23,6 +23,7 @@ def zlib_header_present() -> bool:
     return (Path(include) / "zlib.h").exists() or Path("/usr/include/zlib.h").exists()
 
 
+@pytest.mark.slow  # compiles and runs the C differential
 @pytest.mark.skipif(shutil.which("cc") is None or not zlib_header_present(), reason="needs cc and zlib.h")
 def test_a_short_run_agrees_with_zlib_on_valid_and_corrupt_streams() -> None:
     run = subprocess.run(

@@ -67,6 +67,7 @@ def token_of(raw: bytes) -> str:
     return "007" + base64.b64encode(raw).decode("ascii")
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(args=build_args())
 def test_build007_agrees(speedups: Kernel, pure_kernel: Kernel, args: tuple[Any, ...]) -> None:
@@ -76,6 +77,7 @@ def test_build007_agrees(speedups: Kernel, pure_kernel: Kernel, args: tuple[Any,
         assert result[1].startswith("007")
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(args=build_args())
 def test_built_tokens_parse_and_verify_alike(speedups: Kernel, pure_kernel: Kernel, args: tuple[Any, ...]) -> None:
@@ -117,6 +119,7 @@ def mutated_tokens(draw: st.DrawFn) -> str:
     return token_of(zlib.compress(damaged, draw(st.integers(0, 9))))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(token=mutated_tokens())
 def test_mutated_tokens_parse_alike(speedups: Kernel, pure_kernel: Kernel, token: str) -> None:
@@ -286,6 +289,7 @@ def test_crc32_agrees(speedups: Kernel, pure_kernel: Kernel, data: bytes) -> Non
     assert speedups.crc32(data) == pure_kernel.crc32(data) == zlib.crc32(data)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(jobs=st.lists(build_args(), max_size=8), threads=st.integers(1, 4))
 def test_build_many_agrees(speedups: Kernel, pure_kernel: Kernel, jobs: list[tuple[Any, ...]], threads: int) -> None:

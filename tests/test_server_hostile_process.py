@@ -27,6 +27,9 @@ from server_processes import APP_ID, CERT, free_port, start_serve, stop  # noqa:
 
 from accesstoken2 import AccessToken2, ServiceChat  # noqa: E402
 
+# every test here attacks a server process
+pytestmark = pytest.mark.slow
+
 USER_KEY = "hostile-user-key-0123456"
 ADMIN_KEY = "hostile-admin-key-0123456"
 MAX_CONNECTIONS = 12

@@ -134,6 +134,7 @@ def test_json_formatter_writes_one_object_per_request(caplog: pytest.LogCaptureF
     assert json.loads(other)["message"] == "boom now"
 
 
+@pytest.mark.slow
 def test_json_log_format_in_a_real_process(tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "log"

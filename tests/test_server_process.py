@@ -22,6 +22,9 @@ from server_processes import free_port, stop  # noqa: E402
 
 from accesstoken2 import AccessToken2, ServiceType  # noqa: E402
 
+# every test here starts the server as a process
+pytestmark = pytest.mark.slow
+
 APP_ID = "970CA35de60c44645bbae8a215061b33"
 CERT = "5CFd2fd1755d40ecb72977518be15d3b"
 API_KEY = "process-test-key-0123456789"

@@ -714,7 +714,7 @@ cdef tuple _checked_accounts(const uint8_t *program, tuple values):
 
 
 cdef int _put_decimal(Buffer *buffer, uint32_t number) except -1:
-    """A numeric uid as text: its decimal digits, the number 0 as the empty string (FORMAT.md)."""
+    """A numeric uid as text: its decimal digits, the number 0 as the empty string (docs/FORMAT.md)."""
     cdef char digits[10]
     cdef Py_ssize_t count = 0, i
     cdef uint8_t *at

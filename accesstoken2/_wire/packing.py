@@ -68,7 +68,7 @@ def u32(name: str, value: Any) -> int:
 
 
 def text(name: str, value: Any) -> bytes:
-    """``str(x)`` of FORMAT.md: u16 length and UTF-8 bytes."""
+    """``text(x)`` of docs/FORMAT.md ("Building blocks"): u16 length and UTF-8 bytes."""
     # fast path: an exact str that encodes to at most 65,535 bytes, as check_text demands
     data = None
     if type(value) is str:

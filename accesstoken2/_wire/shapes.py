@@ -28,7 +28,7 @@ from .specs import LAYOUTS, TEXT
 
 #: field rule: the value is packed as the spec table's wire code says
 AS_SPEC = ord("=")
-#: field rule: the value is a uid or account (FORMAT.md, "uid and account text")
+#: field rule: the value is a uid or account (docs/FORMAT.md, "uid and account text")
 ACCOUNT = ord("u")
 #: the largest slot a program can name
 MAX_SLOT = 0xFF

@@ -5,7 +5,7 @@ with its wire code) and gives the IntEnum of its privileges.  Wire codes:
 
 - ``s``: text, ``u16(length)`` and UTF-8 bytes;
 - ``h``: a little-endian signed 16-bit integer;
-- ``P``: the RTM2 permission tree (see FORMAT.md).
+- ``P``: the RTM2 permission tree (see docs/FORMAT.md, "Service rows").
 
 Adding a service is one row here (:func:`add_spec`); a class in ``services.py`` is needed only for
 custom behaviour.  A type missing from the table is unknown: parsing stops there.
@@ -138,7 +138,7 @@ def _fields(*pairs: str) -> tuple[FieldSpec, ...]:
     return tuple(FieldSpec(*pair.split(":")) for pair in pairs)
 
 
-#: service type -> row (FORMAT.md, "AccessToken2")
+#: service type -> row (docs/FORMAT.md, "Service rows")
 SPECS: dict[int, ServiceSpec] = {}
 #: service type -> wire codes of its fields; both kernels read this dict when they pack and parse
 LAYOUTS: dict[int, bytes] = {}
