@@ -36,8 +36,8 @@ def build006(
     app_certificate: str,
     channel_name: bytes,
     uid: bytes,
-    salt: int,
-    ts: int,
+    salt: int | None,
+    ts: int | None,
     privileges: Mapping[int, int],
     /,
 ) -> str: ...

@@ -38,6 +38,7 @@ from accesstoken2._wire.checks import (
 )
 from accesstoken2._wire.limits import (
     APP_ID_END_006,
+    DEFAULT_LIFETIME_006,
     ID_SIZE,
     MAX_CONTENT,
     MAX_THREADS,
@@ -170,6 +171,7 @@ cdef uint8_t _ACCOUNT = ACCOUNT
 cdef Py_ssize_t _MAX_TOKEN_CHARS = MAX_TOKEN_CHARS
 cdef Py_ssize_t _MAX_TOKEN_CHARS_006 = MAX_TOKEN_CHARS_006
 cdef Py_ssize_t _APP_ID_END_006 = APP_ID_END_006
+cdef int64_t _DEFAULT_LIFETIME_006 = DEFAULT_LIFETIME_006
 cdef Py_ssize_t _MAX_THREADS = MAX_THREADS
 cdef size_t _ID_SIZE = ID_SIZE
 cdef size_t _SIGNING_INFO_HEAD = SIGNING_INFO_HEAD
@@ -1321,6 +1323,7 @@ def build006(object app_id, object app_certificate, bytes channel_name not None,
     cdef const char *certificate = _hex32("app_certificate", app_certificate)
     cdef uint32_t salt_value
     cdef uint32_t ts_value
+    cdef int64_t default_ts
     cdef size_t body_size = 0, channel_size, uid_size
     cdef const uint8_t *channel_data
     cdef const uint8_t *uid_data
@@ -1328,8 +1331,13 @@ def build006(object app_id, object app_certificate, bytes channel_name not None,
     cdef char *out
     cdef int status
     _check_distinct(app, certificate)
-    salt_value = _u32_arg("salt", salt)
-    ts_value = _u32_arg("ts", ts)
+    salt_value = _next_salt() if salt is None else _u32_arg("salt", salt)
+    if ts is None:
+        # now plus the default lifetime, from the clock time.time() reads; past 2106 u32's error, as in pure.py
+        default_ts = at2_unix_seconds() + _DEFAULT_LIFETIME_006
+        ts_value = _u32_arg("ts", default_ts)
+    else:
+        ts_value = _u32_arg("ts", ts)
     _buffer_init(&message, stack, STACK_BUFFER)
     try:
         at = _reserve(&message, 8)

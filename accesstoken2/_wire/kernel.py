@@ -106,12 +106,13 @@ class Kernel(Protocol):
         app_certificate: str,
         channel_name: bytes,
         uid: bytes,
-        salt: int,
-        ts: int,
+        salt: int | None,
+        ts: int | None,
         privileges: Mapping[int, int],
         /,
     ) -> str:
-        """Check, pack, sign and encode a 006 token."""
+        """Check, pack, sign and encode a 006 token; ``salt`` None: :meth:`random_salt`, ``ts`` None: now plus
+        ``DEFAULT_LIFETIME_006`` (the clock time.time() reads)."""
 
     def parse006(self, token: str, /) -> Parsed006:
         """Decode a 006 token (MalformedTokenError with a stage for anything else)."""

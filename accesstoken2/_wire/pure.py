@@ -17,6 +17,7 @@ from . import packing, shapes
 from .checks import ONE_DAY, checked_lifetimes, is_hex32, require_str, uid_text
 from .limits import (
     APP_ID_END_006,
+    DEFAULT_LIFETIME_006,
     MAX_CONTENT,
     MAX_TOKEN_CHARS,
     MAX_TOKEN_CHARS_006,
@@ -346,12 +347,14 @@ def build006(
     app_certificate: str,
     channel_name: bytes,
     uid: bytes,
-    salt: int,
-    ts: int,
+    salt: int | None,
+    ts: int | None,
     privileges: Mapping[int, int],
 ) -> str:
     app, certificate = packing.ids(app_id, app_certificate)
-    message = packing.message006(packing.u32("salt", salt), packing.u32("ts", ts), privileges)
+    salt = random_salt() if salt is None else packing.u32("salt", salt)
+    ts = packing.u32("ts", int(time.time()) + DEFAULT_LIFETIME_006 if ts is None else ts)
+    message = packing.message006(salt, ts, privileges)
     signature = hmac_sha256(certificate, app + channel_name + uid + message)
     content = b"".join(
         (

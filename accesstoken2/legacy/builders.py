@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._wire.checks import check_choice, check_text, check_u32, warn_relative_006
+from .._wire import kernel as _kernel
+from .._wire.checks import YEAR_2000, check_choice, check_text, check_u32, warn_relative_006
+from .._wire.limits import MAX_TEXT, U32_MAX
 from .access_token import AccessToken, Privilege
 
 __all__ = [
@@ -49,6 +51,50 @@ _ROLES = {
 }
 
 
+# the privileges each role gets, by the exact int a role is (the fast path's table; check_choice is the rule)
+_ROLE_PRIVILEGES = {
+    role: tuple(int(privilege) for privilege in (_RTC_PRIVILEGES if role in _PUBLISHING_ROLES else _RTC_PRIVILEGES[:1]))
+    for role in _ROLES
+}
+# a uid or channel name of at most this many characters is within MAX_TEXT bytes whatever they are
+_SHORT_TEXT = MAX_TEXT // 4
+
+
+def _rtc_fast(
+    appId: Any, appCertificate: Any, channelName: Any, account: Any, role: Any, expire: Any
+) -> str | None:
+    """The token of build_token_with_account for the common arguments (exact ints and str, an expiry time of
+    0 or from the year 2000, a channel name and account of ASCII text, ts and salt defaulted), in one kernel
+    call; None for anything else, which the full path checks (and warns about) as the rules in checks.py say.
+
+    Only the arguments whose rule lives here are checked: the ids are the kernel's (hex32, distinct), and an
+    id that is not a str goes the full path, so every error is the one the full path raises."""
+    privileges = _ROLE_PRIVILEGES.get(role) if type(role) is int else None
+    if (
+        privileges is None
+        or type(expire) is not int
+        or not (YEAR_2000 <= expire <= U32_MAX or expire == 0)
+        or type(appId) is not str
+        or type(appCertificate) is not str
+        or type(channelName) is not str
+        or len(channelName) > _SHORT_TEXT
+        or not channelName.isascii()
+    ):
+        return None
+    if type(account) is int:
+        if not 0 <= account <= U32_MAX:
+            return None
+        uid = str(account).encode() if account else b""
+    elif type(account) is str and len(account) <= _SHORT_TEXT and account.isascii():
+        uid = account.encode()
+    else:
+        return None
+    # salt and ts None: the kernel draws the salt and reads the clock (now + DEFAULT_LIFETIME, as AccessToken)
+    return _kernel.active.build006(
+        appId, appCertificate, channelName.encode(), uid, None, None, dict.fromkeys(privileges, expire)
+    )
+
+
 def _is_publisher(role: Any) -> bool:
     return check_choice("role", role, _ROLES) in _PUBLISHING_ROLES
 
@@ -66,6 +112,24 @@ def _rtc_token(
     for privilege, expire in zip(_RTC_PRIVILEGES, expiries):
         token.add_privilege(privilege, expire)
     return token.build()
+
+
+def _rtc_role_token(
+    appId: str,
+    appCertificate: str,
+    channelName: str,
+    account: int | str,
+    role: int,
+    privilegeExpiredTs: int,
+    ts: int | None,
+    salt: int | None,
+) -> str:
+    """build_token_with_account's full path: every argument checked, through AccessToken."""
+    publisher = _is_publisher(role)
+    expire = check_u32("privilegeExpiredTs", privilegeExpiredTs)
+    warn_relative_006(privilegeExpiredTs=expire)
+    expiries = (expire, expire, expire, expire) if publisher else (expire,)
+    return _rtc_token(appId, appCertificate, channelName, account, expiries, ts, salt)
 
 
 class RtcTokenBuilder:
@@ -88,9 +152,11 @@ class RtcTokenBuilder:
         ``privilegeExpiredTs`` is an absolute Unix time (``int(time.time()) + 3600``), unlike the lifetime the
         007 method of the same name takes; a value before the year 2000 warns.
         """
-        return RtcTokenBuilder.build_token_with_account(
-            appId, appCertificate, channelName, uid, role, privilegeExpiredTs, ts=ts, salt=salt
-        )
+        if ts is None and salt is None:
+            token = _rtc_fast(appId, appCertificate, channelName, uid, role, privilegeExpiredTs)
+            if token is not None:
+                return token
+        return _rtc_role_token(appId, appCertificate, channelName, uid, role, privilegeExpiredTs, ts, salt)
 
     @staticmethod
     def build_token_with_account(
@@ -106,11 +172,11 @@ class RtcTokenBuilder:
     ) -> str:
         """Token for a user ``account``.  Publisher, attendee and admin get privileges 1-4;
         a subscriber gets only 1 (join channel)."""
-        publisher = _is_publisher(role)
-        expire = check_u32("privilegeExpiredTs", privilegeExpiredTs)
-        warn_relative_006(privilegeExpiredTs=expire)
-        expiries = (expire, expire, expire, expire) if publisher else (expire,)
-        return _rtc_token(appId, appCertificate, channelName, account, expiries, ts, salt)
+        if ts is None and salt is None:
+            token = _rtc_fast(appId, appCertificate, channelName, account, role, privilegeExpiredTs)
+            if token is not None:
+                return token
+        return _rtc_role_token(appId, appCertificate, channelName, account, role, privilegeExpiredTs, ts, salt)
 
     @staticmethod
     def build_token_with_uid_and_privilege(
