@@ -60,9 +60,7 @@ _ROLE_PRIVILEGES = {
 _SHORT_TEXT = MAX_TEXT // 4
 
 
-def _rtc_fast(
-    appId: Any, appCertificate: Any, channelName: Any, account: Any, role: Any, expire: Any
-) -> str | None:
+def _rtc_fast(appId: Any, appCertificate: Any, channelName: Any, account: Any, role: Any, expire: Any) -> str | None:
     """The token of build_token_with_account for the common arguments (exact ints and str, an expiry time of
     0 or from the year 2000, a channel name and account of ASCII text, ts and salt defaulted), in one kernel
     call; None for anything else, which the full path checks (and warns about) as the rules in checks.py say.
