@@ -10,7 +10,7 @@ import warnings
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accesstoken2._wire.kernel import Kernel
@@ -135,3 +135,72 @@ def test_build006_draws_the_salt_and_reads_the_clock(kernel: Kernel) -> None:
     # and given, they are written as given
     given_token = kernel.build006(APP_ID, CERTIFICATE, b"channel", b"42", parsed.salt, parsed.ts, {1: EXPIRE})
     assert given_token == token
+
+
+def granted(kernel: Kernel, *args: Any) -> tuple[Any, ...]:
+    """What build006_grant did: None, its error, or the token as parse006 reads it less the salt, ts and
+    signature (drawn and dated per call), with whether it verifies."""
+    try:
+        token = kernel.build006_grant(*args)
+    except TokenError as error:
+        return ("error", type(error), error.parameter, str(error))
+    if token is None:
+        return (None,)
+    app_id, signature, crc_channel, crc_uid, message, salt, _ts, privileges = kernel.parse006(token)
+    channel, uid = args[2], args[3]
+    uid_bytes = (str(uid) if uid else "").encode() if type(uid) is int else uid.encode()
+    signed = kernel.verify006(signature, app_id.encode(), args[1].encode(), channel.encode(), uid_bytes, message)
+    assert SALT_MIN <= salt <= SALT_MAX
+    return ("token", app_id, crc_channel, crc_uid, privileges, signed, len(token))
+
+
+TEXTS = st.one_of(
+    st.text(alphabet=st.characters(max_codepoint=127), max_size=20),
+    st.sampled_from(["é", "\ud800", "x" * 65_535, "x" * 65_536, b"bytes", 7, None]),
+)
+
+
+# the kernel fixtures hold no state between examples
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    app_id=st.sampled_from([APP_ID, APP_ID.upper(), CERTIFICATE, "g" * 32, "", 1, None]),
+    channel=TEXTS,
+    uid=st.one_of(TEXTS, st.integers(-1, U32_MAX + 1), st.sampled_from([True, IntSub(5), 1.0])),
+    privilege_ids=st.one_of(
+        st.lists(st.integers(-1, 0x10000), max_size=5).map(tuple),
+        st.sampled_from([(1, 2, 3, 4), (1,), (), [1, 2], (True,), (IntSub(1),), (2, 1), (1, 1)]),
+    ),
+    expire=st.one_of(st.integers(-1, U32_MAX + 1), st.sampled_from([True, 1.0, IntSub(EXPIRE), None])),
+)
+def test_build006_grant_agrees(
+    speedups: Kernel, pure_kernel: Kernel, app_id: Any, channel: Any, uid: Any, privilege_ids: Any, expire: Any
+) -> None:
+    args = (app_id, CERTIFICATE, channel, uid, privilege_ids, expire)
+    result = granted(pure_kernel, *args)
+    assert granted(speedups, *args) == result
+    if result[0] == "token":
+        assert result[5] is True
+
+
+def test_build006_grant_is_build006(kernel: Kernel) -> None:
+    before = time.time()
+    token = kernel.build006_grant(APP_ID, CERTIFICATE, CHANNEL, 2882341273, (1, 2, 3, 4), EXPIRE)
+    after = time.time()
+    assert token is not None
+    parsed = AccessToken.parse(token)
+    assert near_default_ts(parsed.ts, before, after)
+    expected = kernel.build006(
+        APP_ID,
+        CERTIFICATE,
+        CHANNEL.encode(),
+        b"2882341273",
+        parsed.salt,
+        parsed.ts,
+        dict.fromkeys((1, 2, 3, 4), EXPIRE),
+    )
+    assert token == expected
+    # the uid 0 is the empty text, and an empty channel name is a channel name
+    token = kernel.build006_grant(APP_ID, CERTIFICATE, "", 0, (), 0)
+    assert token is not None
+    parsed = AccessToken.parse(token)
+    assert kernel.build006(APP_ID, CERTIFICATE, b"", b"", parsed.salt, parsed.ts, {}) == token

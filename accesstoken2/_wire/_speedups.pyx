@@ -41,6 +41,8 @@ from accesstoken2._wire.limits import (
     DEFAULT_LIFETIME_006,
     ID_SIZE,
     MAX_CONTENT,
+    MAX_PRIVILEGES_006,
+    MAX_TEXT,
     MAX_THREADS,
     MAX_TOKEN_CHARS,
     MAX_TOKEN_CHARS_006,
@@ -172,6 +174,8 @@ cdef Py_ssize_t _MAX_TOKEN_CHARS = MAX_TOKEN_CHARS
 cdef Py_ssize_t _MAX_TOKEN_CHARS_006 = MAX_TOKEN_CHARS_006
 cdef Py_ssize_t _APP_ID_END_006 = APP_ID_END_006
 cdef int64_t _DEFAULT_LIFETIME_006 = DEFAULT_LIFETIME_006
+cdef Py_ssize_t _MAX_TEXT = MAX_TEXT
+cdef Py_ssize_t _MAX_PRIVILEGES_006 = MAX_PRIVILEGES_006
 cdef Py_ssize_t _MAX_THREADS = MAX_THREADS
 cdef size_t _ID_SIZE = ID_SIZE
 cdef size_t _SIGNING_INFO_HEAD = SIGNING_INFO_HEAD
@@ -1315,6 +1319,36 @@ def services007(bytes signing_info not None, tuple where not None, object limit)
 # --- 006 -------------------------------------------------------------------------------------------
 
 
+cdef str _seal006(const char *app, const char *certificate, const uint8_t *channel_data, size_t channel_size,
+                  const uint8_t *uid_data, size_t uid_size, Buffer *message):
+    """The token of a packed message m: "006", the app id, then the signed body (the callers' common tail)."""
+    cdef size_t body_size = 0
+    cdef char *out
+    cdef int status
+    if message.size > U16_MAX:
+        raise too_many_privileges_006()
+    result = PyUnicode_New(3 + 32 + <Py_ssize_t>at2_body006_size(message.size), 127)
+    out = <char *>PyUnicode_DATA(result)
+    memcpy(out, b"006", 3)
+    memcpy(out + 3, app, 32)
+    with nogil:
+        status = at2_body006(<const uint8_t *>app, 32, <const uint8_t *>certificate, 32, channel_data, channel_size,
+                             uid_data, uid_size, message.data, message.size, out + 35, &body_size)
+    if status != AT2_OK:
+        _raise_status(status)
+    return <str>result
+
+
+cdef uint32_t _ts006(object ts) except? 0xFFFFFFFF:
+    """A 006 message's ts: as given (u32), or for None now plus the default lifetime (past 2106, u32's error)."""
+    cdef int64_t default_ts
+    if ts is not None:
+        return _u32_arg("ts", ts)
+    # the clock time.time() reads
+    default_ts = at2_unix_seconds() + _DEFAULT_LIFETIME_006
+    return _u32_arg("ts", default_ts)
+
+
 def build006(object app_id, object app_certificate, bytes channel_name not None, bytes uid not None,
              object salt, object ts, object privileges) -> str:
     cdef uint8_t stack[STACK_BUFFER]
@@ -1323,43 +1357,85 @@ def build006(object app_id, object app_certificate, bytes channel_name not None,
     cdef const char *certificate = _hex32("app_certificate", app_certificate)
     cdef uint32_t salt_value
     cdef uint32_t ts_value
-    cdef int64_t default_ts
-    cdef size_t body_size = 0, channel_size, uid_size
-    cdef const uint8_t *channel_data
-    cdef const uint8_t *uid_data
     cdef uint8_t *at
-    cdef char *out
-    cdef int status
     _check_distinct(app, certificate)
     salt_value = _next_salt() if salt is None else _u32_arg("salt", salt)
-    if ts is None:
-        # now plus the default lifetime, from the clock time.time() reads; past 2106 u32's error, as in pure.py
-        default_ts = at2_unix_seconds() + _DEFAULT_LIFETIME_006
-        ts_value = _u32_arg("ts", default_ts)
-    else:
-        ts_value = _u32_arg("ts", ts)
+    ts_value = _ts006(ts)
     _buffer_init(&message, stack, STACK_BUFFER)
     try:
         at = _reserve(&message, 8)
         _put_u32(at, salt_value)
         _put_u32(at + 4, ts_value)
         _put_privileges(&message, privileges)
-        if message.size > U16_MAX:
-            raise too_many_privileges_006()
-        result = PyUnicode_New(3 + 32 + <Py_ssize_t>at2_body006_size(message.size), 127)
-        out = <char *>PyUnicode_DATA(result)
-        memcpy(out, b"006", 3)
-        memcpy(out + 3, app, 32)
-        channel_data = _data(channel_name)
-        channel_size = PyBytes_GET_SIZE(channel_name)
-        uid_data = _data(uid)
-        uid_size = PyBytes_GET_SIZE(uid)
-        with nogil:
-            status = at2_body006(<const uint8_t *>app, 32, <const uint8_t *>certificate, 32, channel_data,
-                                 channel_size, uid_data, uid_size, message.data, message.size, out + 35, &body_size)
-        if status != AT2_OK:
-            _raise_status(status)
-        return <str>result
+        return _seal006(app, certificate, _data(channel_name), PyBytes_GET_SIZE(channel_name), _data(uid),
+                        PyBytes_GET_SIZE(uid), &message)
+    finally:
+        _buffer_free(&message)
+
+
+cdef inline bint _common_text(object value):
+    """An exact str of ASCII characters, at most MAX_TEXT: build006_grant's form of a channel name or uid."""
+    return type(value) is str and PyUnicode_IS_ASCII(value) and PyUnicode_GET_LENGTH(value) <= _MAX_TEXT
+
+
+def build006_grant(object app_id, object app_certificate, object channel_name, object uid, object privilege_ids,
+                   object expire) -> object:
+    """The rule of pure.build006_grant: its forms, in its order; None for anything else."""
+    cdef uint8_t stack[STACK_BUFFER]
+    cdef Buffer message
+    cdef char digits[10]
+    cdef const char *uid_text_data
+    cdef const char *app
+    cdef const char *certificate
+    cdef Py_ssize_t uid_size = 0, count, i
+    cdef long long number = 0, previous = -1
+    cdef uint32_t expire_value, uid_number, salt_value, ts_value
+    cdef uint8_t *at
+    if type(app_id) is not str or type(app_certificate) is not str or not _common_text(channel_name):
+        return None
+    if not _int_in(expire, 0, 0xFFFFFFFF, &number):
+        return None
+    expire_value = <uint32_t>number
+    if type(privilege_ids) is not tuple:
+        return None
+    count = PyTuple_GET_SIZE(privilege_ids)
+    if count > _MAX_PRIVILEGES_006:
+        return None
+    for i in range(count):
+        if not _int_in(<object>PyTuple_GET_ITEM(privilege_ids, i), previous + 1, U16_MAX, &number):
+            return None
+        previous = number
+    if _int_in(uid, 0, 0xFFFFFFFF, &number):
+        # the number's decimal digits, written from the end; 0 is the empty string
+        uid_number = <uint32_t>number
+        while uid_number:
+            uid_size += 1
+            digits[10 - uid_size] = <char>(48 + uid_number % 10)
+            uid_number //= 10
+        uid_text_data = digits + 10 - uid_size
+    elif _common_text(uid):
+        uid_text_data = <const char *>PyUnicode_DATA(uid)
+        uid_size = PyUnicode_GET_LENGTH(uid)
+    else:
+        return None
+    app = _hex32("app_id", app_id)
+    certificate = _hex32("app_certificate", app_certificate)
+    _check_distinct(app, certificate)
+    salt_value = _next_salt()
+    ts_value = _ts006(None)
+    _buffer_init(&message, stack, STACK_BUFFER)
+    try:
+        at = _reserve(&message, 10 + PRIVILEGE_ENTRY * count)
+        _put_u32(at, salt_value)
+        _put_u32(at + 4, ts_value)
+        _put_u16(at + 8, <uint32_t>count)
+        at += 10
+        for i in range(count):
+            _put_u16(at, <uint32_t>(<object>PyTuple_GET_ITEM(privilege_ids, i)))
+            _put_u32(at + 2, expire_value)
+            at += PRIVILEGE_ENTRY
+        return _seal006(app, certificate, <const uint8_t *>PyUnicode_DATA(channel_name),
+                        PyUnicode_GET_LENGTH(channel_name), <const uint8_t *>uid_text_data, uid_size, &message)
     finally:
         _buffer_free(&message)
 

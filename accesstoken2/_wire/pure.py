@@ -19,12 +19,15 @@ from .limits import (
     APP_ID_END_006,
     DEFAULT_LIFETIME_006,
     MAX_CONTENT,
+    MAX_PRIVILEGES_006,
+    MAX_TEXT,
     MAX_TOKEN_CHARS,
     MAX_TOKEN_CHARS_006,
     MESSAGE006_HEAD,
     PRIVILEGE_ENTRY,
     SIGNATURE_HEAD,
     SIGNATURE_SIZE,
+    U16_MAX,
     U32_MAX,
     VERSION_006,
     VERSION_007,
@@ -366,6 +369,42 @@ def build006(
         )
     )
     return VERSION_006 + app.decode("ascii") + binascii.b2a_base64(content, newline=False).decode("ascii")
+
+
+def _common_text(value: Any) -> bool:
+    """An exact str of ASCII characters, at most MAX_TEXT: build006_grant's form of a channel name or uid."""
+    return type(value) is str and len(value) <= MAX_TEXT and value.isascii()
+
+
+def build006_grant(
+    app_id: Any, app_certificate: Any, channel_name: Any, uid: Any, privilege_ids: Any, expire: Any
+) -> str | None:
+    if type(app_id) is not str or type(app_certificate) is not str or not _common_text(channel_name):
+        return None
+    if type(expire) is not int or not 0 <= expire <= U32_MAX:
+        return None
+    if type(privilege_ids) is not tuple or len(privilege_ids) > MAX_PRIVILEGES_006:
+        return None
+    previous = -1
+    for privilege in privilege_ids:
+        if type(privilege) is not int or not previous < privilege <= U16_MAX:
+            return None
+        previous = privilege
+    if type(uid) is int:
+        if not 0 <= uid <= U32_MAX:
+            return None
+        uid = str(uid) if uid else ""
+    elif not _common_text(uid):
+        return None
+    return build006(
+        app_id,
+        app_certificate,
+        channel_name.encode("ascii"),
+        uid.encode("ascii"),
+        None,
+        None,
+        dict.fromkeys(privilege_ids, expire),
+    )
 
 
 def parse006(token: str) -> tuple[Any, ...]:

@@ -14,7 +14,6 @@ from typing import Any
 
 from .._wire import kernel as _kernel
 from .._wire.checks import YEAR_2000, check_choice, check_text, check_u32, warn_relative_006
-from .._wire.limits import MAX_TEXT, U32_MAX
 from .access_token import AccessToken, Privilege
 
 __all__ = [
@@ -56,41 +55,17 @@ _ROLE_PRIVILEGES = {
     role: tuple(int(privilege) for privilege in (_RTC_PRIVILEGES if role in _PUBLISHING_ROLES else _RTC_PRIVILEGES[:1]))
     for role in _ROLES
 }
-# a uid or channel name of at most this many characters is within MAX_TEXT bytes whatever they are
-_SHORT_TEXT = MAX_TEXT // 4
 
 
 def _rtc_fast(appId: Any, appCertificate: Any, channelName: Any, account: Any, role: Any, expire: Any) -> str | None:
-    """The token of build_token_with_account for the common arguments (exact ints and str, an expiry time of
-    0 or from the year 2000, a channel name and account of ASCII text, ts and salt defaulted), in one kernel
-    call; None for anything else, which the full path checks (and warns about) as the rules in checks.py say.
-
-    Only the arguments whose rule lives here are checked: the ids are the kernel's (hex32, distinct), and an
-    id that is not a str goes the full path, so every error is the one the full path raises."""
+    """The token of build_token_with_account for the common arguments in one kernel call (build006_grant: exact
+    str and int, ASCII text, ts and salt defaulted), for a known role and an expiry time that needs no warning
+    (0, or from the year 2000); None for anything else, which the full path checks (and warns about) as the
+    rules in checks.py say, so every error is the one the full path raises."""
     privileges = _ROLE_PRIVILEGES.get(role) if type(role) is int else None
-    if (
-        privileges is None
-        or type(expire) is not int
-        or not (YEAR_2000 <= expire <= U32_MAX or expire == 0)
-        or type(appId) is not str
-        or type(appCertificate) is not str
-        or type(channelName) is not str
-        or len(channelName) > _SHORT_TEXT
-        or not channelName.isascii()
-    ):
+    if privileges is None or type(expire) is not int or not (expire == 0 or YEAR_2000 <= expire):
         return None
-    if type(account) is int:
-        if not 0 <= account <= U32_MAX:
-            return None
-        uid = str(account).encode() if account else b""
-    elif type(account) is str and len(account) <= _SHORT_TEXT and account.isascii():
-        uid = account.encode()
-    else:
-        return None
-    # salt and ts None: the kernel draws the salt and reads the clock (now + DEFAULT_LIFETIME, as AccessToken)
-    return _kernel.active.build006(
-        appId, appCertificate, channelName.encode(), uid, None, None, dict.fromkeys(privileges, expire)
-    )
+    return _kernel.active.build006_grant(appId, appCertificate, channelName, account, privileges, expire)
 
 
 def _is_publisher(role: Any) -> bool:
