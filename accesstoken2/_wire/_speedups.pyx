@@ -71,6 +71,7 @@ cdef extern from "Python.h":
     bint PyUnicode_IS_ASCII(object text)
     bint PyUnicode_Check(object text)
     Py_ssize_t PyUnicode_GET_LENGTH(object text)
+    Py_ssize_t PyUnicode_Tailmatch(object text, object prefix, Py_ssize_t start, Py_ssize_t end, int direction) except -1
     const char *PyUnicode_AsUTF8AndSize(object text, Py_ssize_t *size) except NULL
     object PyUnicode_DecodeUTF8(const char *data, Py_ssize_t size, const char *errors)
     object PyBytes_FromStringAndSize(const char *data, Py_ssize_t size)
@@ -175,6 +176,12 @@ cdef Py_ssize_t _MAX_TOKEN_CHARS_006 = MAX_TOKEN_CHARS_006
 cdef Py_ssize_t _APP_ID_END_006 = APP_ID_END_006
 cdef int64_t _DEFAULT_LIFETIME_006 = DEFAULT_LIFETIME_006
 cdef Py_ssize_t _MAX_TEXT = MAX_TEXT
+cdef str _VERSION_007 = VERSION_007
+cdef str _VERSION_006 = VERSION_006
+# Inputs of fewer bytes are decoded or verified with the GIL held: the work takes about a microsecond, less
+# than releasing and retaking the GIL costs the caller; longer ones release it so that other threads run.
+cdef enum:
+    NOGIL_BYTES = 1024
 cdef Py_ssize_t _MAX_PRIVILEGES_006 = MAX_PRIVILEGES_006
 cdef Py_ssize_t _MAX_THREADS = MAX_THREADS
 cdef size_t _ID_SIZE = ID_SIZE
@@ -1002,9 +1009,13 @@ def verify007(bytes signature not None, bytes signing_info not None, object app_
     cdef int same
     if certificate == NULL:
         return False
-    with nogil:
+    if info_size < NOGIL_BYTES:
         same = at2_verify007(signature_data, signature_size, info_data, info_size, <const uint8_t *>certificate, 32,
                              issue_ts, salt)
+    else:
+        with nogil:
+            same = at2_verify007(signature_data, signature_size, info_data, info_size,
+                                 <const uint8_t *>certificate, 32, issue_ts, salt)
     return same != 0
 
 
@@ -1122,7 +1133,7 @@ cdef Py_ssize_t _skip_tree(Reader *reader, Py_ssize_t resources, Py_ssize_t perm
 cdef object _permissions(Reader *reader, bint build, Py_ssize_t budget, Py_ssize_t *left_out):
     """The RTM2 permission tree, restating reader.py's Reader.permissions: made within budget (the entries left
     out added to left_out); build false: checked, no objects."""
-    cdef dict tree = {}
+    cdef dict tree
     cdef dict by_permission = None
     cdef unsigned resource_count = _u16(reader), permission_count, name_count, i, j, k
     cdef unsigned resource_type, permission
@@ -1137,6 +1148,7 @@ cdef object _permissions(Reader *reader, bint build, Py_ssize_t budget, Py_ssize
                 for k in range(name_count):
                     _text(reader, False)
         return None
+    tree = {}
     for i in range(resource_count):
         if resources == 0:
             left_out[0] += _skip_tree(reader, resource_count - i, 0, 0)
@@ -1167,27 +1179,36 @@ cdef Py_ssize_t _check_head(object token, Py_ssize_t limit, str version) except 
     length = PyUnicode_GET_LENGTH(token)
     if length > limit:
         raise malformed("too_long", length=length, limit=limit)
-    if not token.startswith(version):
+    # an exact str by the C API (no method call); a subclass by its own startswith, as in the pure kernel
+    if not (PyUnicode_Tailmatch(token, version, 0, length, -1) if type(token) is str else token.startswith(version)):
         raise malformed("prefix", version=version)
     return length
 
 
-cdef bytes _decode007(object token):
+cdef Py_ssize_t _decode007(object token, const uint8_t **content) except -1:
+    """Decodes a 007 token into this thread's codec buffer: its size, and in content where it starts.
+
+    The buffer is the thread's own and is overwritten by the thread's next decode, so the caller reads it only
+    until it runs Python code: allocating bytes, str and int objects is fine (they are not tracked by the
+    cyclic GC, so allocating them runs no collection and no finalizer); a dict lookup by int key is too."""
     cdef Py_ssize_t body_size = 0
     cdef const char *text
     cdef size_t content_size = 0
     cdef at2_codec *codec
     cdef int status
-    _check_head(token, _MAX_TOKEN_CHARS, VERSION_007)
+    _check_head(token, _MAX_TOKEN_CHARS, _VERSION_007)
     if not PyUnicode_IS_ASCII(token):
         raise malformed("base64")
     text = PyUnicode_AsUTF8AndSize(token, &body_size)
     codec = _codec()
-    with nogil:
+    if body_size < NOGIL_BYTES:
         status = at2_decode007(codec, text + 3, body_size - 3, _MAX_CONTENT, &content_size)
+    else:
+        with nogil:
+            status = at2_decode007(codec, text + 3, body_size - 3, _MAX_CONTENT, &content_size)
     if status == AT2_OK:
-        # a private copy: nothing below may reuse the thread's buffer under our feet
-        return PyBytes_FromStringAndSize(<const char *>codec.content, content_size)
+        content[0] = codec.content
+        return <Py_ssize_t>content_size
     if status == AT2_BAD_BASE64:
         raise malformed("base64")
     if status == AT2_INCOMPLETE_ZLIB:
@@ -1261,12 +1282,12 @@ cdef inline int _add_run(dict counts, unsigned service_type, Py_ssize_t run) exc
 
 
 def parse007(object token) -> tuple:
-    cdef bytes content = _decode007(token)
     cdef Reader reader
     cdef Py_ssize_t info_start, services_start, count, extra
     cdef int unknown
-    reader.data = <const uint8_t *>PyBytes_AS_STRING(content)
-    reader.size = PyBytes_GET_SIZE(content)
+    # read in place, in the thread's codec buffer, until signing_info is copied out (see _decode007: nothing
+    # in between runs Python code or makes a container)
+    reader.size = _decode007(token, &reader.data)
     reader.pos = 0
     reader.part = PART_SIGNATURE
     signature = _raw(&reader)
@@ -1451,7 +1472,7 @@ def parse006(object token) -> tuple:
     cdef size_t content_size = 0
     cdef Reader reader
     cdef Py_ssize_t before
-    length = _check_head(token, _MAX_TOKEN_CHARS_006, VERSION_006)
+    length = _check_head(token, _MAX_TOKEN_CHARS_006, _VERSION_006)
     if length < _APP_ID_END_006:
         raise malformed("app_id_006")
     for i in range(3, _APP_ID_END_006):
