@@ -204,9 +204,8 @@ class AccessToken2:
         A service of an unknown type ends the reading: the services before it are kept
         (see :attr:`unknown_service_type`) and the signature can still be verified.
         """
-        if not isinstance(token, str):
-            raise ParameterTypeError("token", f"token must be a str, not {type(token).__name__}")
-        # the hot half of parse + verify: one kernel call, the slots set here (no helper call), services unmade
+        # the hot half of parse + verify: one kernel call (which refuses a token that is not a str, with
+        # checks.require_str's ParameterTypeError), the slots set here (no helper call), the services unmade
         signature, signing_info, app_id, issue_ts, expire, salt, services, unknown = _kernel.active.parse007(token)
         result = cls.__new__(cls)
         result._app_id = app_id
