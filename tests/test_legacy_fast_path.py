@@ -49,11 +49,15 @@ def test_the_fast_token_is_the_full_paths_token(
         APP_ID, CERTIFICATE, CHANNEL, uid, role, expire, ts=parsed.ts, salt=parsed.salt
     )
     assert full == token
-    # and the fast path was taken: with it switched off the call still works, through AccessToken
-    made: list[str] = []
-    monkeypatch.setattr(builders, "_rtc_fast", lambda *args: made.append("fast") or None)
-    getattr(RtcTokenBuilder, method)(APP_ID, CERTIFICATE, CHANNEL, uid, role, expire)
-    assert made == ["fast"]
+    # and it was the kernel's one call: AccessToken (the full path) builds nothing
+    full_builds: list[str] = []
+    monkeypatch.setattr(AccessToken, "build", lambda self: full_builds.append("full") or "")
+    assert getattr(RtcTokenBuilder, method)(APP_ID, CERTIFICATE, CHANNEL, uid, role, expire).startswith("006")
+    assert full_builds == []
+    # with the common form declined, the full path builds
+    monkeypatch.setattr(builders, "_ROLE_PRIVILEGES", {})
+    assert getattr(RtcTokenBuilder, method)(APP_ID, CERTIFICATE, CHANNEL, uid, role, expire) == ""
+    assert full_builds == ["full"]
 
 
 def outcome(call: Any) -> tuple[Any, ...]:
@@ -113,12 +117,13 @@ def test_every_other_argument_gets_the_full_paths_error_and_warning(
         return RtcTokenBuilder.build_token_with_uid(app_id, certificate, channel, uid, role, expire)
 
     def full() -> Any:
-        original = builders._rtc_fast
-        builders._rtc_fast = lambda *args: None  # type: ignore[assignment]
+        # no role in the table: the common form is never tried
+        original = builders._ROLE_PRIVILEGES
+        builders._ROLE_PRIVILEGES = {}
         try:
             return fast()
         finally:
-            builders._rtc_fast = original
+            builders._ROLE_PRIVILEGES = original
 
     assert outcome(fast) == outcome(full)
 

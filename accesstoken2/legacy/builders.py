@@ -50,22 +50,11 @@ _ROLES = {
 }
 
 
-# the privileges each role gets, by the exact int a role is (the fast path's table; check_choice is the rule)
+# the privileges each role gets, by the exact int a role is (_rtc_role_token's table; check_choice is the rule)
 _ROLE_PRIVILEGES = {
     role: tuple(int(privilege) for privilege in (_RTC_PRIVILEGES if role in _PUBLISHING_ROLES else _RTC_PRIVILEGES[:1]))
     for role in _ROLES
 }
-
-
-def _rtc_fast(appId: Any, appCertificate: Any, channelName: Any, account: Any, role: Any, expire: Any) -> str | None:
-    """The token of build_token_with_account for the common arguments in one kernel call (build006_grant: exact
-    str and int, ASCII text, ts and salt defaulted), for a known role and an expiry time that needs no warning
-    (0, or from the year 2000); None for anything else, which the full path checks (and warns about) as the
-    rules in checks.py say, so every error is the one the full path raises."""
-    privileges = _ROLE_PRIVILEGES.get(role) if type(role) is int else None
-    if privileges is None or type(expire) is not int or not (expire == 0 or YEAR_2000 <= expire):
-        return None
-    return _kernel.active.build006_grant(appId, appCertificate, channelName, account, privileges, expire)
 
 
 def _is_publisher(role: Any) -> bool:
@@ -88,21 +77,23 @@ def _rtc_token(
 
 
 def _rtc_role_token(
-    appId: str,
-    appCertificate: str,
-    channelName: str,
-    account: int | str,
-    role: int,
-    privilegeExpiredTs: int,
-    ts: int | None,
-    salt: int | None,
+    app_id: Any, certificate: Any, channel: Any, account: Any, role: Any, expiry: Any, ts: Any, salt: Any
 ) -> str:
-    """build_token_with_account's full path: every argument checked, through AccessToken."""
+    """build_token_with_account.  The common arguments (a known role and an expiry time that needs no warning,
+    0 or from the year 2000, as exact ints; ts and salt defaulted) go to the kernel in one call, build006_grant,
+    which takes exact str and int and ASCII text and declines (None) anything else.  Any other arguments, and
+    those it declines, take the full path, whose checks (checks.py) give every argument its own error and
+    warning."""
+    privileges = _ROLE_PRIVILEGES.get(role) if type(role) is int and ts is None and salt is None else None
+    if privileges is not None and type(expiry) is int and (expiry == 0 or YEAR_2000 <= expiry):
+        token = _kernel.active.build006_grant(app_id, certificate, channel, account, privileges, expiry)
+        if token is not None:
+            return token
     publisher = _is_publisher(role)
-    expire = check_u32("privilegeExpiredTs", privilegeExpiredTs)
+    expire = check_u32("privilegeExpiredTs", expiry)
     warn_relative_006(privilegeExpiredTs=expire)
     expiries = (expire, expire, expire, expire) if publisher else (expire,)
-    return _rtc_token(appId, appCertificate, channelName, account, expiries, ts, salt)
+    return _rtc_token(app_id, certificate, channel, account, expiries, ts, salt)
 
 
 class RtcTokenBuilder:
@@ -125,10 +116,6 @@ class RtcTokenBuilder:
         ``privilegeExpiredTs`` is an absolute Unix time (``int(time.time()) + 3600``), unlike the lifetime the
         007 method of the same name takes; a value before the year 2000 warns.
         """
-        if ts is None and salt is None:
-            token = _rtc_fast(appId, appCertificate, channelName, uid, role, privilegeExpiredTs)
-            if token is not None:
-                return token
         return _rtc_role_token(appId, appCertificate, channelName, uid, role, privilegeExpiredTs, ts, salt)
 
     @staticmethod
@@ -145,10 +132,6 @@ class RtcTokenBuilder:
     ) -> str:
         """Token for a user ``account``.  Publisher, attendee and admin get privileges 1-4;
         a subscriber gets only 1 (join channel)."""
-        if ts is None and salt is None:
-            token = _rtc_fast(appId, appCertificate, channelName, account, role, privilegeExpiredTs)
-            if token is not None:
-                return token
         return _rtc_role_token(appId, appCertificate, channelName, account, role, privilegeExpiredTs, ts, salt)
 
     @staticmethod
