@@ -204,25 +204,22 @@ class AccessToken2:
         A service of an unknown type ends the reading: the services before it are kept
         (see :attr:`unknown_service_type`) and the signature can still be verified.
         """
-        if not isinstance(token, str):
-            raise ParameterTypeError("token", f"token must be a str, not {type(token).__name__}")
-        result = cls.__new__(cls)
-        result._load(token)
-        return result
-
-    def _load(self, token: str) -> None:
+        # the hot half of parse + verify: one kernel call (which refuses a token that is not a str, with
+        # checks.require_str's ParameterTypeError), the slots set here (no helper call), the services unmade
         signature, signing_info, app_id, issue_ts, expire, salt, services, unknown = _kernel.active.parse007(token)
-        self._app_id = app_id
-        self._app_certificate = ""
-        self._issue_ts = issue_ts
-        self._expire = expire
-        self._salt = salt
-        self._services = []
-        self._parsed_services = services
-        self._signature = signature
-        self._signing_info = signing_info
-        self._unknown_service_type = None if unknown < 0 else unknown
-        self._built = None
+        result = cls.__new__(cls)
+        result._app_id = app_id
+        result._app_certificate = ""
+        result._issue_ts = issue_ts
+        result._expire = expire
+        result._salt = salt
+        result._services = []
+        result._parsed_services = services
+        result._signature = signature
+        result._signing_info = signing_info
+        result._unknown_service_type = None if unknown < 0 else unknown
+        result._built = None
+        return result
 
     def from_string(self, origin_token: str) -> bool:
         """Reference API: load ``origin_token`` into this object.
@@ -240,7 +237,9 @@ class AccessToken2:
             self._signature = self._signing_info = self._built = None
             self._unknown_service_type = None
             return False
-        self._load(origin_token)
+        parsed = AccessToken2.parse(origin_token)
+        for name in AccessToken2.__slots__:
+            setattr(self, name, getattr(parsed, name))
         return True
 
     def verify(self, app_certificate: str) -> bool:
@@ -258,13 +257,20 @@ class AccessToken2:
             raise ParameterTypeError(
                 "app_certificate", f"app_certificate must be a str, not {type(app_certificate).__name__}"
             )
-        if self._signature is None:
+        signing_info = self._signing_info
+        if signing_info is None:
+            # a built token: read its signature and signing_info once
             self._read_built()
-            if self._signature is None:
+            signing_info = self._signing_info
+            if signing_info is None:
                 return False
-        assert self._signing_info is not None
+        # signature and signing_info are set and cleared together
         return _kernel.active.verify007(
-            self._signature, self._signing_info, app_certificate, self._issue_ts, self._salt
+            self._signature,  # type: ignore[arg-type]
+            signing_info,
+            app_certificate,
+            self._issue_ts,
+            self._salt,
         )
 
     verify_signature = verify

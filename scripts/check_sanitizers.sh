@@ -28,6 +28,7 @@ tests=(
     tests/test_deflate.py
     tests/test_threads.py
     tests/test_hardening.py
+    tests/test_legacy_fast_path.py
 )
 
 asan=$("$cc" -print-file-name=libasan.so)

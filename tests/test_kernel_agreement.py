@@ -212,7 +212,8 @@ def test_parse_vectors_agree(speedups: Kernel, pure_kernel: Kernel, vector: dict
     certificate=st.one_of(hex32, st.text(max_size=40)),
     channel=st.binary(max_size=70),
     uid=st.binary(max_size=12),
-    salt=st.one_of(U32, st.sampled_from([-1, 1 << 33, True, None])),
+    # None is a random salt (test_legacy_fast_path.py checks it on both kernels): no token to compare
+    salt=st.one_of(U32, st.sampled_from([-1, 1 << 33, True, 1.5])),
     ts=U32,
     privileges=st.dictionaries(st.integers(0, 0xFFFF), U32, max_size=5),
 )

@@ -36,11 +36,14 @@ def build006(
     app_certificate: str,
     channel_name: bytes,
     uid: bytes,
-    salt: int,
-    ts: int,
+    salt: int | None,
+    ts: int | None,
     privileges: Mapping[int, int],
     /,
 ) -> str: ...
+def build006_grant(
+    app_id: Any, app_certificate: Any, channel_name: Any, uid: Any, privilege_ids: Any, expire: Any, /
+) -> str | None: ...
 def parse006(token: str, /) -> Parsed006: ...
 def verify006(
     signature: bytes, app_id: bytes, app_certificate: bytes, channel_name: bytes, uid: bytes, message: bytes, /

@@ -38,8 +38,11 @@ from accesstoken2._wire.checks import (
 )
 from accesstoken2._wire.limits import (
     APP_ID_END_006,
+    DEFAULT_LIFETIME_006,
     ID_SIZE,
     MAX_CONTENT,
+    MAX_PRIVILEGES_006,
+    MAX_TEXT,
     MAX_THREADS,
     MAX_TOKEN_CHARS,
     MAX_TOKEN_CHARS_006,
@@ -68,6 +71,7 @@ cdef extern from "Python.h":
     bint PyUnicode_IS_ASCII(object text)
     bint PyUnicode_Check(object text)
     Py_ssize_t PyUnicode_GET_LENGTH(object text)
+    Py_ssize_t PyUnicode_Tailmatch(object text, object prefix, Py_ssize_t start, Py_ssize_t end, int direction) except -1
     const char *PyUnicode_AsUTF8AndSize(object text, Py_ssize_t *size) except NULL
     object PyUnicode_DecodeUTF8(const char *data, Py_ssize_t size, const char *errors)
     object PyBytes_FromStringAndSize(const char *data, Py_ssize_t size)
@@ -170,6 +174,15 @@ cdef uint8_t _ACCOUNT = ACCOUNT
 cdef Py_ssize_t _MAX_TOKEN_CHARS = MAX_TOKEN_CHARS
 cdef Py_ssize_t _MAX_TOKEN_CHARS_006 = MAX_TOKEN_CHARS_006
 cdef Py_ssize_t _APP_ID_END_006 = APP_ID_END_006
+cdef int64_t _DEFAULT_LIFETIME_006 = DEFAULT_LIFETIME_006
+cdef Py_ssize_t _MAX_TEXT = MAX_TEXT
+cdef str _VERSION_007 = VERSION_007
+cdef str _VERSION_006 = VERSION_006
+# Inputs of fewer bytes are decoded or verified with the GIL held: the work takes about a microsecond, less
+# than releasing and retaking the GIL costs the caller; longer ones release it so that other threads run.
+cdef enum:
+    NOGIL_BYTES = 1024
+cdef Py_ssize_t _MAX_PRIVILEGES_006 = MAX_PRIVILEGES_006
 cdef Py_ssize_t _MAX_THREADS = MAX_THREADS
 cdef size_t _ID_SIZE = ID_SIZE
 cdef size_t _SIGNING_INFO_HEAD = SIGNING_INFO_HEAD
@@ -996,9 +1009,13 @@ def verify007(bytes signature not None, bytes signing_info not None, object app_
     cdef int same
     if certificate == NULL:
         return False
-    with nogil:
+    if info_size < NOGIL_BYTES:
         same = at2_verify007(signature_data, signature_size, info_data, info_size, <const uint8_t *>certificate, 32,
                              issue_ts, salt)
+    else:
+        with nogil:
+            same = at2_verify007(signature_data, signature_size, info_data, info_size,
+                                 <const uint8_t *>certificate, 32, issue_ts, salt)
     return same != 0
 
 
@@ -1116,7 +1133,7 @@ cdef Py_ssize_t _skip_tree(Reader *reader, Py_ssize_t resources, Py_ssize_t perm
 cdef object _permissions(Reader *reader, bint build, Py_ssize_t budget, Py_ssize_t *left_out):
     """The RTM2 permission tree, restating reader.py's Reader.permissions: made within budget (the entries left
     out added to left_out); build false: checked, no objects."""
-    cdef dict tree = {}
+    cdef dict tree
     cdef dict by_permission = None
     cdef unsigned resource_count = _u16(reader), permission_count, name_count, i, j, k
     cdef unsigned resource_type, permission
@@ -1131,6 +1148,7 @@ cdef object _permissions(Reader *reader, bint build, Py_ssize_t budget, Py_ssize
                 for k in range(name_count):
                     _text(reader, False)
         return None
+    tree = {}
     for i in range(resource_count):
         if resources == 0:
             left_out[0] += _skip_tree(reader, resource_count - i, 0, 0)
@@ -1161,27 +1179,36 @@ cdef Py_ssize_t _check_head(object token, Py_ssize_t limit, str version) except 
     length = PyUnicode_GET_LENGTH(token)
     if length > limit:
         raise malformed("too_long", length=length, limit=limit)
-    if not token.startswith(version):
+    # an exact str by the C API (no method call); a subclass by its own startswith, as in the pure kernel
+    if not (PyUnicode_Tailmatch(token, version, 0, length, -1) if type(token) is str else token.startswith(version)):
         raise malformed("prefix", version=version)
     return length
 
 
-cdef bytes _decode007(object token):
+cdef Py_ssize_t _decode007(object token, const uint8_t **content) except -1:
+    """Decodes a 007 token into this thread's codec buffer: its size, and in content where it starts.
+
+    The buffer is the thread's own and is overwritten by the thread's next decode, so the caller reads it only
+    until it runs Python code: allocating bytes, str and int objects is fine (they are not tracked by the
+    cyclic GC, so allocating them runs no collection and no finalizer); a dict lookup by int key is too."""
     cdef Py_ssize_t body_size = 0
     cdef const char *text
     cdef size_t content_size = 0
     cdef at2_codec *codec
     cdef int status
-    _check_head(token, _MAX_TOKEN_CHARS, VERSION_007)
+    _check_head(token, _MAX_TOKEN_CHARS, _VERSION_007)
     if not PyUnicode_IS_ASCII(token):
         raise malformed("base64")
     text = PyUnicode_AsUTF8AndSize(token, &body_size)
     codec = _codec()
-    with nogil:
+    if body_size < NOGIL_BYTES:
         status = at2_decode007(codec, text + 3, body_size - 3, _MAX_CONTENT, &content_size)
+    else:
+        with nogil:
+            status = at2_decode007(codec, text + 3, body_size - 3, _MAX_CONTENT, &content_size)
     if status == AT2_OK:
-        # a private copy: nothing below may reuse the thread's buffer under our feet
-        return PyBytes_FromStringAndSize(<const char *>codec.content, content_size)
+        content[0] = codec.content
+        return <Py_ssize_t>content_size
     if status == AT2_BAD_BASE64:
         raise malformed("base64")
     if status == AT2_INCOMPLETE_ZLIB:
@@ -1255,12 +1282,12 @@ cdef inline int _add_run(dict counts, unsigned service_type, Py_ssize_t run) exc
 
 
 def parse007(object token) -> tuple:
-    cdef bytes content = _decode007(token)
     cdef Reader reader
     cdef Py_ssize_t info_start, services_start, count, extra
     cdef int unknown
-    reader.data = <const uint8_t *>PyBytes_AS_STRING(content)
-    reader.size = PyBytes_GET_SIZE(content)
+    # read in place, in the thread's codec buffer, until signing_info is copied out (see _decode007: nothing
+    # in between runs Python code or makes a container)
+    reader.size = _decode007(token, &reader.data)
     reader.pos = 0
     reader.part = PART_SIGNATURE
     signature = _raw(&reader)
@@ -1313,6 +1340,36 @@ def services007(bytes signing_info not None, tuple where not None, object limit)
 # --- 006 -------------------------------------------------------------------------------------------
 
 
+cdef str _seal006(const char *app, const char *certificate, const uint8_t *channel_data, size_t channel_size,
+                  const uint8_t *uid_data, size_t uid_size, Buffer *message):
+    """The token of a packed message m: "006", the app id, then the signed body (the callers' common tail)."""
+    cdef size_t body_size = 0
+    cdef char *out
+    cdef int status
+    if message.size > U16_MAX:
+        raise too_many_privileges_006()
+    result = PyUnicode_New(3 + 32 + <Py_ssize_t>at2_body006_size(message.size), 127)
+    out = <char *>PyUnicode_DATA(result)
+    memcpy(out, b"006", 3)
+    memcpy(out + 3, app, 32)
+    with nogil:
+        status = at2_body006(<const uint8_t *>app, 32, <const uint8_t *>certificate, 32, channel_data, channel_size,
+                             uid_data, uid_size, message.data, message.size, out + 35, &body_size)
+    if status != AT2_OK:
+        _raise_status(status)
+    return <str>result
+
+
+cdef uint32_t _ts006(object ts) except? 0xFFFFFFFF:
+    """A 006 message's ts: as given (u32), or for None now plus the default lifetime (past 2106, u32's error)."""
+    cdef int64_t default_ts
+    if ts is not None:
+        return _u32_arg("ts", ts)
+    # the clock time.time() reads
+    default_ts = at2_unix_seconds() + _DEFAULT_LIFETIME_006
+    return _u32_arg("ts", default_ts)
+
+
 def build006(object app_id, object app_certificate, bytes channel_name not None, bytes uid not None,
              object salt, object ts, object privileges) -> str:
     cdef uint8_t stack[STACK_BUFFER]
@@ -1321,37 +1378,85 @@ def build006(object app_id, object app_certificate, bytes channel_name not None,
     cdef const char *certificate = _hex32("app_certificate", app_certificate)
     cdef uint32_t salt_value
     cdef uint32_t ts_value
-    cdef size_t body_size = 0, channel_size, uid_size
-    cdef const uint8_t *channel_data
-    cdef const uint8_t *uid_data
     cdef uint8_t *at
-    cdef char *out
-    cdef int status
     _check_distinct(app, certificate)
-    salt_value = _u32_arg("salt", salt)
-    ts_value = _u32_arg("ts", ts)
+    salt_value = _next_salt() if salt is None else _u32_arg("salt", salt)
+    ts_value = _ts006(ts)
     _buffer_init(&message, stack, STACK_BUFFER)
     try:
         at = _reserve(&message, 8)
         _put_u32(at, salt_value)
         _put_u32(at + 4, ts_value)
         _put_privileges(&message, privileges)
-        if message.size > U16_MAX:
-            raise too_many_privileges_006()
-        result = PyUnicode_New(3 + 32 + <Py_ssize_t>at2_body006_size(message.size), 127)
-        out = <char *>PyUnicode_DATA(result)
-        memcpy(out, b"006", 3)
-        memcpy(out + 3, app, 32)
-        channel_data = _data(channel_name)
-        channel_size = PyBytes_GET_SIZE(channel_name)
-        uid_data = _data(uid)
-        uid_size = PyBytes_GET_SIZE(uid)
-        with nogil:
-            status = at2_body006(<const uint8_t *>app, 32, <const uint8_t *>certificate, 32, channel_data,
-                                 channel_size, uid_data, uid_size, message.data, message.size, out + 35, &body_size)
-        if status != AT2_OK:
-            _raise_status(status)
-        return <str>result
+        return _seal006(app, certificate, _data(channel_name), PyBytes_GET_SIZE(channel_name), _data(uid),
+                        PyBytes_GET_SIZE(uid), &message)
+    finally:
+        _buffer_free(&message)
+
+
+cdef inline bint _common_text(object value):
+    """An exact str of ASCII characters, at most MAX_TEXT: build006_grant's form of a channel name or uid."""
+    return type(value) is str and PyUnicode_IS_ASCII(value) and PyUnicode_GET_LENGTH(value) <= _MAX_TEXT
+
+
+def build006_grant(object app_id, object app_certificate, object channel_name, object uid, object privilege_ids,
+                   object expire) -> object:
+    """The rule of pure.build006_grant: its forms, in its order; None for anything else."""
+    cdef uint8_t stack[STACK_BUFFER]
+    cdef Buffer message
+    cdef char digits[10]
+    cdef const char *uid_text_data
+    cdef const char *app
+    cdef const char *certificate
+    cdef Py_ssize_t uid_size = 0, count, i
+    cdef long long number = 0, previous = -1
+    cdef uint32_t expire_value, uid_number, salt_value, ts_value
+    cdef uint8_t *at
+    if type(app_id) is not str or type(app_certificate) is not str or not _common_text(channel_name):
+        return None
+    if not _int_in(expire, 0, 0xFFFFFFFF, &number):
+        return None
+    expire_value = <uint32_t>number
+    if type(privilege_ids) is not tuple:
+        return None
+    count = PyTuple_GET_SIZE(privilege_ids)
+    if count > _MAX_PRIVILEGES_006:
+        return None
+    for i in range(count):
+        if not _int_in(<object>PyTuple_GET_ITEM(privilege_ids, i), previous + 1, U16_MAX, &number):
+            return None
+        previous = number
+    if _int_in(uid, 0, 0xFFFFFFFF, &number):
+        # the number's decimal digits, written from the end; 0 is the empty string
+        uid_number = <uint32_t>number
+        while uid_number:
+            uid_size += 1
+            digits[10 - uid_size] = <char>(48 + uid_number % 10)
+            uid_number //= 10
+        uid_text_data = digits + 10 - uid_size
+    elif _common_text(uid):
+        uid_text_data = <const char *>PyUnicode_DATA(uid)
+        uid_size = PyUnicode_GET_LENGTH(uid)
+    else:
+        return None
+    app = _hex32("app_id", app_id)
+    certificate = _hex32("app_certificate", app_certificate)
+    _check_distinct(app, certificate)
+    salt_value = _next_salt()
+    ts_value = _ts006(None)
+    _buffer_init(&message, stack, STACK_BUFFER)
+    try:
+        at = _reserve(&message, 10 + PRIVILEGE_ENTRY * count)
+        _put_u32(at, salt_value)
+        _put_u32(at + 4, ts_value)
+        _put_u16(at + 8, <uint32_t>count)
+        at += 10
+        for i in range(count):
+            _put_u16(at, <uint32_t>(<object>PyTuple_GET_ITEM(privilege_ids, i)))
+            _put_u32(at + 2, expire_value)
+            at += PRIVILEGE_ENTRY
+        return _seal006(app, certificate, <const uint8_t *>PyUnicode_DATA(channel_name),
+                        PyUnicode_GET_LENGTH(channel_name), <const uint8_t *>uid_text_data, uid_size, &message)
     finally:
         _buffer_free(&message)
 
@@ -1367,7 +1472,7 @@ def parse006(object token) -> tuple:
     cdef size_t content_size = 0
     cdef Reader reader
     cdef Py_ssize_t before
-    length = _check_head(token, _MAX_TOKEN_CHARS_006, VERSION_006)
+    length = _check_head(token, _MAX_TOKEN_CHARS_006, _VERSION_006)
     if length < _APP_ID_END_006:
         raise malformed("app_id_006")
     for i in range(3, _APP_ID_END_006):

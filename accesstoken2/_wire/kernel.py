@@ -106,12 +106,31 @@ class Kernel(Protocol):
         app_certificate: str,
         channel_name: bytes,
         uid: bytes,
-        salt: int,
-        ts: int,
+        salt: int | None,
+        ts: int | None,
         privileges: Mapping[int, int],
         /,
     ) -> str:
-        """Check, pack, sign and encode a 006 token."""
+        """Check, pack, sign and encode a 006 token; ``salt`` None: :meth:`random_salt`, ``ts`` None: now plus
+        ``DEFAULT_LIFETIME_006`` (the clock time.time() reads)."""
+
+    def build006_grant(
+        self,
+        app_id: Any,
+        app_certificate: Any,
+        channel_name: Any,
+        uid: Any,
+        privilege_ids: Any,
+        expire: Any,
+        /,
+    ) -> str | None:
+        """:meth:`build006` for one common case in one call: ``privilege_ids`` (a tuple of ascending u16 ids)
+        each granted until ``expire``, the salt drawn, ts now plus ``DEFAULT_LIFETIME_006``.
+
+        None (nothing checked, nothing drawn) unless every argument has its common form: the ids exact str,
+        ``channel_name`` an exact str of ASCII characters up to ``MAX_TEXT``, ``uid`` one too or an exact int
+        0..U32_MAX (0 is the empty text), ``expire`` an exact int in u32; the caller then takes its full path,
+        whose checks give every other argument its own error.  In that form, build006's errors (the ids)."""
 
     def parse006(self, token: str, /) -> Parsed006:
         """Decode a 006 token (MalformedTokenError with a stage for anything else)."""

@@ -32,6 +32,8 @@ MESSAGE006_HEAD = 10
 PRIVILEGE_ENTRY = 6
 MAX_PRIVILEGES_006 = (U16_MAX - MESSAGE006_HEAD) // PRIVILEGE_ENTRY
 APP_ID_END_006 = len(VERSION_006) + ID_SIZE
+#: a 006 message's ts when none is given: now plus this many seconds, as in the reference
+DEFAULT_LIFETIME_006 = 24 * 3600
 MAX_CONTENT_006 = 2 + SIGNATURE_SIZE + 4 + 4 + 2 + U16_MAX
 MAX_TOKEN_CHARS_006 = APP_ID_END_006 + 4 * -(-MAX_CONTENT_006 // 3)
 #: the longest token of either format: no longer string can be one

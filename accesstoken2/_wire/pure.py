@@ -17,13 +17,17 @@ from . import packing, shapes
 from .checks import ONE_DAY, checked_lifetimes, is_hex32, require_str, uid_text
 from .limits import (
     APP_ID_END_006,
+    DEFAULT_LIFETIME_006,
     MAX_CONTENT,
+    MAX_PRIVILEGES_006,
+    MAX_TEXT,
     MAX_TOKEN_CHARS,
     MAX_TOKEN_CHARS_006,
     MESSAGE006_HEAD,
     PRIVILEGE_ENTRY,
     SIGNATURE_HEAD,
     SIGNATURE_SIZE,
+    U16_MAX,
     U32_MAX,
     VERSION_006,
     VERSION_007,
@@ -346,12 +350,14 @@ def build006(
     app_certificate: str,
     channel_name: bytes,
     uid: bytes,
-    salt: int,
-    ts: int,
+    salt: int | None,
+    ts: int | None,
     privileges: Mapping[int, int],
 ) -> str:
     app, certificate = packing.ids(app_id, app_certificate)
-    message = packing.message006(packing.u32("salt", salt), packing.u32("ts", ts), privileges)
+    salt = random_salt() if salt is None else packing.u32("salt", salt)
+    ts = packing.u32("ts", int(time.time()) + DEFAULT_LIFETIME_006 if ts is None else ts)
+    message = packing.message006(salt, ts, privileges)
     signature = hmac_sha256(certificate, app + channel_name + uid + message)
     content = b"".join(
         (
@@ -363,6 +369,42 @@ def build006(
         )
     )
     return VERSION_006 + app.decode("ascii") + binascii.b2a_base64(content, newline=False).decode("ascii")
+
+
+def _common_text(value: Any) -> bool:
+    """An exact str of ASCII characters, at most MAX_TEXT: build006_grant's form of a channel name or uid."""
+    return type(value) is str and len(value) <= MAX_TEXT and value.isascii()
+
+
+def build006_grant(
+    app_id: Any, app_certificate: Any, channel_name: Any, uid: Any, privilege_ids: Any, expire: Any
+) -> str | None:
+    if type(app_id) is not str or type(app_certificate) is not str or not _common_text(channel_name):
+        return None
+    if type(expire) is not int or not 0 <= expire <= U32_MAX:
+        return None
+    if type(privilege_ids) is not tuple or len(privilege_ids) > MAX_PRIVILEGES_006:
+        return None
+    previous = -1
+    for privilege in privilege_ids:
+        if type(privilege) is not int or not previous < privilege <= U16_MAX:
+            return None
+        previous = privilege
+    if type(uid) is int:
+        if not 0 <= uid <= U32_MAX:
+            return None
+        uid = str(uid) if uid else ""
+    elif not _common_text(uid):
+        return None
+    return build006(
+        app_id,
+        app_certificate,
+        channel_name.encode("ascii"),
+        uid.encode("ascii"),
+        None,
+        None,
+        dict.fromkeys(privilege_ids, expire),
+    )
 
 
 def parse006(token: str) -> tuple[Any, ...]:

@@ -22,7 +22,7 @@ from .._listing import lowest
 from .._redact import Redactor
 from .._wire import kernel as _kernel
 from .._wire.checks import check_text, check_u16, check_u32, is_hex32, uid_text
-from .._wire.limits import MAX_PRIVILEGES_006
+from .._wire.limits import DEFAULT_LIFETIME_006, MAX_PRIVILEGES_006
 from ..errors import InvalidParameterError, ParameterTypeError, TokenError
 from ..token2 import random_salt
 
@@ -102,7 +102,7 @@ kAdministrateChannel = Privileges.kAdministrateChannel
 kRtmLogin = Privileges.kRtmLogin
 
 #: ``ts`` defaults to now plus this many seconds, as in the reference.
-DEFAULT_LIFETIME = 24 * 3600
+DEFAULT_LIFETIME = DEFAULT_LIFETIME_006
 
 # m carries a u16 length, so it holds at most this many privileges.
 MAX_PRIVILEGES = MAX_PRIVILEGES_006

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._wire.checks import check_choice, check_text, check_u32, warn_relative_006
+from .._wire import kernel as _kernel
+from .._wire.checks import YEAR_2000, check_choice, check_text, check_u32, warn_relative_006
 from .access_token import AccessToken, Privilege
 
 __all__ = [
@@ -49,6 +50,13 @@ _ROLES = {
 }
 
 
+# the privileges each role gets, by the exact int a role is (_rtc_role_token's table; check_choice is the rule)
+_ROLE_PRIVILEGES = {
+    role: tuple(int(privilege) for privilege in (_RTC_PRIVILEGES if role in _PUBLISHING_ROLES else _RTC_PRIVILEGES[:1]))
+    for role in _ROLES
+}
+
+
 def _is_publisher(role: Any) -> bool:
     return check_choice("role", role, _ROLES) in _PUBLISHING_ROLES
 
@@ -66,6 +74,26 @@ def _rtc_token(
     for privilege, expire in zip(_RTC_PRIVILEGES, expiries):
         token.add_privilege(privilege, expire)
     return token.build()
+
+
+def _rtc_role_token(
+    app_id: Any, certificate: Any, channel: Any, account: Any, role: Any, expiry: Any, ts: Any, salt: Any
+) -> str:
+    """build_token_with_account.  The common arguments (a known role and an expiry time that needs no warning,
+    0 or from the year 2000, as exact ints; ts and salt defaulted) go to the kernel in one call, build006_grant,
+    which takes exact str and int and ASCII text and declines (None) anything else.  Any other arguments, and
+    those it declines, take the full path, whose checks (checks.py) give every argument its own error and
+    warning."""
+    privileges = _ROLE_PRIVILEGES.get(role) if type(role) is int and ts is None and salt is None else None
+    if privileges is not None and type(expiry) is int and (expiry == 0 or YEAR_2000 <= expiry):
+        token = _kernel.active.build006_grant(app_id, certificate, channel, account, privileges, expiry)
+        if token is not None:
+            return token
+    publisher = _is_publisher(role)
+    expire = check_u32("privilegeExpiredTs", expiry)
+    warn_relative_006(privilegeExpiredTs=expire)
+    expiries = (expire, expire, expire, expire) if publisher else (expire,)
+    return _rtc_token(app_id, certificate, channel, account, expiries, ts, salt)
 
 
 class RtcTokenBuilder:
@@ -88,9 +116,7 @@ class RtcTokenBuilder:
         ``privilegeExpiredTs`` is an absolute Unix time (``int(time.time()) + 3600``), unlike the lifetime the
         007 method of the same name takes; a value before the year 2000 warns.
         """
-        return RtcTokenBuilder.build_token_with_account(
-            appId, appCertificate, channelName, uid, role, privilegeExpiredTs, ts=ts, salt=salt
-        )
+        return _rtc_role_token(appId, appCertificate, channelName, uid, role, privilegeExpiredTs, ts, salt)
 
     @staticmethod
     def build_token_with_account(
@@ -106,11 +132,7 @@ class RtcTokenBuilder:
     ) -> str:
         """Token for a user ``account``.  Publisher, attendee and admin get privileges 1-4;
         a subscriber gets only 1 (join channel)."""
-        publisher = _is_publisher(role)
-        expire = check_u32("privilegeExpiredTs", privilegeExpiredTs)
-        warn_relative_006(privilegeExpiredTs=expire)
-        expiries = (expire, expire, expire, expire) if publisher else (expire,)
-        return _rtc_token(appId, appCertificate, channelName, account, expiries, ts, salt)
+        return _rtc_role_token(appId, appCertificate, channelName, account, role, privilegeExpiredTs, ts, salt)
 
     @staticmethod
     def build_token_with_uid_and_privilege(
