@@ -25,6 +25,9 @@ EXPIRE = 2_000_000_000
 ROLES = (0, 1, 2, 101)
 METHODS = ("build_token_with_uid", "build_token_with_account", "buildTokenWithUid", "buildTokenWithAccount")
 
+# the builders under test run on the default kernel: CI's pure-kernel pass runs them again there
+pytestmark = pytest.mark.default_kernel
+
 
 def near_default_ts(ts: int, before: float, after: float) -> bool:
     return int(before) + DEFAULT_LIFETIME_006 <= ts <= int(after) + DEFAULT_LIFETIME_006
