@@ -11,6 +11,7 @@ import hmac
 import io
 import json
 import logging
+import logging.config
 import os
 import sys
 import textwrap
@@ -475,6 +476,9 @@ def clean_serve(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
         }.items():
             monkeypatch.setenv(variable, value)
         monkeypatch.setattr(uvicorn, "Server", RecordingServer)
+        # uvicorn's Config applies serve()'s logging configuration to the whole process (on older uvicorn
+        # releases that leaves accesstoken2.server's records out of later tests' caplog): not here
+        monkeypatch.setattr(logging.config, "dictConfig", lambda config: None)
         stream = io.StringIO()
         outcome.status = serve(port=0, stderr=stream)
         outcome.output = stream.getvalue()
