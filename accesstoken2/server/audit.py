@@ -58,6 +58,7 @@ import time
 from collections.abc import Awaitable, Iterable, MutableMapping
 from typing import Any, Callable
 
+from .._redact import Redactor
 from ..configuration import ConfigurationError
 from ..explain import TokenInfo, inspect
 from ..fingerprint import token_fingerprint
@@ -176,16 +177,13 @@ _CREDENTIAL_SHAPES = (r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*", r
 
 def _redactor(secret_values: Iterable[str | None]) -> Callable[[Any], Any]:
     """A function that replaces, in every string of a structure, each of ``secret_values`` (in any
-    letter case) with ``[redacted]``."""
-    unique = sorted({value for value in secret_values if value}, key=len, reverse=True)
-    # besides the known values: anything shaped like a JWT or an Agora token, whoever's it is (a client may
-    # send someone else's as a user id), in any letter case
-    alternatives = [*(re.escape(value) for value in unique), *_CREDENTIAL_SHAPES]
-    pattern = re.compile("|".join(alternatives), re.IGNORECASE)
+    letter case), and anything shaped like a JWT or an Agora token, whoever's it is (a client may send
+    someone else's as a user id), with ``[redacted]``."""
+    redact_text = Redactor(*secret_values, mask=REDACTED, shapes=_CREDENTIAL_SHAPES)
 
     def redact(value: Any) -> Any:
         if isinstance(value, str):
-            return pattern.sub(REDACTED, value)
+            return redact_text(value)
         if isinstance(value, dict):
             return {key: redact(item) for key, item in value.items()}
         if isinstance(value, list):
