@@ -38,12 +38,11 @@ def inspect_token(
     (``truncated``, ``malformed``...), as the library and the CLI report it.  The certificate
     is used to verify, never returned.
     """
-    certificates = settings.checking_certificates
     # one read of the token: examine() gives diagnose's findings and the content they are about
     findings, content = examine(
         token,
         # while rotating, the primary and the secondary: signature-ok says which one matched
-        certificates[0] if len(certificates) == 1 else certificates,
+        settings.checking_certificates,
         settings.app_id,
         channel,
         uid,
