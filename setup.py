@@ -1,11 +1,12 @@
-"""Build script for the optional C core ``accesstoken2._wire._speedups``.
+"""Build script for the compiled form of the kernel, ``accesstoken2._wire._kernel_cy``.
 
-Project metadata lives in pyproject.toml.  The extension is built from ``accesstoken2/_wire/_speedups.pyx`` when
-Cython is installed, else from the generated ``accesstoken2/_wire/_speedups.c`` that the sdist carries.  Set
-``ACCESSTOKEN2_NO_EXTENSIONS=1`` to skip it.  When there is no toolchain to compile it (no compiler,
-no Python headers: a probe that includes them fails) the package still installs, as pure
-Python, and says so.  Any other build error fails the install, and so does a missing toolchain when
-``ACCESSTOKEN2_REQUIRE_C=1`` is set or under cibuildwheel (``CIBUILDWHEEL=1``).
+Project metadata lives in pyproject.toml.  The kernel is one Python module in Cython's pure-Python mode,
+``accesstoken2/_wire/_kernel_cy.py``: with Cython installed it is compiled (``_ccore.pxd`` declares the C core
+of ``src_c/``, linked into the same extension), else the generated ``accesstoken2/_wire/_kernel_cy.c`` that the
+sdist carries is.  Set ``ACCESSTOKEN2_NO_EXTENSIONS=1`` to skip it: the same module then runs as plain Python.
+When there is no toolchain to compile it (no compiler, no Python headers: a probe that includes them fails) the
+package still installs, as pure Python, and says so.  Any other build error fails the install, and so does a
+missing toolchain when ``ACCESSTOKEN2_REQUIRE_C=1`` is set or under cibuildwheel (``CIBUILDWHEEL=1``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ C_SOURCES = [
 ]
 FALLBACK_NOTICE = """
 ************************************************************************************
-accesstoken2: the C core (accesstoken2._wire._speedups) could not be built:
+accesstoken2: the compiled kernel (accesstoken2._wire._kernel_cy) could not be built:
     {reason}
 Installing the pure-Python implementation instead: everything works, only slower.
 (accesstoken2.IMPLEMENTATION will be "python".)  To get the C core, install a C
@@ -48,14 +49,14 @@ def extensions_disabled() -> bool:
     return os.environ.get("ACCESSTOKEN2_NO_EXTENSIONS", "") not in ("", "0")
 
 
-def speedups_extension() -> list[Any]:
+def kernel_extension() -> list[Any]:
     have_cython = importlib.util.find_spec("Cython") is not None
-    if not have_cython and not (HERE / "accesstoken2" / "_wire" / "_speedups.c").exists():
-        print(FALLBACK_NOTICE.format(reason="Cython is not installed and accesstoken2/_wire/_speedups.c is missing"))
+    if not have_cython and not (HERE / "accesstoken2" / "_wire" / "_kernel_cy.c").exists():
+        print(FALLBACK_NOTICE.format(reason="Cython is not installed and accesstoken2/_wire/_kernel_cy.c is missing"))
         return []
-    main_source = "accesstoken2/_wire/_speedups.pyx" if have_cython else "accesstoken2/_wire/_speedups.c"
+    main_source = "accesstoken2/_wire/_kernel_cy.py" if have_cython else "accesstoken2/_wire/_kernel_cy.c"
     extension = Extension(
-        "accesstoken2._wire._speedups",
+        "accesstoken2._wire._kernel_cy",
         sources=[main_source, *C_SOURCES],
         include_dirs=["src_c"],
     )
@@ -124,6 +125,6 @@ class OptionalBuildExt(build_ext):
 
 
 setup(
-    ext_modules=[] if extensions_disabled() else speedups_extension(),
+    ext_modules=[] if extensions_disabled() else kernel_extension(),
     cmdclass={"build_ext": OptionalBuildExt},
 )

@@ -14,7 +14,7 @@ from enum import IntEnum
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from ._wire import packing
+from ._wire import kernel as _kernel
 from ._wire.checks import ONE_DAY, check_i16, check_text, check_u16, check_u32, shown, uid_text, warn_lifetimes
 from ._wire.limits import U16_MAX, U32_MAX
 from ._wire.specs import (
@@ -127,7 +127,7 @@ class Service:
 
     def pack(self) -> bytes:
         """The service's wire bytes: type, sorted privilege map, fields."""
-        return packing.service(*self._wire())
+        return _kernel.active.pack_service(*self._wire())
 
     @classmethod
     def _from_wire(cls, privileges: dict[int, int], fields: tuple[Any, ...]) -> Service:
@@ -355,7 +355,7 @@ class Rtm2Permissions:
 
     def pack(self) -> bytes:
         """The permission tree's wire bytes."""
-        return packing.permissions(self.details)
+        return _kernel.active.pack_permissions(self.details)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Rtm2Permissions):

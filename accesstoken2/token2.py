@@ -21,7 +21,7 @@ KernelJob = Build007Args
 
 
 def random_salt() -> int:
-    """A salt from :mod:`secrets`, uniform in 1..99,999,999 (the active kernel's pool, see ``_wire/salts.py``)."""
+    """A salt from :mod:`secrets`, uniform in 1..99,999,999 (the active kernel's pool, see ``_wire/_kernel_cy.py``)."""
     return _kernel.active.random_salt()
 
 

@@ -125,12 +125,12 @@ def main() -> int:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     try:
-        from accesstoken2._wire._speedups import (  # type: ignore[attr-defined,unused-ignore]
+        from accesstoken2._wire._kernel_cy import (  # type: ignore[attr-defined,unused-ignore]
             compress,
             deflate_audit,
         )
     except ImportError:
-        print("the C core (accesstoken2._wire._speedups) is not built: nothing to check", file=sys.stderr)
+        print("the C core (accesstoken2._wire._kernel_cy) is not built: nothing to check", file=sys.stderr)
         return 2
     canonical = canonical_zlib()
     if not canonical:

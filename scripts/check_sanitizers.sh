@@ -45,7 +45,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/src"
 cp -r accesstoken2 src_c tests setup.py pyproject.toml README.md LICENSE "$work/src/"
-find "$work/src" \( -name '*.so' -o -name '_speedups.c' -o -name __pycache__ \) -prune -exec rm -rf {} +
+find "$work/src" \( -name '*.so' -o -name '_kernel_cy.c' -o -name __pycache__ \) -prune -exec rm -rf {} +
 
 echo "== build the C core with -fsanitize=address,undefined ($("$cc" --version | head -n 1))"
 flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1"
@@ -54,7 +54,7 @@ if ! (cd "$work/src" && CC="$cc" CFLAGS="$flags" LDFLAGS="-fsanitize=address,und
     tail -n 40 "$work/build.log" >&2
     exit 1
 fi
-module=$(ls "$work"/src/accesstoken2/_wire/_speedups*.so)
+module=$(ls "$work"/src/accesstoken2/_wire/_kernel_cy*.so)
 if ! readelf -d "$module" | grep -q 'libasan'; then
     echo "check_sanitizers: $module is not linked with libasan" >&2
     exit 1

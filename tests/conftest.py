@@ -19,7 +19,7 @@ from accesstoken2._wire import kernel as selector
 from accesstoken2._wire.kernel import Kernel
 
 KERNELS: dict[str, Kernel] = selector.kernels()
-NO_C_CORE = "the C core (accesstoken2._wire._speedups) is not compiled or is disabled"
+NO_C_CORE = "the C core (accesstoken2._wire._kernel_cy) is not compiled or is disabled"
 
 
 @pytest.fixture(params=["python", pytest.param("c", marks=pytest.mark.skipif("c" not in KERNELS, reason=NO_C_CORE))])

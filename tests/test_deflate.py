@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from kernel_strategies import build_args
 
 from accesstoken2._wire import kernel as selector
-from accesstoken2._wire import pure
+from accesstoken2._wire.kernel import pure
 from accesstoken2._wire.limits import MAX_CONTENT
 from accesstoken2.errors import InvalidParameterError
 
@@ -54,7 +54,7 @@ NOT_CANONICAL = (
 
 def c_compress(data: bytes) -> bytes:
     if SPEEDUPS is None:
-        pytest.skip("the C core (accesstoken2._wire._speedups) is not compiled or is disabled")
+        pytest.skip("the C core (accesstoken2._wire._kernel_cy) is not compiled or is disabled")
     result: bytes = SPEEDUPS.compress(data)
     return result
 
@@ -312,7 +312,7 @@ def test_token_shaped_seeded() -> None:
 
 def c_audit(data: bytes) -> tuple[int, int, int]:
     if SPEEDUPS is None:
-        pytest.skip("the C core (accesstoken2._wire._speedups) is not compiled or is disabled")
+        pytest.skip("the C core (accesstoken2._wire._kernel_cy) is not compiled or is disabled")
     blocks, floor_above, decided = SPEEDUPS.deflate_audit(data)
     assert blocks >= 1
     assert floor_above == 0, f"{len(data)}-byte input: the bound exceeded a block's size: {data[:40]!r}..."

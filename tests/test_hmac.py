@@ -83,10 +83,10 @@ def test_portable_code_path_agrees(speedups: ModuleType) -> None:
     cases = [(os.urandom(k), os.urandom(m)) for k in LENGTHS for m in (0, 55, 56, 64, 65, 300)]
     script = (
         "import ctypes, json, sys\n"
-        "from accesstoken2._wire import _speedups\n"
+        "from accesstoken2._wire import _kernel_cy\n"
         "cases = json.load(sys.stdin)\n"
-        "macs = [_speedups.hmac_sha256(bytes.fromhex(k), bytes.fromhex(m)).hex() for k, m in cases]\n"
-        "print(json.dumps([ctypes.CDLL(_speedups.__file__).at2_sha256_accelerated(), macs]))\n"
+        "macs = [_kernel_cy.hmac_sha256(bytes.fromhex(k), bytes.fromhex(m)).hex() for k, m in cases]\n"
+        "print(json.dumps([ctypes.CDLL(_kernel_cy.__file__).at2_sha256_accelerated(), macs]))\n"
     )
     env = dict(os.environ, ACCESSTOKEN2_PORTABLE_SHA256="1", PYTHONPATH=str(Path(accesstoken2.__file__).parents[1]))
     result = subprocess.run(

@@ -33,7 +33,7 @@ def implementation_in_subprocess(**env: str) -> str:
 def test_c_core_present_when_required() -> None:
     if os.environ.get("ACCESSTOKEN2_REQUIRE_C") != "1":
         pytest.skip("set ACCESSTOKEN2_REQUIRE_C=1 to require the compiled C core")
-    module = importlib.import_module("accesstoken2._wire._speedups")
+    module = importlib.import_module("accesstoken2._wire._kernel_cy")
     assert accesstoken2.IMPLEMENTATION == "c", "ACCESSTOKEN2_REQUIRE_C=1 but the pure-Python kernel is live"
     assert implementation_in_subprocess() == "c"
     # and the compiled module works: it gives a published vector's bytes with its own encoder
@@ -50,7 +50,7 @@ def test_no_extensions_forces_python() -> None:
 
 def test_no_extensions_zero_means_default() -> None:
     try:
-        importlib.import_module("accesstoken2._wire._speedups")
+        importlib.import_module("accesstoken2._wire._kernel_cy")
         compiled = True
     except ImportError:
         compiled = False
@@ -61,7 +61,7 @@ def test_no_extensions_zero_means_default() -> None:
 def test_implementation_names_the_live_kernel() -> None:
     from accesstoken2._wire import kernel
 
-    expected = "c" if kernel.active.__name__ == "accesstoken2._wire._speedups" else "python"  # type: ignore[attr-defined]
+    expected = "c" if kernel.active.__name__ == "accesstoken2._wire._kernel_cy" else "python"  # type: ignore[attr-defined]
     assert accesstoken2.IMPLEMENTATION == expected == kernel.IMPLEMENTATION
 
 

@@ -20,9 +20,8 @@ from hypothesis import strategies as st
 from kernel_strategies import U32, Markup, build_args, hex32
 from vector_data import load_vectors
 
-from accesstoken2._wire import pure
 from accesstoken2._wire.checks import HEX32
-from accesstoken2._wire.kernel import Kernel
+from accesstoken2._wire.kernel import Kernel, pure
 from accesstoken2._wire.limits import MAX_CONTENT
 from accesstoken2.errors import InvalidParameterError, MalformedTokenError
 

@@ -1,33 +1,21 @@
-"""The kernel contract is written once, in ``kernel.Kernel``: the compiled module's stub (``_speedups.pyi``) and
-both kernels are checked against it, function by function and parameter by parameter.  mypy checks the stub's
-types, but not the names of positional-only parameters, and nothing else checks the stub against the .pyx."""
+"""The kernel contract is written once, in ``kernel.Kernel``, and the kernel once, in ``_kernel_cy.py``: both forms
+of that source (compiled and interpreted) must define the same functions with the same parameters, and every method
+of the contract with the contract's parameter names (mypy checks the types, not the names of positional-only
+parameters)."""
 
 from __future__ import annotations
 
-import ast
 import inspect
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from accesstoken2._wire import kernel as selector
-from accesstoken2._wire import pure
+from accesstoken2._wire.kernel import pure
 
-STUB = Path(selector.__file__).with_name("_speedups.pyi")
-# the compiled module's own functions beyond the contract: the deflate audit (tests, benchmarks), the fault hook
+# the kernel's own functions beyond the contract: the deflate audit (tests, benchmarks), the fault hook
 # (tests/test_memory_safety.py) and the pool reset a forked child runs
-C_ONLY = {"deflate_audit", "_arm_fault", "_forget_salts"}
-
-
-def stub_functions() -> dict[str, list[str]]:
-    """name -> parameter names of every function the stub declares."""
-    tree = ast.parse(STUB.read_text("utf-8"))
-    return {
-        node.name: [arg.arg for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef)
-    }
+BEYOND_CONTRACT = {"deflate_audit", "_arm_fault", "_forget_salts"}
 
 
 def contract() -> dict[str, list[str]]:
@@ -50,16 +38,20 @@ def own_functions(module: ModuleType) -> dict[str, list[str]]:
     return found
 
 
-def test_the_stub_is_the_contract_plus_the_c_only_functions() -> None:
-    stub = stub_functions()
-    assert set(stub) == set(contract()) | C_ONLY
-    for name, parameters in contract().items():
-        assert stub[name] == parameters, name
+def test_the_interpreted_form_is_the_contract_plus_its_own_functions() -> None:
+    functions = own_functions(pure)  # type: ignore[arg-type]
+    public = {name for name in functions if not name.startswith("_")} | (
+        {"_arm_fault", "_forget_salts"} & set(functions)
+    )
+    assert public == set(contract()) | BEYOND_CONTRACT
 
 
-def test_the_compiled_module_is_its_stub(speedups: ModuleType) -> None:
-    # every function the .pyx defines is declared, with the same parameters, and nothing declared is missing
-    assert own_functions(speedups) == stub_functions()
+def test_the_compiled_form_defines_what_the_interpreted_form_does(speedups: ModuleType) -> None:
+    # one source, two forms: the same public functions, with the same parameters
+    compiled = {name: value for name, value in own_functions(speedups).items() if not name.startswith("__")}
+    interpreted = own_functions(pure)  # type: ignore[arg-type]
+    public = set(contract()) | BEYOND_CONTRACT
+    assert {name: compiled[name] for name in public} == {name: interpreted[name] for name in public}
 
 
 @pytest.mark.parametrize("name", sorted(contract()))

@@ -21,7 +21,7 @@ ZLIB_FUNCTIONS = re.compile(
 
 @pytest.fixture(scope="module")
 def extension() -> str:
-    speedups = pytest.importorskip("accesstoken2._wire._speedups", reason="the C core is not built")
+    speedups = pytest.importorskip("accesstoken2._wire._kernel_cy", reason="the C core is not built")
     path = str(speedups.__file__)
     if not sys.platform.startswith("linux") or not path.endswith(".so"):
         pytest.skip("an ELF shared object is read on Linux only")

@@ -77,7 +77,7 @@ def test_missing_toolchain_installs_pure_python(
     from setuptools.errors import CompileError
 
     command = make_command(setup_module, CompileError("command 'gcc' failed: No such file or directory"))
-    command.build_extension(SimpleNamespace(include_dirs=["src_c"], name="accesstoken2._wire._speedups"))
+    command.build_extension(SimpleNamespace(include_dirs=["src_c"], name="accesstoken2._wire._kernel_cy"))
     assert "Installing the pure-Python implementation instead" in capsys.readouterr().out
 
 
@@ -90,7 +90,7 @@ def test_missing_toolchain_fails_when_the_c_core_is_required(
 
     command = make_command(setup_module, ExecError("command 'cc' failed: No such file or directory"))
     with pytest.raises(SystemExit, match="the C core is required"):
-        command.build_extension(SimpleNamespace(include_dirs=["src_c"], name="accesstoken2._wire._speedups"))
+        command.build_extension(SimpleNamespace(include_dirs=["src_c"], name="accesstoken2._wire._kernel_cy"))
 
 
 def test_a_broken_source_fails_the_build(setup_module: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -104,4 +104,4 @@ def test_a_broken_source_fails_the_build(setup_module: dict[str, Any], monkeypat
     monkeypatch.setattr(build_ext, "build_extension", broken)
     command = make_command(setup_module, None)
     with pytest.raises(CompileError, match="expected ';'"):
-        command.build_extension(SimpleNamespace(include_dirs=["src_c"], name="accesstoken2._wire._speedups"))
+        command.build_extension(SimpleNamespace(include_dirs=["src_c"], name="accesstoken2._wire._kernel_cy"))

@@ -2,23 +2,25 @@
 
 A kernel takes and returns plain values (str, bytes, int, dicts of int, the RTM2 permission tree):
 the object model validates what only it knows, a kernel checks, packs, signs, compresses and encodes.
-Both kernels raise the same errors from the same tables (:mod:`.checks` for parameters,
-:mod:`.stages` for malformed tokens).
 
-``active`` is the kernel in use: the compiled ``_speedups`` when it is importable, else :mod:`.pure`;
-``ACCESSTOKEN2_NO_EXTENSIONS=1`` (any non-empty value other than ``0``) forces the pure kernel.
-:func:`use` switches it (the test fixture does).  ``IMPLEMENTATION`` (here and on the package) always
-names ``active``: ``"c"`` or ``"python"``.
+There is one kernel source, :mod:`._kernel_cy` (Cython's pure-Python mode), in two forms: compiled into
+the extension ``accesstoken2._wire._kernel_cy`` when it was built, and run as plain Python from the same
+file (loaded as ``accesstoken2._wire._kernel_py``).  ``pure`` is always the interpreted form; ``active`` is
+the compiled form when it is importable, else ``pure``; ``ACCESSTOKEN2_NO_EXTENSIONS=1`` (any non-empty
+value other than ``0``) forces ``pure``.  :func:`use` switches it (the test fixture does).
+``IMPLEMENTATION`` (here and on the package) always names ``active``: ``"c"`` or ``"python"``.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
+import sys
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from . import pure
 from .values import (
     Build007Args,
     Parsed006,
@@ -54,6 +56,13 @@ class Kernel(Protocol):
         /,
     ) -> str:
         """Check, pack, sign, compress and encode a 007 token; services are written in the order given."""
+
+    def pack_service(self, service_type: Any, privileges: Any, fields: Any, /) -> bytes:
+        """One 007 service's bytes (type, privilege map, fields as the spec table lays them out), checked as
+        :meth:`build007` checks it."""
+
+    def pack_permissions(self, tree: Any, /) -> bytes:
+        """An RTM2 permission tree's bytes, checked as :meth:`build007` checks it."""
 
     def build007_shape(
         self,
@@ -153,12 +162,38 @@ def extensions_disabled() -> bool:
     return os.environ.get("ACCESSTOKEN2_NO_EXTENSIONS", "") not in ("", "0")
 
 
+_SOURCE = Path(__file__).with_name("_kernel_cy.py")
+_COMPILED_NAME = f"{__package__}._kernel_cy"
+_INTERPRETED_NAME = f"{__package__}._kernel_py"
+
+
+def _interpreted() -> Kernel:
+    """The kernel source run as plain Python (one module per process, under its own name)."""
+    module = sys.modules.get(_INTERPRETED_NAME)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(_INTERPRETED_NAME, _SOURCE)
+        if spec is None or spec.loader is None:  # pragma: no cover - the file ships with the package
+            raise ImportError(f"cannot load the kernel source {_SOURCE}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[_INTERPRETED_NAME] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[_INTERPRETED_NAME]
+            raise
+    return cast(Kernel, module)
+
+
 def compiled() -> Kernel | None:
     """The compiled kernel, or None when it is not built (or disabled)."""
     if extensions_disabled():
         return None
+    spec = importlib.util.find_spec(_COMPILED_NAME)
+    # without the extension, the name finds the source itself: that is the interpreted form, not a compiled one
+    if spec is None or spec.origin is None or spec.origin.endswith(".py"):
+        return None
     try:
-        module: Kernel = importlib.import_module("accesstoken2._wire._speedups")
+        module: Kernel = cast(Kernel, importlib.import_module(_COMPILED_NAME))
     except ImportError:
         return None
     return module
@@ -174,11 +209,13 @@ def kernels() -> dict[str, Kernel]:
 
 
 if TYPE_CHECKING:
-    # mypy --strict checks both twins against the contract
-    from . import _speedups
+    # mypy --strict checks the kernel source's signatures against the contract
+    from . import _kernel_cy
 
-    _PURE: Kernel = pure
-    _COMPILED: Kernel = _speedups
+    _SOURCE_KEEPS_THE_CONTRACT: Kernel = _kernel_cy
+
+#: the interpreted form of the kernel source, always available
+pure: Kernel = _interpreted()
 
 #: THE selector: the kernel every caller uses (``kernel.active.build007(...)``)
 active: Kernel = compiled() or pure

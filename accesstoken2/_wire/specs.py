@@ -144,6 +144,11 @@ SPECS: dict[int, ServiceSpec] = {}
 LAYOUTS: dict[int, bytes] = {}
 
 
+def field_name(service_type: int, index: int) -> str:
+    """The spec table's name of a field (errors name the field they refuse)."""
+    return SPECS[service_type].fields[index].name
+
+
 def add_spec(spec: ServiceSpec) -> None:
     """Add (or replace) a row; both kernels pack and parse the type from then on."""
     if not 0 <= spec.type <= U16_MAX or any(field.code not in WIRE_CODES for field in spec.fields):

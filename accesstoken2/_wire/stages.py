@@ -49,7 +49,7 @@ def malformed(key: str, field: str | None = None, **values: Any) -> MalformedTok
     return MalformedTokenError(template.format(field=field, **values), stage=stage, field=field)
 
 
-# What a 007 reader is reading, in order; the C kernel numbers the same parts (see _speedups.pyx).
+# What a 007 reader is reading, in order; the C kernel numbers the same parts (see _kernel_cy.py).
 PARTS_007 = ("the signature", "the app id", "the issue time", "the expiry", "the salt", "the service count")
 
 
