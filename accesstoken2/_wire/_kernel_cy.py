@@ -142,6 +142,8 @@ else:
 IMPLEMENTATION = "c" if cython.compiled else "python"
 
 #: what _exact_int answers for a value outside its range (no range reaches it)
+#: the spec table's wire codes by service type (the one dict specs.add_spec and remove_spec change)
+_LAYOUTS = cython.declare(dict, LAYOUTS)
 _NOT_IN = cython.declare(cython.longlong, -(1 << 62))
 _U16_MAX = cython.declare(cython.longlong, 0xFFFF)
 _U32_MAX = cython.declare(cython.longlong, 0xFFFFFFFF)
@@ -149,6 +151,8 @@ _MAX_CONTENT = cython.declare(cython.Py_ssize_t, MAX_CONTENT)
 _ONE_DAY = cython.declare(cython.longlong, ONE_DAY)
 #: a packing buffer's first size: most tokens' contents fit, and pymalloc serves it (at most 512 bytes)
 _FIRST_CAPACITY = cython.declare(cython.Py_ssize_t, 480)
+#: the bytes a compiled buffer holds in itself (the size of _Buffer.stack)
+_STACK_CAPACITY = cython.declare(cython.Py_ssize_t, 480)
 #: the wire codes of specs.LAYOUTS and the rules of a shape program, as a layout's bytes iterate
 _TEXT = cython.declare(cython.int, ord("s"))
 _I16 = cython.declare(cython.int, ord("h"))
@@ -181,25 +185,34 @@ if cython.compiled:
 # --- buffers --------------------------------------------------------------------------------------
 
 
+@cython.freelist(8)
 @cython.final
 @cython.cclass
 class _Buffer:
-    """Bytes being packed: ``data[:size]`` is written, the rest (up to ``cap``) is room."""
+    """Bytes being packed: the first ``size`` are written, the rest (up to ``cap``) is room.
+
+    Interpreted, the bytes are the bytearray ``data``.  Compiled, they start in ``stack`` (inside the object,
+    which a free list recycles: a token's buffer costs no allocation) and move to the bytearray ``data`` when
+    they outgrow it."""
 
     data: bytearray
     size: cython.Py_ssize_t
     cap: cython.Py_ssize_t
+    stack: cython.uchar[480]
 
 
 @cython.cfunc
 def _buffer(capacity: cython.Py_ssize_t) -> _Buffer:
     buffer: _Buffer = _Buffer.__new__(_Buffer)
+    buffer.size = 0
     if cython.compiled:
-        buffer.data = PyByteArray_FromStringAndSize(cython.NULL, capacity)
+        buffer.data = None
+        buffer.cap = _STACK_CAPACITY
+        if capacity > _STACK_CAPACITY:
+            _grow(buffer, capacity)
     else:
         buffer.data = bytearray(capacity)
-    buffer.size = 0
-    buffer.cap = capacity
+        buffer.cap = capacity
     return buffer
 
 
@@ -221,7 +234,11 @@ def _grow(buffer: _Buffer, needed: cython.Py_ssize_t) -> cython.int:
     if cython.compiled:
         if at2_fault_step():  # the test hook of _arm_fault
             raise MemoryError()
-        PyByteArray_Resize(buffer.data, cap)
+        if buffer.data is None:
+            buffer.data = PyByteArray_FromStringAndSize(cython.NULL, cap)
+            memcpy(PyByteArray_AS_STRING(buffer.data), buffer.stack, buffer.size)
+        else:
+            PyByteArray_Resize(buffer.data, cap)
     else:
         buffer.data.extend(bytes(cap - buffer.cap))
     buffer.cap = cap
@@ -233,9 +250,20 @@ def _grow(buffer: _Buffer, needed: cython.Py_ssize_t) -> cython.int:
 def _at(buffer: _Buffer) -> cython.p_uchar:
     """The buffer's bytes: their address (compiled) or the bytearray (interpreted); p[i] reads and writes both."""
     if cython.compiled:
+        if buffer.data is None:
+            return buffer.stack
         return cython.cast(cython.p_uchar, PyByteArray_AS_STRING(buffer.data))
     else:
         return buffer.data  # type: ignore[return-value]
+
+
+@cython.cfunc
+def _packed(buffer: _Buffer, start: cython.Py_ssize_t) -> bytes:
+    """A copy of the bytes packed from ``start`` on."""
+    if cython.compiled:
+        return PyBytes_FromStringAndSize(cython.cast(cython.p_char, _at(buffer) + start), buffer.size - start)
+    else:
+        return bytes(buffer.data[start : buffer.size])
 
 
 @cython.cfunc
@@ -940,7 +968,7 @@ def _put_field(
 def _put_service(buffer: _Buffer, service: object) -> cython.int:
     """u16 type, the privilege map, then the fields as the spec table lays them out."""
     service_type, privileges, fields = service
-    layout: bytes = LAYOUTS.get(service_type) if type(service_type) is int else None
+    layout: bytes = _LAYOUTS.get(service_type) if type(service_type) is int else None
     if layout is None or len(fields) != len(layout):
         refuse_service(service_type, fields, layout)
     at: cython.Py_ssize_t = _reserve(buffer, 2)
@@ -1010,14 +1038,14 @@ def pack_service(service_type: Any, privileges: Any, fields: Any) -> bytes:
     them out, each checked as build007 checks it."""
     buffer: _Buffer = _buffer(_FIRST_CAPACITY)
     _put_service(buffer, (service_type, privileges, fields))
-    return bytes(buffer.data[: buffer.size])
+    return _packed(buffer, 0)
 
 
 def pack_permissions(tree: Any) -> bytes:
     """An RTM2 permission tree's bytes (``RtmPermissions.pack``), checked as build007 checks it."""
     buffer: _Buffer = _buffer(_FIRST_CAPACITY)
     _put_permissions(buffer, tree)
-    return bytes(buffer.data[: buffer.size])
+    return _packed(buffer, 0)
 
 
 def build007(app_id: Any, app_certificate: Any, issue_ts: Any, expire: Any, salt: Any, services: Any) -> str:
@@ -1142,7 +1170,7 @@ def _put_program(
     for i in range(p[0]):
         service_type = _u16_at(p, pos)
         count = p[pos + 2]
-        layout: bytes = LAYOUTS.get(service_type)
+        layout: bytes = _LAYOUTS.get(service_type)
         index = pos + 3 + 3 * count
         if layout is None or p[index] != len(layout):
             refuse_service(service_type, range(p[index]), layout)
@@ -1195,25 +1223,24 @@ def build007_shape(
     lifetimes (u32, one warning over 24 hours), the accounts, issue_ts, salt, the ids, the fields."""
     if type(shape) is not bytes:
         raise TypeError(f"build007_shape() shape must be bytes, not {type(shape).__name__}")
-    if type(lifetimes) is not tuple:
-        lifetimes = tuple(lifetimes)
-    if type(values) is not tuple:
-        values = tuple(values)
-    _check_shape(shape, len(lifetimes), len(values))
+    times: tuple = lifetimes if type(lifetimes) is tuple else tuple(lifetimes)
+    fills: tuple = values if type(values) is tuple else tuple(values)
+    _check_shape(shape, len(times), len(fills))
     # fast path: exact ints up to 24 hours, as checked_lifetimes would pass them without a warning
-    for value in lifetimes:
-        if _exact_int(value, 0, _ONE_DAY) == _NOT_IN:
-            lifetimes = checked_lifetimes(lifetimes)
+    i: cython.Py_ssize_t
+    for i in range(len(times)):
+        if _exact_int(times[i], 0, _ONE_DAY) == _NOT_IN:
+            times = checked_lifetimes(times)
             break
-    values = _checked_accounts(shape, values)
+    fills = _checked_accounts(shape, fills)
     ts: cython.longlong = 0 if issue_ts is None else _u32("issue_ts", issue_ts)
     if ts == 0:
         ts = _unix_seconds()
     salt_value: cython.longlong = _next_salt() if salt is None else _u32("salt", salt)
     _check_ids(app_id, app_certificate)
     buffer: _Buffer = _buffer(_FIRST_CAPACITY)
-    start: cython.Py_ssize_t = _start_content(buffer, app_id, ts, lifetimes[0], salt_value, _bytes_at(shape)[0])
-    _put_program(buffer, start, shape, lifetimes, values)
+    start: cython.Py_ssize_t = _start_content(buffer, app_id, ts, times[0], salt_value, _bytes_at(shape)[0])
+    _put_program(buffer, start, shape, times, fills)
     return _seal007(buffer, start, app_certificate)
 
 
@@ -1413,6 +1440,7 @@ _PART_SERVICE = cython.declare(cython.int, len(PARTS_007))
 _PART_NAMED = cython.declare(cython.int, len(PARTS_007) + 1)
 
 
+@cython.freelist(8)
 @cython.final
 @cython.cclass
 class _Reader:
@@ -1626,7 +1654,7 @@ def _read_services(
     for index in range(reader.index, end):
         reader.index = index
         service_type = _read_u16(reader)
-        layout: bytes = LAYOUTS.get(service_type)
+        layout: bytes = _LAYOUTS.get(service_type)
         if layout is None:
             _add_run(counts, run_type, run)
             return service_type
@@ -1751,7 +1779,8 @@ def _ts006(ts: object) -> cython.longlong:
     """A 006 message's ts: as given (u32), or for None now plus the default lifetime (past 2106, u32's error)."""
     if ts is not None:
         return _u32("ts", ts)
-    return _u32("ts", _unix_seconds() + _DEFAULT_LIFETIME_006)
+    default: cython.longlong = _unix_seconds() + _DEFAULT_LIFETIME_006
+    return default if 0 <= default <= _U32_MAX else _u32("ts", default)
 
 
 def build006(
@@ -1781,7 +1810,12 @@ def build006(
 @cython.cfunc
 def _common_text(value: object) -> cython.bint:
     """An exact str of ASCII characters, at most _MAX_TEXT: build006_grant's form of a channel name or uid."""
-    return type(value) is str and len(value) <= _MAX_TEXT and value.isascii()
+    if type(value) is not str:
+        return False
+    if cython.compiled:
+        return PyUnicode_IS_ASCII(value) and PyUnicode_GET_LENGTH(value) <= _MAX_TEXT
+    else:
+        return len(value) <= MAX_TEXT and value.isascii()
 
 
 def build006_grant(
@@ -1799,11 +1833,16 @@ def build006_grant(
     expire_value: cython.longlong = _exact_int(expire, 0, _U32_MAX)
     if expire_value == _NOT_IN:
         return None
-    if type(privilege_ids) is not tuple or len(privilege_ids) > _MAX_PRIVILEGES_006:
+    if type(privilege_ids) is not tuple:
+        return None
+    ids: tuple = privilege_ids
+    count: cython.Py_ssize_t = len(ids)
+    if count > _MAX_PRIVILEGES_006:
         return None
     previous: cython.longlong = -1
-    for privilege in privilege_ids:
-        previous = _exact_int(privilege, previous + 1, _U16_MAX)
+    i: cython.Py_ssize_t
+    for i in range(count):
+        previous = _exact_int(ids[i], previous + 1, _U16_MAX)
         if previous == _NOT_IN:
             return None
     uid_number: cython.longlong = _exact_int(uid, 0, _U32_MAX)
@@ -1816,7 +1855,6 @@ def build006_grant(
     _check_ids(app_id, app_certificate)
     salt_value: cython.longlong = _next_salt()
     ts_value: cython.longlong = _ts006(None)
-    count: cython.Py_ssize_t = len(privilege_ids)
     message: _Buffer = _buffer(_MESSAGE006_HEAD + _PRIVILEGE_ENTRY * count)
     at: cython.Py_ssize_t = _reserve(message, _MESSAGE006_HEAD + _PRIVILEGE_ENTRY * count)
     p: cython.p_uchar = _at(message)
@@ -1824,8 +1862,8 @@ def build006_grant(
     _put_u32(p, at + 4, ts_value)
     _put_u16(p, at + 8, count)
     at += _MESSAGE006_HEAD
-    for privilege in privilege_ids:
-        _put_u16(p, at, privilege)
+    for i in range(count):
+        _put_u16(p, at, ids[i])
         _put_u32(p, at + 2, expire_value)
         at += _PRIVILEGE_ENTRY
     return _seal006(app_id, app_certificate, channel_name, uid_text_value, message)
