@@ -141,18 +141,17 @@ else:
 
 IMPLEMENTATION = "c" if cython.compiled else "python"
 
-#: what _exact_int answers for a value outside its range (no range reaches it)
 #: the spec table's wire codes by service type (the one dict specs.add_spec and remove_spec change)
 _LAYOUTS = cython.declare(dict, LAYOUTS)
+#: what _exact_int answers for a value outside its range (no range reaches it)
 _NOT_IN = cython.declare(cython.longlong, -(1 << 62))
 _U16_MAX = cython.declare(cython.longlong, 0xFFFF)
 _U32_MAX = cython.declare(cython.longlong, 0xFFFFFFFF)
 _MAX_CONTENT = cython.declare(cython.Py_ssize_t, MAX_CONTENT)
 _ONE_DAY = cython.declare(cython.longlong, ONE_DAY)
-#: a packing buffer's first size: most tokens' contents fit, and pymalloc serves it (at most 512 bytes)
+#: a packing buffer's first room, where most tokens' contents fit: in compiled code the room inside the buffer
+#: object (the size of _Buffer.stack, which must say the same number)
 _FIRST_CAPACITY = cython.declare(cython.Py_ssize_t, 480)
-#: the bytes a compiled buffer holds in itself (the size of _Buffer.stack)
-_STACK_CAPACITY = cython.declare(cython.Py_ssize_t, 480)
 #: the wire codes of specs.LAYOUTS and the rules of a shape program, as a layout's bytes iterate
 _TEXT = cython.declare(cython.int, ord("s"))
 _I16 = cython.declare(cython.int, ord("h"))
@@ -207,8 +206,8 @@ def _buffer(capacity: cython.Py_ssize_t) -> _Buffer:
     buffer.size = 0
     if cython.compiled:
         buffer.data = None
-        buffer.cap = _STACK_CAPACITY
-        if capacity > _STACK_CAPACITY:
+        buffer.cap = _FIRST_CAPACITY
+        if capacity > _FIRST_CAPACITY:
             _grow(buffer, capacity)
     else:
         buffer.data = bytearray(capacity)
@@ -458,7 +457,8 @@ def _ascii(text: cython.p_const_char, size: cython.size_t) -> str:
 @cython.cfunc
 @cython.exceptval(-1)
 def _raise_status(status: cython.int) -> cython.int:
-    if status == 1:  # AT2_NO_MEMORY
+    """The exception for a failed C core call's status (compiled only)."""
+    if status == AT2_NO_MEMORY:
         raise MemoryError()
     raise RuntimeError(f"accesstoken2._wire._kernel_cy: the C core failed (status {status})")
 
