@@ -80,6 +80,7 @@ if cython.compiled:
         AT2_CHUNK_JOBS,
         AT2_CONTENT_TOO_LARGE,
         AT2_INCOMPLETE_ZLIB,
+        AT2_NO_MEMORY,
         AT2_OK,
         AT2_SIGNATURE_HEAD,
         AT2_TRAILING_DATA,
