@@ -5,8 +5,9 @@ the object model validates what only it knows, a kernel checks, packs, signs, co
 
 There is one kernel source, :mod:`._kernel_cy` (Cython's pure-Python mode), in two forms: compiled into
 the extension ``accesstoken2._wire._kernel_cy`` when it was built, and run as plain Python from the same
-file (loaded as ``accesstoken2._wire._kernel_py``).  ``pure`` is always the interpreted form; ``active`` is
-the compiled form when it is importable, else ``pure``; ``ACCESSTOKEN2_NO_EXTENSIONS=1`` (any non-empty
+file (loaded as ``accesstoken2._wire._kernel_py``).  ``pure`` is always the interpreted form, loaded when it is
+first asked for (compiling the source costs an import tens of milliseconds); ``active`` is the compiled form
+when it is importable, else ``pure``; ``ACCESSTOKEN2_NO_EXTENSIONS=1`` (any non-empty
 value other than ``0``) forces ``pure``.  :func:`use` switches it (the test fixture does).
 ``IMPLEMENTATION`` (here and on the package) always names ``active``: ``"c"`` or ``"python"``.
 """
@@ -201,7 +202,7 @@ def compiled() -> Kernel | None:
 
 def kernels() -> dict[str, Kernel]:
     """Every kernel available here, by IMPLEMENTATION name."""
-    found: dict[str, Kernel] = {"python": pure}
+    found: dict[str, Kernel] = {"python": _interpreted()}
     c = compiled()
     if c is not None:
         found["c"] = c
@@ -214,11 +215,8 @@ if TYPE_CHECKING:
 
     _SOURCE_KEEPS_THE_CONTRACT: Kernel = _kernel_cy
 
-#: the interpreted form of the kernel source, always available
-pure: Kernel = _interpreted()
-
 #: THE selector: the kernel every caller uses (``kernel.active.build007(...)``)
-active: Kernel = compiled() or pure
+active: Kernel = compiled() or _interpreted()
 
 
 def use(name: str) -> None:
@@ -227,8 +225,11 @@ def use(name: str) -> None:
     active = kernels()[name]
 
 
-def __getattr__(name: str) -> str:
+def __getattr__(name: str) -> Any:
     # IMPLEMENTATION is read from the active kernel, so it can never disagree with it
     if name == "IMPLEMENTATION":
         return active.IMPLEMENTATION
+    # pure, the interpreted form, is loaded only when something asks for it
+    if name == "pure":
+        return _interpreted()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
