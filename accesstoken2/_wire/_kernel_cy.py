@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import secrets
 import threading
-from array import array
 from typing import Any, Optional
 
 try:
@@ -274,6 +273,16 @@ def _bytes_at(data: bytes) -> cython.p_const_uchar:
         return cython.cast(cython.p_const_uchar, PyBytes_AS_STRING(data))
     else:
         return data  # type: ignore[return-value]
+
+
+@cython.cfunc
+@cython.inline
+def _slice(data: bytes, start: cython.Py_ssize_t, end: cython.Py_ssize_t) -> bytes:
+    """``data[start:end]`` (0 <= start <= end <= len(data)), in compiled code without a slice object."""
+    if cython.compiled:
+        return PyBytes_FromStringAndSize(PyBytes_AS_STRING(data) + start, end - start)
+    else:
+        return data[start:end]
 
 
 @cython.cfunc
@@ -540,7 +549,7 @@ def compress(data: bytes) -> bytes:
             status = at2_deflate_thread(raw, size, out_data, bound, cython.address(out_size))
         if status != AT2_OK:
             _raise_status(status)
-        return out[:out_size]
+        return _slice(out, 0, out_size)
     else:
         return zlib.compress(data, 6)
 
@@ -642,7 +651,7 @@ def _base64(token: object, start: cython.Py_ssize_t) -> object:
             != 0
         ):
             return None
-        return out[:out_size]
+        return _slice(out, 0, out_size)
     else:
         try:
             encoded = token[start:].encode("ascii")
@@ -1257,8 +1266,9 @@ def build007_shape(
 SALT_BITS = (1 << 27) - 1
 #: random bytes drawn at a time
 POOL_BYTES = 4096
-# an array type code of 32-bit words
-_WORD = "I" if array("I").itemsize == 4 else "L"
+_SALT_BITS = cython.declare(cython.uint, SALT_BITS)
+_SALT_MIN = cython.declare(cython.uint, SALT_MIN)
+_SALT_MAX = cython.declare(cython.uint, SALT_MAX)
 _salt_lock = threading.Lock()
 _salts: list = []
 
@@ -1267,8 +1277,16 @@ def _refill_salts() -> None:
     global _salts
     with _salt_lock:
         if not _salts:
-            words = array(_WORD, secrets.token_bytes(POOL_BYTES))
-            _salts = [SALT_MIN + bits for bits in (word & SALT_BITS for word in words) if bits < SALT_MAX]
+            data: bytes = secrets.token_bytes(POOL_BYTES)
+            p: cython.p_const_uchar = _bytes_at(data)
+            fresh: list = []
+            at: cython.Py_ssize_t
+            bits: cython.uint
+            for at in range(0, POOL_BYTES, 4):
+                bits = _u32_at(p, at) & _SALT_BITS
+                if bits < _SALT_MAX:
+                    fresh.append(_SALT_MIN + bits)
+            _salts = fresh
 
 
 @cython.cfunc
@@ -1507,7 +1525,7 @@ def _read_u32(reader: _Reader) -> cython.longlong:
 def _read_raw(reader: _Reader) -> bytes:
     size: cython.Py_ssize_t = _read_u16(reader)
     start: cython.Py_ssize_t = _take(reader, size)
-    return reader.data[start : start + size]
+    return _slice(reader.data, start, start + size)
 
 
 @cython.cfunc
@@ -1626,7 +1644,12 @@ def _check_head(token: object, limit: cython.Py_ssize_t, version: str) -> cython
     length: cython.Py_ssize_t = len(token)
     if length > limit:
         raise malformed("too_long", length=length, limit=limit)
-    if not token.startswith(version):
+    text: str
+    if type(token) is str:  # typed, so that compiled code compares in place
+        text = token
+        if not text.startswith(version):
+            raise malformed("prefix", version=version)
+    elif not token.startswith(version):  # a subclass: its own startswith
         raise malformed("prefix", version=version)
     return length
 
@@ -1731,7 +1754,7 @@ def parse007(token: Any) -> Parsed007:
         extra: cython.Py_ssize_t = reader.size - reader.pos
         if extra:
             raise malformed("after_services", extra=extra)
-    signing_info = reader.data[info_start:]
+    signing_info = _slice(reader.data, info_start, reader.size)
     # every service was read, or those before the unknown one
     return (
         signature,
@@ -1848,7 +1871,7 @@ def build006_grant(
             return None
     uid_number: cython.longlong = _exact_int(uid, 0, _U32_MAX)
     if uid_number != _NOT_IN:
-        uid_text_value = str(uid_number) if uid_number else ""
+        uid_text_value = f"{uid_number}" if uid_number else ""  # an f-string: C digits when compiled
     elif _common_text(uid):
         uid_text_value = uid
     else:
