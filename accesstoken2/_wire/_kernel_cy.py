@@ -164,6 +164,7 @@ _SALT_AT = cython.declare(cython.Py_ssize_t, SIGNATURE_HEAD + 2 + ID_SIZE + 8)
 _SIGNATURE_HEAD = cython.declare(cython.Py_ssize_t, SIGNATURE_HEAD)
 _SIGNING_INFO_HEAD = cython.declare(cython.Py_ssize_t, SIGNING_INFO_HEAD)
 _ID_SIZE = cython.declare(cython.Py_ssize_t, ID_SIZE)
+_SIGNATURE_SIZE = cython.declare(cython.Py_ssize_t, SIGNATURE_SIZE)
 _MESSAGE006_HEAD = cython.declare(cython.Py_ssize_t, MESSAGE006_HEAD)
 _PRIVILEGE_ENTRY = cython.declare(cython.Py_ssize_t, PRIVILEGE_ENTRY)
 _MAX_PRIVILEGES_006 = cython.declare(cython.Py_ssize_t, MAX_PRIVILEGES_006)
@@ -384,7 +385,7 @@ _PAST_F = cython.declare(cython.ulonglong, 0x1919191919191919)
 def _id_chars(value: object) -> cython.bint:
     """True for a str (subclasses included) of 32 hexadecimal characters: the rule of checks.is_hex32."""
     if cython.compiled:
-        if not (PyUnicode_Check(value) and PyUnicode_IS_ASCII(value) and PyUnicode_GET_LENGTH(value) == 32):
+        if not (PyUnicode_Check(value) and PyUnicode_IS_ASCII(value) and PyUnicode_GET_LENGTH(value) == _ID_SIZE):
             return False
         # 8 characters a step, no branch per character: per byte x < 0x80, x + (0x80 - low) has its high bit set
         # when x >= low, and x + (0x7F - high) when x > high; neither sum carries into the next byte.  Digits
@@ -408,7 +409,7 @@ def _id_chars(value: object) -> cython.bint:
 def _put_id(buffer: _Buffer, at: cython.Py_ssize_t, value: object) -> cython.int:
     """Copies the 32 ASCII characters of a checked app id to the buffer."""
     if cython.compiled:
-        memcpy(_at(buffer) + at, PyUnicode_DATA(value), 32)
+        memcpy(_at(buffer) + at, PyUnicode_DATA(value), _ID_SIZE)
     else:
         buffer.data[at : at + 32] = value.encode("ascii")
     return 0
@@ -447,7 +448,7 @@ def _seal007_c(content: cython.p_uchar, size: cython.Py_ssize_t, certificate: ob
             raise MemoryError()
     try:
         with cython.nogil:
-            status = at2_seal007(codec, content, size, key, 32, ts, salt, out, cython.address(out_size))
+            status = at2_seal007(codec, content, size, key, _ID_SIZE, ts, salt, out, cython.address(out_size))
         if status != AT2_OK:
             _raise_status(status)
         return _ascii(out, out_size)
@@ -497,14 +498,14 @@ if not cython.compiled:
 def hmac_sha256(key: bytes, msg: bytes) -> bytes:
     """HMAC-SHA256."""
     if cython.compiled:
-        mac: cython.uchar[32]
+        mac: cython.uchar[32]  # SIGNATURE_SIZE
         key_data: cython.p_const_uchar = _bytes_at(key)
         msg_data: cython.p_const_uchar = _bytes_at(msg)
         key_size: cython.size_t = len(key)
         msg_size: cython.size_t = len(msg)
         with cython.nogil:
             at2_hmac_sha256(key_data, key_size, msg_data, msg_size, mac)
-        return PyBytes_FromStringAndSize(cython.cast(cython.p_char, mac), 32)
+        return PyBytes_FromStringAndSize(cython.cast(cython.p_char, mac), _SIGNATURE_SIZE)
     else:
         # RFC 2104 over hashlib: about twice as fast as hmac.digest() for the short inputs of a token
         if not isinstance(key, bytes) or not isinstance(msg, bytes):
@@ -690,11 +691,13 @@ def verify007(signature: bytes, signing_info: bytes, app_certificate: Any, issue
         salt_value: cython.uint = salt
         same: cython.int
         if info_size < _NOGIL_BYTES:
-            same = at2_verify007(signature_data, signature_size, info_data, info_size, certificate, 32, ts, salt_value)
+            same = at2_verify007(
+                signature_data, signature_size, info_data, info_size, certificate, _ID_SIZE, ts, salt_value
+            )
         else:
             with cython.nogil:
                 same = at2_verify007(
-                    signature_data, signature_size, info_data, info_size, certificate, 32, ts, salt_value
+                    signature_data, signature_size, info_data, info_size, certificate, _ID_SIZE, ts, salt_value
                 )
         return same != 0
     else:
@@ -721,7 +724,7 @@ def _seal006(app_id: object, certificate: object, channel_name: object, uid: obj
         result = PyUnicode_New(3 + 32 + at2_body006_size(size), 127)
         out: cython.p_char = cython.cast(cython.p_char, PyUnicode_DATA(result))
         memcpy(out, b"006", 3)
-        memcpy(out + 3, app, 32)
+        memcpy(out + 3, app, _ID_SIZE)
         m: cython.p_const_uchar = _at(message)
         with cython.nogil:
             status = at2_body006(
@@ -735,7 +738,7 @@ def _seal006(app_id: object, certificate: object, channel_name: object, uid: obj
                 uid_size,
                 m,
                 size,
-                out + 35,
+                out + _APP_ID_END_006,
                 cython.address(body_size),
             )
         if status != AT2_OK:
@@ -856,7 +859,7 @@ def _check_ids(app_id: object, app_certificate: object) -> cython.int:
         b = cython.cast(cython.p_const_uchar, PyUnicode_DATA(app_certificate))
     else:
         a, b = app_id.encode("ascii"), app_certificate.encode("ascii")  # type: ignore[union-attr]
-    for i in range(32):
+    for i in range(_ID_SIZE):
         if (a[i] | 0x20) != (b[i] | 0x20):  # hexadecimal digits and letters: | 0x20 folds case
             return 0
     raise same_ids()
@@ -893,14 +896,14 @@ def _put_privileges(buffer: _Buffer, privileges: object) -> cython.int:
         privileges = normal_privileges(privileges)
     keys: list = sorted(privileges)
     count: cython.Py_ssize_t = len(keys)
-    at: cython.Py_ssize_t = _reserve(buffer, 2 + 6 * count)
+    at: cython.Py_ssize_t = _reserve(buffer, 2 + _PRIVILEGE_ENTRY * count)
     p: cython.p_uchar = _at(buffer)
     _put_u16(p, at, count)
     at += 2
     for key in keys:
         _put_u16(p, at, key)
         _put_u32(p, at + 2, privileges[key])
-        at += 6
+        at += _PRIVILEGE_ENTRY
     return 0
 
 
@@ -1185,7 +1188,7 @@ def _put_program(
         if layout is None or p[index] != len(layout):
             refuse_service(service_type, range(p[index]), layout)
         codes = _bytes_at(layout)
-        at = _reserve(buffer, 4 + 6 * count)
+        at = _reserve(buffer, 4 + _PRIVILEGE_ENTRY * count)
         out = _at(buffer)
         _put_u16(out, at, service_type)
         _put_u16(out, at + 2, count)
@@ -1196,7 +1199,7 @@ def _put_program(
             out[at + 1] = p[pos + 1]
             # every lifetime is an exact int in u32 range by now
             _put_u32(out, at + 2, lifetimes[p[pos + 2]])
-            at += 6
+            at += _PRIVILEGE_ENTRY
             pos += 3
         count = p[pos]
         pos += 1
@@ -1549,12 +1552,12 @@ def _read_privileges(reader: _Reader) -> dict:
     keeps its last value)."""
     result: dict = {}
     count: cython.Py_ssize_t = _read_u16(reader)
-    start: cython.Py_ssize_t = _take(reader, 6 * count)
+    start: cython.Py_ssize_t = _take(reader, _PRIVILEGE_ENTRY * count)
     p: cython.p_const_uchar = _bytes_at(reader.data)
     i: cython.Py_ssize_t
     for i in range(count):
         result[_u16_at(p, start)] = _u32_at(p, start + 2)
-        start += 6
+        start += _PRIVILEGE_ENTRY
     return result
 
 
@@ -1684,7 +1687,7 @@ def _read_services(
             return service_type
         codes = _bytes_at(layout)
         if out is None:
-            _take(reader, 6 * _read_u16(reader))
+            _take(reader, _PRIVILEGE_ENTRY * _read_u16(reader))
             for code_index in range(len(layout)):
                 if codes[code_index] == _TEXT:
                     _read_text(reader, False)
