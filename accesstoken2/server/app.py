@@ -34,7 +34,6 @@ from .. import __version__
 from .._wire import kernel as _kernel
 from .._wire.limits import LONGEST_TOKEN
 from ..errors import TokenError
-from .audit import RequestIdMiddleware
 from .auth import OPEN, Authenticator, Principal, Unauthorized
 from .authorize import Authorization, Refused, load_hook
 from .body import MAX_NUMBER_CHARS, body_schema, clean_errors, read_model
@@ -531,6 +530,6 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
         body_timeout=settings.body_timeout,
         name_of=_path_namer(router),
         observers=observers,
+        request_ids=True,  # every answer carries X-Request-ID, the guard's own refusals too
     )
-    app.add_middleware(RequestIdMiddleware)  # outermost: every answer carries X-Request-ID
     return app

@@ -21,6 +21,8 @@ from collections.abc import Awaitable, MutableMapping, Sequence
 from typing import Any, Callable
 from urllib.parse import unquote_to_bytes
 
+from .request_ids import assign_request_id
+
 __all__ = ["RequestGuard", "error_body", "error_message", "escape", "json_answer"]
 
 Scope = MutableMapping[str, Any]
@@ -155,7 +157,9 @@ class RequestGuard:
     """ASGI middleware: see the module documentation.
 
     ``name_of(path, index)`` names the path parameter at a segment index (for error messages);
-    ``observers`` are called once per request (default: the request log of :mod:`.logs`).
+    ``observers`` are called once per request (default: the request log of :mod:`.logs`);
+    ``request_ids`` gives every request its id here, as :class:`~.request_ids.RequestIdMiddleware`
+    would in a layer of its own.
     """
 
     def __init__(
@@ -166,6 +170,7 @@ class RequestGuard:
         body_timeout: float,
         name_of: PathNamer | None = None,
         observers: Sequence[Observer] | None = None,
+        request_ids: bool = False,
     ) -> None:
         self._app = app
         self._max_body = max_body
@@ -176,6 +181,7 @@ class RequestGuard:
 
             observers = (log_request,)
         self._observers = tuple(observers)
+        self._request_ids = request_ids
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -184,6 +190,7 @@ class RequestGuard:
         began = time.perf_counter()
         status = 500
         started = False
+        extra = (*_EXTRA_HEADERS, assign_request_id(scope)) if self._request_ids else _EXTRA_HEADERS
         head = scope["method"] == "HEAD"
         downstream = {**scope, "method": "GET"} if head else scope
 
@@ -192,20 +199,23 @@ class RequestGuard:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 started = True
-                message["headers"] = [*message.get("headers", ()), *_EXTRA_HEADERS]
+                message["headers"] = [*message.get("headers", ()), *extra]
             elif head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}
             await send(message)
 
         try:
             try:
-                downstream_receive = await self._admit(scope, receive)
+                declared = self._admit(scope)
+                if declared is not None:
+                    body = await _read_body(receive, self._max_body, self._body_timeout)
+                    receive = _replay(body, receive)
             except _Refusal as refusal:
                 for message in json_answer(refusal.status, refusal.detail, close=refusal.close):
                     await guarded_send(message)
                 return
             try:
-                await self._app(downstream, downstream_receive, guarded_send)
+                await self._app(downstream, receive, guarded_send)
             except Exception as error:
                 # One escaped line naming the type, never the message (which a client may have
                 # chosen) nor a traceback; the server's outer layer would log both.
@@ -222,7 +232,9 @@ class RequestGuard:
             for observe in self._observers:
                 observe(scope, status, elapsed)
 
-    async def _admit(self, scope: Scope, receive: Receive) -> Receive:
+    def _admit(self, scope: Scope) -> int | None:
+        """Refuse (:class:`_Refusal`) a URL that is not UTF-8 or a declared body over the cap; the
+        declared length of a body to read (0: chunked), or None when there is none."""
         raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
         # Fast path: a path of ASCII without "%" decodes to itself (the rule _check_path applies).
         if b"%" in raw_path or not raw_path.isascii():
@@ -232,11 +244,10 @@ class RequestGuard:
             _check_query(query)
         has_body, declared = _has_body(scope)
         if not has_body:
-            return receive
+            return None
         if declared > self._max_body:
             raise _Refusal(413, f"request body larger than {self._max_body} bytes", close=True)
-        body = await _read_body(receive, self._max_body, self._body_timeout)
-        return _replay(body, receive)
+        return declared
 
 
 async def _read_body(receive: Receive, limit: int, timeout: float) -> bytes:

@@ -28,7 +28,10 @@ from typing import Any, Callable, Optional, get_type_hints
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from starlette._utils import is_async_callable
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
+from starlette.exceptions import HTTPException
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
@@ -111,6 +114,7 @@ class LeanRoutes:
         self._served = {id(route): _Served(route) for route in served}
         self._index: dict[str | None, tuple[_Candidate, ...]] = {}
         self._indexed = -1
+        self._errors: tuple[dict[Any, Any], dict[int, Any]] = ({}, {})
 
     def routes(self) -> list[APIRoute]:
         """The routes served here."""
@@ -171,6 +175,23 @@ class LeanRoutes:
         scope[_CLAIM] = (scope["path"], method, matched)
         return True
 
+    def handle_errors(self, errors: ExceptionMiddleware) -> None:
+        """Answer the endpoints' exceptions with the handlers ``errors`` holds (registered as
+        Starlette registers them), as that middleware would, without its layer around every request:
+        an endpoint returns its whole :class:`Response`, so nothing has been sent when it raises."""
+        self._errors = (errors._exception_handlers, errors._status_handlers)
+
+    def _handler(self, error: Exception) -> Any:
+        """The handler Starlette's exception middleware would pick for ``error``, or None."""
+        by_class, by_status = self._errors
+        handler = by_status.get(error.status_code) if isinstance(error, HTTPException) else None
+        if handler is None:
+            for cls in type(error).__mro__:
+                handler = by_class.get(cls)
+                if handler is not None:
+                    break
+        return handler
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         claim = scope.get(_CLAIM)
         if claim is not None and claim[0] is scope["path"] and claim[1] == scope["method"]:
@@ -185,6 +206,7 @@ class LeanRoutes:
         scope["route"] = served.route
         scope["endpoint"] = served.endpoint
         scope["path_params"] = params
+        scope["starlette.exception_handlers"] = self._errors
         request = Request(scope, receive, send)
         arguments: dict[str, Any] = dict(params)
         arguments[served.request_name] = request
@@ -192,7 +214,19 @@ class LeanRoutes:
             query = QueryParams(scope["query_string"]) if scope.get("query_string") else None
             for name, alias in served.query:
                 arguments[name] = None if query is None else query.get(alias)
-        response = await served.endpoint(**arguments)
+        try:
+            response = await served.endpoint(**arguments)
+        except Exception as error:
+            handler = self._handler(error)
+            if handler is None:
+                raise
+            if is_async_callable(handler):
+                response = await handler(request, error)
+            else:
+                response = await run_in_threadpool(handler, request, error)
+            error.__traceback__ = None  # a reused exception instance would collect tracebacks
+            if response is None:
+                return
         if not isinstance(response, Response):
             raise TypeError(f"the endpoint of {served.route.path} returned {type(response).__name__}, not a Response")
         await response(scope, receive, send)
@@ -228,7 +262,9 @@ class LeanFastAPI(FastAPI):
                 error_handler = value
             else:
                 handlers[key] = value
-        app: ASGIApp = ExceptionMiddleware(lean, handlers=handlers, debug=self.debug)
+        # the handlers as Starlette's exception middleware registers them, used by the routes themselves
+        lean.handle_errors(ExceptionMiddleware(lean, handlers=handlers, debug=self.debug))
+        app: ASGIApp = lean
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
         return ServerErrorMiddleware(app, handler=error_handler, debug=self.debug)
