@@ -5,9 +5,9 @@ it refuses a path or query whose percent-encoding is not UTF-8 (400), reads the 
 itself, capped at ``max_body`` bytes whatever the transfer encoding (413, and never more than
 the cap is held) and within ``body_timeout`` seconds (408, and the connection is closed), then
 hands the application the buffered body.  It answers ``HEAD`` wherever ``GET`` is served, adds
-``Cache-Control: no-store``, and logs one line per request in which every value a client
-controls is escaped (so a request is always exactly one line).  It runs on asyncio (as
-uvicorn does).
+``Cache-Control: no-store`` (and, with ``request_ids``, the request's ``X-Request-ID``), and
+logs one line per request in which every value a client controls is escaped (so a request is
+always exactly one line).  It runs on asyncio (as uvicorn does).
 """
 
 from __future__ import annotations

@@ -5,9 +5,12 @@ order), solving the endpoint's dependencies and reading its parameters through p
 the token endpoints take only a :class:`~starlette.requests.Request` and plain text from the
 path and the query.  :class:`LeanFastAPI` is the application: a request that :class:`LeanRoutes`
 claims goes through the application's own middleware (the request guard with its URL checks,
-body cap, deadline, request log and metrics; CORS; anything added with ``add_middleware``) and
-exception handlers (which write every error answer), built the way FastAPI builds them, and then
-:class:`LeanRoutes` calls the very endpoint function FastAPI would call, with the same arguments.
+body cap, deadline, request ids, request log and metrics; CORS; anything added with
+``add_middleware``), and then :class:`LeanRoutes` calls the very endpoint function FastAPI would
+call, with the same arguments, and answers what it raises with the application's exception
+handlers (which write every error answer), picked as Starlette's exception middleware picks them
+but without that layer around every request: an endpoint here returns its whole answer, so
+nothing has been sent when it raises.
 Every other request (OpenAPI, docs, ``/inspect``, ``/metrics``, 404, 405, the trailing-slash
 redirect, CORS preflights) goes through FastAPI unchanged.  Left out for the claimed requests:
 FastAPI's own OpenTelemetry instrumentation, its body-size layer (idle unless the application
