@@ -353,3 +353,39 @@ def test_settle_hands_back_a_settled_grant_itself() -> None:
     defaulted = issuer.settle(TokenGrant("rtm", user_id="bob"))  # the default lifetime is filled in
     assert defaulted.expire == Settings(APP_ID, CERT).default_expire
     assert issuer.settle(defaulted) is defaulted
+
+
+# ---------------------------------------------------------------- remembered routing outcomes
+
+
+def _scope_for(method: str, path: str) -> dict[str, Any]:
+    return {"type": "http", "method": method, "path": path, "root_path": "", "headers": []}
+
+
+def test_routing_outcomes_remembered_stay_bounded_and_follow_the_routes() -> None:
+    from fastapi.routing import APIRoute
+
+    from accesstoken2.server import create_app
+
+    app = create_app(Settings(APP_ID, CERT))
+    lean = app.lean_routes
+    assert lean is not None
+    assert lean.claims(_scope_for("POST", "/getToken"))
+    assert lean.claims(_scope_for("HEAD", "/chat/app/"))  # answered as GET
+    assert not lean.claims(_scope_for("GET", "/getToken"))  # FastAPI answers 405
+    for number in range(300):  # methods and paths a client chooses: nothing more is remembered
+        assert not lean.claims(_scope_for(f"M{number}", "/getToken"))
+        assert not lean.claims(_scope_for("GET", f"/nope{number}"))
+        assert lean.claims(_scope_for("GET", f"/rtm/user{number}/"))
+    literal = {route.path for route in app.router.routes if "{" not in getattr(route, "path", "{")}
+    methods = {method for route in app.router.routes for method in getattr(route, "methods", None) or ()}
+    assert set(lean._outcomes) <= {(path, method) for path in literal for method in methods}
+    assert len(lean._outcomes) <= 6
+
+    async def elsewhere(request: Request) -> Response:
+        return Response(b"another route")
+
+    # a route put in front of the token route takes it over: what was remembered is dropped
+    app.router.routes.insert(0, APIRoute("/getToken", elsewhere, methods=["POST"]))
+    assert not lean.claims(_scope_for("POST", "/getToken"))
+    assert lean.claims(_scope_for("GET", "/chat/app/"))

@@ -15,7 +15,9 @@ lacks its trailing slash is redirected (307) with a relative ``Location``.
 import logging
 import math
 import time
+from collections.abc import Mapping
 from functools import partial
+from types import MappingProxyType
 from typing import Any, Callable, Literal, Optional, Union
 from urllib.parse import quote
 
@@ -191,6 +193,7 @@ def _required_query(name: str, text: Optional[str]) -> str:
 
 
 SECURITY = "HTTPBearer"
+_NO_HEADERS: "Mapping[str, str]" = MappingProxyType({})
 
 
 def _post_grant(body: TokenRequest) -> TokenGrant:
@@ -250,7 +253,8 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
     async def issue(request: Request, principal: Principal, grant: TokenGrant) -> Issued:
         """Authorize ``grant`` for ``principal`` (403 when refused), then build it."""
         try:
-            allowed = await authorization.check(principal, issuer.settle(grant), request.headers)
+            headers = request.headers if authorization.hooked else _NO_HEADERS  # only the hook reads them
+            allowed = await authorization.check(principal, issuer.settle(grant), headers)
         except Refused as refusal:
             if metrics is not None:
                 metrics.denied(refusal.reason)

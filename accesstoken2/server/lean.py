@@ -102,6 +102,7 @@ class _Served:
 _Candidate = tuple[Optional[Pattern[str]], frozenset[str], Optional[_Served]]
 #: The scope key holding the outcome of :meth:`LeanRoutes.claims`: path, method, route and parameters.
 _CLAIM = "accesstoken2.lean"
+_UNKNOWN: Any = object()
 
 
 class LeanRoutes:
@@ -117,6 +118,9 @@ class LeanRoutes:
         self._served = {id(route): _Served(route) for route in served}
         self._index: dict[str | None, tuple[_Candidate, ...]] = {}
         self._indexed = -1
+        self._literal_paths: frozenset[str] = frozenset()
+        self._methods: frozenset[str] = frozenset()
+        self._outcomes: dict[tuple[str, Any], tuple[_Served, dict[str, Any]] | None] = {}
         self._errors: tuple[dict[Any, Any], dict[int, Any]] = ({}, {})
 
     def routes(self) -> list[APIRoute]:
@@ -132,24 +136,45 @@ class LeanRoutes:
     def _candidates(self, path: str) -> tuple[_Candidate, ...]:
         """The routes that may match ``path``, in the router's order: those whose first segment is
         the path's, and those whose first segment is a parameter or unknown."""
-        if self._indexed != len(self._routes):
-            routes = list(self._routes)
-            firsts = [_first_segment(getattr(route, "path", "")) for route in routes]
-            candidates = [self._candidate(route) for route in routes]
-            self._index = {
-                key: tuple(candidate for candidate, first in zip(candidates, firsts) if first in (key, None))
-                for key in set(firsts)
-            }
-            self._indexed = len(routes)
         segment = path[1:].split("/", 1)[0]
         return self._index.get(segment, self._index.get(None, ()))
+
+    def _reindex(self) -> None:
+        """Index the router's routes by first segment (again, when their number changed)."""
+        routes = list(self._routes)
+        firsts = [_first_segment(getattr(route, "path", "")) for route in routes]
+        candidates = [self._candidate(route) for route in routes]
+        self._index = {
+            key: tuple(candidate for candidate, first in zip(candidates, firsts) if first in (key, None))
+            for key in set(firsts)
+        }
+        # the outcomes remembered for the paths that are a route's whole path (no parameter), with the
+        # methods some route serves: a bounded set, whatever paths and methods clients send
+        self._literal_paths = frozenset(
+            route.path for route in routes if isinstance(getattr(route, "path", None), str) and "{" not in route.path
+        )
+        self._methods = frozenset(method for _, methods, _ in candidates for method in methods)
+        self._outcomes = {}
+        self._indexed = len(routes)
 
     def _match(self, scope: Scope, method: Any) -> tuple[_Served, dict[str, Any]] | None:
         """The served route FastAPI would choose for ``scope`` with ``method`` and its path
         parameters, or None when FastAPI would choose another route (or none)."""
         if scope["type"] != "http" or scope.get("root_path"):
             return None
+        if self._indexed != len(self._routes):
+            self._reindex()
         path: str = scope["path"]
+        known = self._outcomes.get((path, method), _UNKNOWN)
+        if known is not _UNKNOWN:
+            return None if known is None else (known[0], dict(known[1]))
+        matched = self._search(path, method)
+        if path in self._literal_paths and method in self._methods:
+            self._outcomes[(path, method)] = None if matched is None else (matched[0], dict(matched[1]))
+        return matched
+
+    def _search(self, path: str, method: Any) -> tuple[_Served, dict[str, Any]] | None:
+        """:meth:`_match` for ``path``, route by route."""
         for regex, methods, served in self._candidates(path):
             if regex is None:
                 return None
