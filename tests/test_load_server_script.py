@@ -116,3 +116,16 @@ def test_cpu_seconds_counts_this_process(load_server: ModuleType) -> None:
     spent = load_server.cpu_seconds(os.getpid()) - before
     assert 0.1 <= spent <= 5  # clock ticks are coarse (1/100 s)
     assert load_server.cpu_seconds(2**22 + 12345) == 0  # no such process
+
+
+def test_the_sync_fastapi_row_is_an_extra_and_never_a_baseline(load_server: ModuleType) -> None:
+    assert "extra" in load_server.SYNC_FASTAPI_ROW
+    assert load_server.SYNC_FASTAPI_ROW not in load_server.BASELINES.values()
+    # the same endpoint as the minimal one, only not a coroutine (so FastAPI runs it in a thread)
+    assert "\ndef get_token(body: Body)" in load_server._SYNC_FASTAPI
+    assert load_server._SYNC_FASTAPI.replace("\ndef get_token", "\nasync def get_token") == load_server._MINIMAL_FASTAPI
+    measured = results(off=[9000, 9000], jwt=[8000, 8000], fastapi=[6000, 3000], bare=[15000, 15000])
+    measured[load_server.SYNC_FASTAPI_ROW] = [run(3000), run(2000)]
+    rows = {row["server"]: row for row in load_server.summarize(measured)}
+    assert rows["accesstoken2 server, JWT off"]["ratios_to_minimal_fastapi"] == [1.5, 3.0]  # the async endpoint's
+    assert rows[load_server.SYNC_FASTAPI_ROW]["ratios_to_bare_asgi"] == [0.2, 0.133]

@@ -15,7 +15,9 @@ lacks its trailing slash is redirected (307) with a relative ``Location``.
 import logging
 import math
 import time
+from collections.abc import Mapping
 from functools import partial
+from types import MappingProxyType
 from typing import Any, Callable, Literal, Optional, Union
 from urllib.parse import quote
 
@@ -34,7 +36,6 @@ from .. import __version__
 from .._wire import kernel as _kernel
 from .._wire.limits import LONGEST_TOKEN
 from ..errors import TokenError
-from .audit import RequestIdMiddleware
 from .auth import OPEN, Authenticator, Principal, Unauthorized
 from .authorize import Authorization, Refused, load_hook
 from .body import MAX_NUMBER_CHARS, body_schema, clean_errors, read_model
@@ -192,6 +193,7 @@ def _required_query(name: str, text: Optional[str]) -> str:
 
 
 SECURITY = "HTTPBearer"
+_NO_HEADERS: "Mapping[str, str]" = MappingProxyType({})
 
 
 def _post_grant(body: TokenRequest) -> TokenGrant:
@@ -251,7 +253,8 @@ def build_router(settings: Settings, *, clock: Callable[[], float] = time.time) 
     async def issue(request: Request, principal: Principal, grant: TokenGrant) -> Issued:
         """Authorize ``grant`` for ``principal`` (403 when refused), then build it."""
         try:
-            allowed = await authorization.check(principal, issuer.settle(grant), request.headers)
+            headers = request.headers if authorization.hooked else _NO_HEADERS  # only the hook reads them
+            allowed = await authorization.check(principal, issuer.settle(grant), headers)
         except Refused as refusal:
             if metrics is not None:
                 metrics.denied(refusal.reason)
@@ -531,6 +534,6 @@ def build_app(settings: Optional[Settings] = None, *, clock: Callable[[], float]
         body_timeout=settings.body_timeout,
         name_of=_path_namer(router),
         observers=observers,
+        request_ids=True,  # every answer carries X-Request-ID, the guard's own refusals too
     )
-    app.add_middleware(RequestIdMiddleware)  # outermost: every answer carries X-Request-ID
     return app

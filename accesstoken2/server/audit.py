@@ -47,15 +47,12 @@ the file (for logrotate).  A failed write is logged, counted in
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import logging
 import os
-import re
-import secrets
 import threading
 import time
-from collections.abc import Awaitable, Iterable, MutableMapping
+from collections.abc import Iterable
 from typing import Any, Callable
 
 from .._redact import Redactor
@@ -64,6 +61,7 @@ from ..explain import TokenInfo, inspect
 from ..fingerprint import token_fingerprint
 from .config import ENV_AUDIT_LOG, Settings
 from .guard import escape
+from .request_ids import REQUEST_ID_HEADER, RequestIdMiddleware, request_id_of
 
 __all__ = [
     "AUDIT_FORMAT_VERSION",
@@ -77,76 +75,9 @@ __all__ = [
 logger = logging.getLogger("accesstoken2.server")
 
 AUDIT_FORMAT_VERSION = 1
-REQUEST_ID_HEADER = "X-Request-ID"
-#: The scope key holding a request's id.
-REQUEST_ID_KEY = "accesstoken2.request_id"
-#: A client's request id is kept when it is 1 to 64 of these characters (UUIDs, ULIDs, trace ids).
-_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 KEY_FINGERPRINT_CHARS = 8
 REDACTED = "[redacted]"
 _FIELDS = (("channel_name", "channel"), ("uid", "uid"), ("user_id", "user_id"))
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-# A random prefix for this process and a counter: ids unique across workers and restarts, made
-# without a system call per request.
-_ID_PREFIX = secrets.token_hex(6)
-_ID_COUNTER = itertools.count(1)
-
-
-def new_request_id() -> str:
-    """A fresh request id: 20 hexadecimal characters (this process's random prefix, a counter)."""
-    return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFFFFFF:08x}"
-
-
-def request_id_of(scope: Scope) -> str:
-    """The id :class:`RequestIdMiddleware` gave the request, or a fresh one (a router mounted
-    without the middleware)."""
-    known = scope.get(REQUEST_ID_KEY)
-    if isinstance(known, str):
-        return known
-    fresh = new_request_id()
-    scope[REQUEST_ID_KEY] = fresh
-    return fresh
-
-
-class RequestIdMiddleware:
-    """ASGI middleware: every request gets an id, sent back in the ``X-Request-ID`` header.
-
-    A client's ``X-Request-ID`` is kept when it is well-formed (1 to 64 letters, digits and
-    ``.``, ``_``, ``:``, ``-``, starting with a letter or digit); anything else is replaced by a
-    fresh id.  The id is in the scope for :func:`request_id_of`.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self._app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        request_id = None
-        for name, value in scope.get("headers", ()):
-            if name == b"x-request-id":
-                text = value.decode("latin-1") if len(value) <= 64 else ""
-                request_id = text if _REQUEST_ID.fullmatch(text) else None
-                break
-        if request_id is None:
-            request_id = new_request_id()
-        scope[REQUEST_ID_KEY] = request_id
-        header = (b"x-request-id", request_id.encode("ascii"))
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), header]
-            await send(message)
-
-        await self._app(scope, receive, send_with_id)
 
 
 def _utc_now(now: float) -> str:

@@ -123,6 +123,11 @@ class Authorization:
         self._hook = hook
         self._settle = settle
 
+    @property
+    def hooked(self) -> bool:
+        """Whether a hook is configured (only the hook reads the request headers)."""
+        return self._hook is not None
+
     def rules(self, principal: Principal, grant: TokenGrant) -> None:
         """Rules 1 and 2: raise :class:`Refused` when ``principal`` may not have ``grant``."""
         if grant.kind == "chat_app":

@@ -11,6 +11,7 @@ from typing import Any, Optional, TypeVar
 
 from fastapi import HTTPException, Request
 from pydantic import BaseModel, ValidationError
+from starlette.requests import ClientDisconnect
 
 from .guard import escape
 
@@ -113,14 +114,22 @@ def clean_errors(errors: Any) -> list[dict[str, Any]]:
 async def read_model(request: Request, model: "type[Model]", max_bytes: int) -> Model:
     """The request body as ``model``: at most ``max_bytes`` bytes (413), UTF-8 JSON (422) and
     valid (422, with the errors but never the input).  Call it after authenticating."""
-    received = bytearray()
-    # The guard middleware has usually read and capped the body already; this cap holds when
-    # the router is mounted in an application without it.
-    async for chunk in request.stream():
-        if len(received) + len(chunk) > max_bytes:
+    # The guard middleware has usually read and capped the body already (one message); this cap
+    # holds when the router is mounted in an application without it.
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_bytes:
             raise HTTPException(413, f"request body larger than {max_bytes} bytes")
-        received += chunk
-    value = parse_json(bytes(received))
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    value = parse_json(chunks[0] if len(chunks) == 1 else b"".join(chunks))
     if not isinstance(value, dict):
         raise HTTPException(422, [{"loc": ["body"], "msg": "the body must be a JSON object", "type": "dict_type"}])
     try:

@@ -31,7 +31,7 @@ from ..errors import InvalidParameterError
 from .auth import Principal
 from .issuer import Issued, Role, TokenGrant
 
-__all__ = ["TOKEN_ANSWERS", "add_compat_routes", "answer", "parse_expiry"]
+__all__ = ["TOKEN_ANSWERS", "TokenAnswer", "add_compat_routes", "answer", "parse_expiry"]
 
 MAX_EXPIRY_DIGITS = 12
 
@@ -79,12 +79,26 @@ class ChatAnswer(BaseModel):
 TOKEN_ANSWERS = (RtcAnswer, RtmAnswer, RteAnswer, ChatAnswer)
 
 
+class TokenAnswer(Response):
+    """A 200 JSON answer from bytes already encoded: Starlette's :class:`Response` with the headers
+    it would give them (``content-length``, ``content-type``), set without its general path."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes) -> None:
+        self.status_code = 200
+        self.background = None
+        self.body = body
+        self.raw_headers = [(b"content-length", str(len(body)).encode("ascii")), (b"content-type", b"application/json")]
+
+
 def answer(issued: Issued, rename: Optional[dict[str, str]] = None) -> Response:
     """The JSON answer for ``issued``: its tokens (keys renamed by ``rename``) and expiry."""
     # A token holds only "007"/"006" and base64 characters: nothing in it needs escaping in JSON.
-    parts = [f'"{(rename or {}).get(key, key)}":"{token}"' for key, token in issued.tokens.items()]
-    body = "{" + ",".join(parts) + f',"expires_at":{issued.expires_at},"expires_in":{issued.expires_in}}}'
-    return Response(body.encode("ascii"), media_type="application/json")
+    names = rename or {}
+    parts = [f'"{names.get(key, key)}":"{token}",' for key, token in issued.tokens.items()]
+    body = "{" + "".join(parts) + f'"expires_at":{issued.expires_at},"expires_in":{issued.expires_in}}}'
+    return TokenAnswer(body.encode("ascii"))
 
 
 def parse_expiry(text: Optional[str]) -> Optional[int]:

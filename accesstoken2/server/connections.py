@@ -36,15 +36,23 @@ class ServerConfig(uvicorn.Config):
 
 
 class HeadDeadline:
-    """A timer that closes a transport unless it is cancelled first."""
+    """Closes a transport that waits for a request head longer than ``seconds``.
 
-    __slots__ = ("_loop", "_seconds", "_timer", "_transport")
+    The timer is lazy: :meth:`arm` notes when the wait began and :meth:`cancel` that it ended,
+    and a timer set once checks, when it fires, whether the connection has been waiting since
+    long enough (else it is set again for the rest of the wait).  Setting and cancelling a timer
+    for each request costs more than the rest of this; a busy connection pays it at most once per
+    ``seconds``.
+    """
+
+    __slots__ = ("_loop", "_seconds", "_timer", "_transport", "_waiting_since")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, seconds: float) -> None:
         self._loop = loop
         self._seconds = seconds
         self._timer: asyncio.TimerHandle | None = None
         self._transport: asyncio.BaseTransport | None = None
+        self._waiting_since: float | None = None
 
     def start(self, transport: asyncio.BaseTransport) -> None:
         """Watch ``transport``: a new connection waits for its first request head."""
@@ -53,21 +61,36 @@ class HeadDeadline:
 
     def arm(self) -> None:
         """(Re)start the countdown: the connection now waits for a request head."""
-        self.cancel()
-        if self._transport is not None and not self._transport.is_closing():
-            self._timer = self._loop.call_later(self._seconds, self._expire)
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        now = self._loop.time()
+        self._waiting_since = now
+        if self._timer is None:
+            self._timer = self._loop.call_at(now + self._seconds, self._expire)
 
     def cancel(self) -> None:
-        """Stop the countdown: a request head arrived, or the connection is gone."""
+        """Stop the countdown: a request head arrived (the timer, if set, will find no wait)."""
+        self._waiting_since = None
+
+    def close(self) -> None:
+        """The connection is gone: drop the timer."""
+        self._waiting_since = None
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
     def _expire(self) -> None:
         self._timer = None
+        since = self._waiting_since
         transport = self._transport
-        if transport is not None and not transport.is_closing():
-            transport.close()
+        if since is None or transport is None or transport.is_closing():
+            return  # not waiting for a head now: the next arm() sets a timer
+        deadline = since + self._seconds
+        if self._loop.time() < deadline:
+            self._timer = self._loop.call_at(deadline, self._expire)
+            return
+        transport.close()
 
 
 def _seconds(config: Any) -> float:
@@ -91,7 +114,7 @@ class _HeadDeadlineMixin(_Protocol):  # type: ignore[misc]
         self.head_deadline.start(transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.head_deadline.cancel()
+        self.head_deadline.close()
         super().connection_lost(exc)
 
     def on_response_complete(self) -> None:

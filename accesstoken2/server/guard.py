@@ -5,9 +5,9 @@ it refuses a path or query whose percent-encoding is not UTF-8 (400), reads the 
 itself, capped at ``max_body`` bytes whatever the transfer encoding (413, and never more than
 the cap is held) and within ``body_timeout`` seconds (408, and the connection is closed), then
 hands the application the buffered body.  It answers ``HEAD`` wherever ``GET`` is served, adds
-``Cache-Control: no-store``, and logs one line per request in which every value a client
-controls is escaped (so a request is always exactly one line).  It runs on asyncio (as
-uvicorn does).
+``Cache-Control: no-store`` (and, with ``request_ids``, the request's ``X-Request-ID``), and
+logs one line per request in which every value a client controls is escaped (so a request is
+always exactly one line).  It runs on asyncio (as uvicorn does).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import time
 from collections.abc import Awaitable, MutableMapping, Sequence
 from typing import Any, Callable
 from urllib.parse import unquote_to_bytes
+
+from .request_ids import assign_request_id
 
 __all__ = ["RequestGuard", "error_body", "error_message", "escape", "json_answer"]
 
@@ -155,7 +157,9 @@ class RequestGuard:
     """ASGI middleware: see the module documentation.
 
     ``name_of(path, index)`` names the path parameter at a segment index (for error messages);
-    ``observers`` are called once per request (default: the request log of :mod:`.logs`).
+    ``observers`` are called once per request (default: the request log of :mod:`.logs`);
+    ``request_ids`` gives every request its id here, as :class:`~.request_ids.RequestIdMiddleware`
+    would in a layer of its own.
     """
 
     def __init__(
@@ -166,6 +170,7 @@ class RequestGuard:
         body_timeout: float,
         name_of: PathNamer | None = None,
         observers: Sequence[Observer] | None = None,
+        request_ids: bool = False,
     ) -> None:
         self._app = app
         self._max_body = max_body
@@ -176,6 +181,17 @@ class RequestGuard:
 
             observers = (log_request,)
         self._observers = tuple(observers)
+        self._request_ids = request_ids
+        self._deadlines: BodyDeadlines | None = None
+
+    def _deadlines_now(self) -> BodyDeadlines:
+        """The body deadlines of the running event loop."""
+        loop = asyncio.get_running_loop()
+        deadlines = self._deadlines
+        if deadlines is None or deadlines.loop is not loop:
+            # another loop (a test's, a thread's): its own timer; requests already reading keep theirs
+            deadlines = self._deadlines = BodyDeadlines(loop, self._body_timeout)
+        return deadlines
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -184,6 +200,7 @@ class RequestGuard:
         began = time.perf_counter()
         status = 500
         started = False
+        extra = (*_EXTRA_HEADERS, assign_request_id(scope)) if self._request_ids else _EXTRA_HEADERS
         head = scope["method"] == "HEAD"
         downstream = {**scope, "method": "GET"} if head else scope
 
@@ -192,20 +209,23 @@ class RequestGuard:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 started = True
-                message["headers"] = [*message.get("headers", ()), *_EXTRA_HEADERS]
+                message["headers"] = [*message.get("headers", ()), *extra]
             elif head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}
             await send(message)
 
         try:
             try:
-                downstream_receive = await self._admit(scope, receive)
+                declared = self._admit(scope)
+                if declared is not None:
+                    body = await _read_body(receive, self._max_body, self._body_timeout, self._deadlines_now())
+                    receive = _replay(body, receive)
             except _Refusal as refusal:
                 for message in json_answer(refusal.status, refusal.detail, close=refusal.close):
                     await guarded_send(message)
                 return
             try:
-                await self._app(downstream, downstream_receive, guarded_send)
+                await self._app(downstream, receive, guarded_send)
             except Exception as error:
                 # One escaped line naming the type, never the message (which a client may have
                 # chosen) nor a traceback; the server's outer layer would log both.
@@ -222,7 +242,9 @@ class RequestGuard:
             for observe in self._observers:
                 observe(scope, status, elapsed)
 
-    async def _admit(self, scope: Scope, receive: Receive) -> Receive:
+    def _admit(self, scope: Scope) -> int | None:
+        """Refuse (:class:`_Refusal`) a URL that is not UTF-8 or a declared body over the cap; the
+        declared length of a body to read (0: chunked), or None when there is none."""
         raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
         # Fast path: a path of ASCII without "%" decodes to itself (the rule _check_path applies).
         if b"%" in raw_path or not raw_path.isascii():
@@ -232,49 +254,91 @@ class RequestGuard:
             _check_query(query)
         has_body, declared = _has_body(scope)
         if not has_body:
-            return receive
+            return None
         if declared > self._max_body:
             raise _Refusal(413, f"request body larger than {self._max_body} bytes", close=True)
-        body = await _read_body(receive, self._max_body, self._body_timeout)
-        return _replay(body, receive)
+        return declared
 
 
-async def _read_body(receive: Receive, limit: int, timeout: float) -> bytes:
-    """The whole body, refused past ``limit`` bytes or ``timeout`` seconds.
+class BodyDeadlines:
+    """Cancels the tasks of one event loop still reading a body ``seconds`` after they began.
 
-    The deadline is a timer that cancels this task (what ``asyncio.timeout`` does, at a third
-    of its cost, and available on Python 3.9): uvicorn runs on asyncio.
+    One timer serves them all, set for the earliest deadline, rather than a timer per request
+    (setting and cancelling one costs more than the rest of a small body's read): as every body
+    has the same allowance, deadlines come in the order they are set.
     """
+
+    __slots__ = ("_expired", "_loop", "_pending", "_seconds", "_timer")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, seconds: float) -> None:
+        self._loop = loop
+        self._seconds = seconds
+        self._pending: dict[asyncio.Task[Any], float] = {}  # task -> deadline, earliest first
+        self._expired: set[asyncio.Task[Any]] = set()
+        self._timer: asyncio.TimerHandle | None = None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    def start(self, task: asyncio.Task[Any]) -> None:
+        """``task`` begins reading a body now."""
+        deadline = self._loop.time() + self._seconds
+        self._pending[task] = deadline
+        if self._timer is None:
+            self._timer = self._loop.call_at(deadline, self._sweep)
+
+    def stop(self, task: asyncio.Task[Any]) -> bool:
+        """``task`` is done reading; whether it was cancelled because its deadline passed."""
+        self._pending.pop(task, None)
+        if task in self._expired:
+            self._expired.discard(task)
+            return True
+        return False
+
+    def _sweep(self) -> None:
+        self._timer = None
+        now = self._loop.time()
+        pending = self._pending
+        while pending:
+            task, deadline = next(iter(pending.items()))
+            if deadline > now:
+                self._timer = self._loop.call_at(deadline, self._sweep)
+                return
+            del pending[task]
+            self._expired.add(task)
+            task.cancel()
+
+
+async def _read_body(receive: Receive, limit: int, timeout: float, deadlines: BodyDeadlines) -> bytes:
+    """The whole body, refused past ``limit`` bytes or ``timeout`` seconds (``deadlines``, of the
+    running loop, cancels this task then: what ``asyncio.timeout`` does, at a fraction of its cost,
+    and available on Python 3.9; uvicorn runs on asyncio)."""
     task = asyncio.current_task()
     assert task is not None
-    expired = False
-
-    def expire() -> None:
-        nonlocal expired
-        expired = True
-        task.cancel()
-
-    timer = asyncio.get_running_loop().call_later(timeout, expire)
-    body = bytearray()
+    deadlines.start(task)
+    chunks: list[bytes] = []
+    size = 0
     try:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
                 raise _Refusal(400, "the client closed the connection before sending the whole body", close=True)
             chunk = message.get("body", b"")
-            if len(body) + len(chunk) > limit:
+            size += len(chunk)
+            if size > limit:
                 raise _Refusal(413, f"request body larger than {limit} bytes", close=True)
-            body += chunk
+            chunks.append(chunk)
             if not message.get("more_body", False):
-                return bytes(body)
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
     except asyncio.CancelledError:
-        if not expired:
+        if not deadlines.stop(task):
             raise
         if sys.version_info >= (3, 11):
             task.uncancel()
         raise _Refusal(408, f"the request body did not arrive within {timeout:g} s", close=True) from None
     finally:
-        timer.cancel()
+        deadlines.stop(task)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -188,8 +188,9 @@ class TokenIssuer:
             user_id = _agora_name("uid", "rtm_user_id", user)
         elif kind == "chat_user":
             user_id = _required_text("uid", grant.user_id, "for a Chat user token: the Chat user id")
-        settled = TokenGrant(kind, channel=channel, uid=uid, user_id=user_id, role=role, expire=expire)
-        return grant if settled == grant else settled
+        if (channel, uid, user_id, role, expire) == (grant.channel, grant.uid, grant.user_id, grant.role, grant.expire):
+            return grant  # already settled (what the dataclass's == would say, without building the copy)
+        return TokenGrant(kind, channel=channel, uid=uid, user_id=user_id, role=role, expire=expire)
 
     def issue(self, grant: TokenGrant) -> Issued:
         """Settle ``grant`` (:meth:`settle`) and build it."""

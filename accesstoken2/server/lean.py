@@ -5,9 +5,12 @@ order), solving the endpoint's dependencies and reading its parameters through p
 the token endpoints take only a :class:`~starlette.requests.Request` and plain text from the
 path and the query.  :class:`LeanFastAPI` is the application: a request that :class:`LeanRoutes`
 claims goes through the application's own middleware (the request guard with its URL checks,
-body cap, deadline, request log and metrics; CORS; anything added with ``add_middleware``) and
-exception handlers (which write every error answer), built the way FastAPI builds them, and then
-:class:`LeanRoutes` calls the very endpoint function FastAPI would call, with the same arguments.
+body cap, deadline, request ids, request log and metrics; CORS; anything added with
+``add_middleware``), and then :class:`LeanRoutes` calls the very endpoint function FastAPI would
+call, with the same arguments, and answers what it raises with the application's exception
+handlers (which write every error answer), picked as Starlette's exception middleware picks them
+but without that layer around every request: an endpoint here returns its whole answer, so
+nothing has been sent when it raises.
 Every other request (OpenAPI, docs, ``/inspect``, ``/metrics``, 404, 405, the trailing-slash
 redirect, CORS preflights) goes through FastAPI unchanged.  Left out for the claimed requests:
 FastAPI's own OpenTelemetry instrumentation, its body-size layer (idle unless the application
@@ -28,7 +31,10 @@ from typing import Any, Callable, Optional, get_type_hints
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from starlette._utils import is_async_callable
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
+from starlette.exceptions import HTTPException
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
@@ -96,6 +102,7 @@ class _Served:
 _Candidate = tuple[Optional[Pattern[str]], frozenset[str], Optional[_Served]]
 #: The scope key holding the outcome of :meth:`LeanRoutes.claims`: path, method, route and parameters.
 _CLAIM = "accesstoken2.lean"
+_UNKNOWN: Any = object()
 
 
 class LeanRoutes:
@@ -111,6 +118,10 @@ class LeanRoutes:
         self._served = {id(route): _Served(route) for route in served}
         self._index: dict[str | None, tuple[_Candidate, ...]] = {}
         self._indexed = -1
+        self._literal_paths: frozenset[str] = frozenset()
+        self._methods: frozenset[str] = frozenset()
+        self._outcomes: dict[tuple[str, Any], tuple[_Served, dict[str, Any]] | None] = {}
+        self._errors: tuple[dict[Any, Any], dict[int, Any]] = ({}, {})
 
     def routes(self) -> list[APIRoute]:
         """The routes served here."""
@@ -125,24 +136,45 @@ class LeanRoutes:
     def _candidates(self, path: str) -> tuple[_Candidate, ...]:
         """The routes that may match ``path``, in the router's order: those whose first segment is
         the path's, and those whose first segment is a parameter or unknown."""
-        if self._indexed != len(self._routes):
-            routes = list(self._routes)
-            firsts = [_first_segment(getattr(route, "path", "")) for route in routes]
-            candidates = [self._candidate(route) for route in routes]
-            self._index = {
-                key: tuple(candidate for candidate, first in zip(candidates, firsts) if first in (key, None))
-                for key in set(firsts)
-            }
-            self._indexed = len(routes)
         segment = path[1:].split("/", 1)[0]
         return self._index.get(segment, self._index.get(None, ()))
+
+    def _reindex(self) -> None:
+        """Index the router's routes by first segment (again, when their number changed)."""
+        routes = list(self._routes)
+        firsts = [_first_segment(getattr(route, "path", "")) for route in routes]
+        candidates = [self._candidate(route) for route in routes]
+        self._index = {
+            key: tuple(candidate for candidate, first in zip(candidates, firsts) if first in (key, None))
+            for key in set(firsts)
+        }
+        # the outcomes remembered for the paths that are a route's whole path (no parameter), with the
+        # methods some route serves: a bounded set, whatever paths and methods clients send
+        self._literal_paths = frozenset(
+            route.path for route in routes if isinstance(getattr(route, "path", None), str) and "{" not in route.path
+        )
+        self._methods = frozenset(method for _, methods, _ in candidates for method in methods)
+        self._outcomes = {}
+        self._indexed = len(routes)
 
     def _match(self, scope: Scope, method: Any) -> tuple[_Served, dict[str, Any]] | None:
         """The served route FastAPI would choose for ``scope`` with ``method`` and its path
         parameters, or None when FastAPI would choose another route (or none)."""
         if scope["type"] != "http" or scope.get("root_path"):
             return None
+        if self._indexed != len(self._routes):
+            self._reindex()
         path: str = scope["path"]
+        known = self._outcomes.get((path, method), _UNKNOWN)
+        if known is not _UNKNOWN:
+            return None if known is None else (known[0], dict(known[1]))
+        matched = self._search(path, method)
+        if path in self._literal_paths and method in self._methods:
+            self._outcomes[(path, method)] = None if matched is None else (matched[0], dict(matched[1]))
+        return matched
+
+    def _search(self, path: str, method: Any) -> tuple[_Served, dict[str, Any]] | None:
+        """:meth:`_match` for ``path``, route by route."""
         for regex, methods, served in self._candidates(path):
             if regex is None:
                 return None
@@ -171,6 +203,23 @@ class LeanRoutes:
         scope[_CLAIM] = (scope["path"], method, matched)
         return True
 
+    def handle_errors(self, errors: ExceptionMiddleware) -> None:
+        """Answer the endpoints' exceptions with the handlers ``errors`` holds (registered as
+        Starlette registers them), as that middleware would, without its layer around every request:
+        an endpoint returns its whole :class:`Response`, so nothing has been sent when it raises."""
+        self._errors = (errors._exception_handlers, errors._status_handlers)
+
+    def _handler(self, error: Exception) -> Any:
+        """The handler Starlette's exception middleware would pick for ``error``, or None."""
+        by_class, by_status = self._errors
+        handler = by_status.get(error.status_code) if isinstance(error, HTTPException) else None
+        if handler is None:
+            for cls in type(error).__mro__:
+                handler = by_class.get(cls)
+                if handler is not None:
+                    break
+        return handler
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         claim = scope.get(_CLAIM)
         if claim is not None and claim[0] is scope["path"] and claim[1] == scope["method"]:
@@ -185,6 +234,7 @@ class LeanRoutes:
         scope["route"] = served.route
         scope["endpoint"] = served.endpoint
         scope["path_params"] = params
+        scope["starlette.exception_handlers"] = self._errors
         request = Request(scope, receive, send)
         arguments: dict[str, Any] = dict(params)
         arguments[served.request_name] = request
@@ -192,7 +242,19 @@ class LeanRoutes:
             query = QueryParams(scope["query_string"]) if scope.get("query_string") else None
             for name, alias in served.query:
                 arguments[name] = None if query is None else query.get(alias)
-        response = await served.endpoint(**arguments)
+        try:
+            response = await served.endpoint(**arguments)
+        except Exception as error:
+            handler = self._handler(error)
+            if handler is None:
+                raise
+            if is_async_callable(handler):
+                response = await handler(request, error)
+            else:
+                response = await run_in_threadpool(handler, request, error)
+            error.__traceback__ = None  # a reused exception instance would collect tracebacks
+            if response is None:
+                return
         if not isinstance(response, Response):
             raise TypeError(f"the endpoint of {served.route.path} returned {type(response).__name__}, not a Response")
         await response(scope, receive, send)
@@ -228,7 +290,9 @@ class LeanFastAPI(FastAPI):
                 error_handler = value
             else:
                 handlers[key] = value
-        app: ASGIApp = ExceptionMiddleware(lean, handlers=handlers, debug=self.debug)
+        # the handlers as Starlette's exception middleware registers them, used by the routes themselves
+        lean.handle_errors(ExceptionMiddleware(lean, handlers=handlers, debug=self.debug))
+        app: ASGIApp = lean
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
         return ServerErrorMiddleware(app, handler=error_handler, debug=self.debug)
