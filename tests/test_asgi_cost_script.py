@@ -12,6 +12,9 @@ pytest.importorskip("httpx")  # load_server.py, which the script reuses, imports
 pytest.importorskip("fastapi")
 pytest.importorskip("jwt")
 
+# the servers build tokens on the default kernel
+pytestmark = pytest.mark.default_kernel
+
 
 @pytest.fixture(scope="module")
 def asgi_cost() -> ModuleType:
