@@ -666,7 +666,7 @@ def _base64(token: object, start: cython.Py_ssize_t) -> object:
 def _text_checked(reader: _Reader, start: cython.Py_ssize_t, size: cython.Py_ssize_t) -> cython.bint:
     """True when the ``size`` bytes at ``start`` are UTF-8 that Python's strict decoder accepts."""
     if cython.compiled:
-        return at2_utf8_valid(_bytes_at(reader.data) + start, size) != 0
+        return at2_utf8_valid(reader.at + start, size) != 0
     else:
         try:
             reader.data[start : start + size].decode("utf-8")
@@ -1466,9 +1466,11 @@ _PART_NAMED = cython.declare(cython.int, len(PARTS_007) + 1)
 @cython.final
 @cython.cclass
 class _Reader:
-    """A cursor over decoded bytes, and what it is reading (for error messages)."""
+    """A cursor over decoded bytes, and what it is reading (for error messages).  ``at`` is ``data`` as _bytes_at
+    gives it (its address, compiled), kept so that a read costs no call for it."""
 
     data: bytes
+    at: cython.p_const_uchar
     size: cython.Py_ssize_t
     pos: cython.Py_ssize_t
     part: cython.int
@@ -1481,6 +1483,7 @@ class _Reader:
 def _reader(data: bytes, pos: cython.Py_ssize_t) -> _Reader:
     reader: _Reader = _Reader.__new__(_Reader)
     reader.data = data
+    reader.at = _bytes_at(data)
     reader.size = len(data)
     reader.pos = pos
     reader.part = 0
@@ -1514,14 +1517,20 @@ def _take(reader: _Reader, size: cython.Py_ssize_t) -> cython.Py_ssize_t:
 @cython.inline
 @cython.exceptval(-1)
 def _read_u16(reader: _Reader) -> cython.long:
-    return _u16_at(_bytes_at(reader.data), _take(reader, 2))
+    # _take and _u16_at written out: the hottest read of a walk over a crafted token's thousands of entries
+    start: cython.Py_ssize_t = reader.pos
+    if reader.size - start < 2:
+        raise malformed("ends_inside", _what(reader))
+    reader.pos = start + 2
+    p: cython.p_const_uchar = reader.at
+    return p[start] | (p[start + 1] << 8)
 
 
 @cython.cfunc
 @cython.inline
 @cython.exceptval(-1)
 def _read_u32(reader: _Reader) -> cython.longlong:
-    return _u32_at(_bytes_at(reader.data), _take(reader, 4))
+    return _u32_at(reader.at, _take(reader, 4))
 
 
 @cython.cfunc
@@ -1553,7 +1562,7 @@ def _read_privileges(reader: _Reader) -> dict:
     result: dict = {}
     count: cython.Py_ssize_t = _read_u16(reader)
     start: cython.Py_ssize_t = _take(reader, _PRIVILEGE_ENTRY * count)
-    p: cython.p_const_uchar = _bytes_at(reader.data)
+    p: cython.p_const_uchar = reader.at
     i: cython.Py_ssize_t
     for i in range(count):
         result[_u16_at(p, start)] = _u32_at(p, start + 2)
@@ -1568,33 +1577,86 @@ def _skip_tree(
 ) -> cython.Py_ssize_t:
     """Steps over ``names`` resource names, then ``permissions`` permission type entries, then ``resources``
     resource type entries of a permission tree (their UTF-8 was checked by parse007); the number of entries stepped
-    over, each type entry and each name counting 1."""
+    over, each type entry and each name counting 1.  One loop over positions: a crafted tree holds 32,000 names."""
+    p: cython.p_const_uchar = reader.at
+    size: cython.Py_ssize_t = reader.size
+    pos: cython.Py_ssize_t = reader.pos
     skipped: cython.Py_ssize_t = resources + permissions + names
     k: cython.Py_ssize_t
     count: cython.Py_ssize_t
     for k in range(names):
-        _take(reader, _read_u16(reader))
+        if size - pos < 2:
+            raise malformed("ends_inside", _what(reader))
+        pos += 2 + (p[pos] | (p[pos + 1] << 8))
     while permissions or resources:
         # a type and a count: of names after a permission type, of permission types after a resource type
-        _read_u16(reader)
-        count = _read_u16(reader)
+        if size - pos < 4:
+            raise malformed("ends_inside", _what(reader))
+        count = p[pos + 2] | (p[pos + 3] << 8)
+        pos += 4
         skipped += count
         if permissions:
             permissions -= 1
             for k in range(count):
-                _take(reader, _read_u16(reader))
+                if size - pos < 2:
+                    raise malformed("ends_inside", _what(reader))
+                pos += 2 + (p[pos] | (p[pos + 1] << 8))
         else:
             resources -= 1
             permissions = count
+    if pos > size:
+        raise malformed("ends_inside", _what(reader))
+    reader.pos = pos
     return skipped
 
 
 @cython.cfunc
-def _read_permissions(
-    reader: _Reader, build: cython.bint, budget: cython.Py_ssize_t, left_out: Optional[list]
-) -> object:
+@cython.exceptval(-1)
+def _check_tree(reader: _Reader) -> cython.int:
+    """Steps over a permission tree, checking that it is inside the content and that its names are UTF-8, in
+    reading order, without making anything (one loop over positions, as _skip_tree)."""
+    p: cython.p_const_uchar = reader.at
+    size: cython.Py_ssize_t = reader.size
+    pos: cython.Py_ssize_t = reader.pos
+    resources: cython.Py_ssize_t
+    permissions: cython.Py_ssize_t
+    names: cython.Py_ssize_t
+    length: cython.Py_ssize_t
+    i: cython.Py_ssize_t
+    j: cython.Py_ssize_t
+    k: cython.Py_ssize_t
+    if size - pos < 2:
+        raise malformed("ends_inside", _what(reader))
+    resources = p[pos] | (p[pos + 1] << 8)
+    pos += 2
+    for i in range(resources):
+        if size - pos < 4:
+            raise malformed("ends_inside", _what(reader))
+        permissions = p[pos + 2] | (p[pos + 3] << 8)
+        pos += 4
+        for j in range(permissions):
+            if size - pos < 4:
+                raise malformed("ends_inside", _what(reader))
+            names = p[pos + 2] | (p[pos + 3] << 8)
+            pos += 4
+            for k in range(names):
+                if size - pos < 2:
+                    raise malformed("ends_inside", _what(reader))
+                length = p[pos] | (p[pos + 1] << 8)
+                pos += 2
+                if length > size - pos:
+                    raise malformed("ends_inside", _what(reader))
+                if length and not _text_checked(reader, pos, length):
+                    raise malformed("utf8", _what(reader))
+                pos += length
+    reader.pos = pos
+    return 0
+
+
+@cython.cfunc
+def _read_permissions(reader: _Reader, budget: cython.Py_ssize_t, left_out: list) -> dict:
     """The RTM2 permission tree: made within budget (resource type entries, permission type entries and names,
-    each level in wire order; the entries left out are added to left_out[0]); build false: checked, no objects."""
+    each level in wire order; the entries left out are added to left_out[0])."""
     resource_count: cython.Py_ssize_t = _read_u16(reader)
     permission_count: cython.Py_ssize_t
     name_count: cython.Py_ssize_t
@@ -1605,16 +1667,6 @@ def _read_permissions(
     resources: cython.Py_ssize_t = budget
     permissions: cython.Py_ssize_t = budget
     names: cython.Py_ssize_t = budget
-    if not build:
-        for i in range(resource_count):
-            _read_u16(reader)
-            permission_count = _read_u16(reader)
-            for j in range(permission_count):
-                _read_u16(reader)
-                name_count = _read_u16(reader)
-                for k in range(name_count):
-                    _read_text(reader, False)
-        return None
     tree: dict = {}
     for i in range(resource_count):
         if resources == 0:
@@ -1660,22 +1712,14 @@ def _check_head(token: object, limit: cython.Py_ssize_t, version: str) -> cython
 @cython.cfunc
 @cython.exceptval(-2)
 def _read_services(
-    reader: _Reader,
-    end: cython.Py_ssize_t,
-    out: Optional[list],
-    counts: Optional[dict],
-    budget: cython.Py_ssize_t,
-    cut: Optional[dict],
+    reader: _Reader, end: cython.Py_ssize_t, out: list, budget: cython.Py_ssize_t, cut: dict
 ) -> cython.long:
-    """Reads services reader.index..end-1 as the table lays them out and appends them to out; when out is None,
-    only checks them, and counts them by type into counts unless that is None too.  A permission tree made is
+    """Makes services reader.index..end-1 as the table lays them out and appends them to out; a permission tree is
     made within budget, and cut gets the entries it left out by the service's position in out.  Returns the first
     unknown type (reader.index is its index), or -1 (reader.index is end)."""
     index: cython.Py_ssize_t
     code_index: cython.Py_ssize_t
-    run: cython.Py_ssize_t = 0
     service_type: cython.long
-    run_type: cython.long = 0
     codes: cython.p_const_uchar
     left_out: list
     for index in range(reader.index, end):
@@ -1683,26 +1727,8 @@ def _read_services(
         service_type = _read_u16(reader)
         layout: bytes = _LAYOUTS.get(service_type)
         if layout is None:
-            _add_run(counts, run_type, run)
             return service_type
         codes = _bytes_at(layout)
-        if out is None:
-            _take(reader, _PRIVILEGE_ENTRY * _read_u16(reader))
-            for code_index in range(len(layout)):
-                if codes[code_index] == _TEXT:
-                    _read_text(reader, False)
-                elif codes[code_index] == _I16:
-                    _take(reader, 2)
-                else:
-                    _read_permissions(reader, False, 0, None)
-            if counts is not None:
-                # counted by runs of one type: a dict update per run, not per service
-                if run and service_type != run_type:
-                    _add_run(counts, run_type, run)
-                    run = 0
-                run_type = service_type
-                run += 1
-            continue
         privileges = _read_privileges(reader)
         fields: list = []
         left_out = [0]
@@ -1712,11 +1738,84 @@ def _read_services(
             elif codes[code_index] == _I16:
                 fields.append((_read_u16(reader) ^ 0x8000) - 0x8000)
             else:
-                fields.append(_read_permissions(reader, True, budget, left_out))
+                fields.append(_read_permissions(reader, budget, left_out))
         if left_out[0]:
             cut[len(out)] = left_out[0]
         out.append((service_type, privileges, tuple(fields)))
     reader.index = end
+    return -1
+
+
+@cython.cfunc
+def _ends_inside(reader: _Reader, index: cython.Py_ssize_t) -> Exception:
+    """The error for content that ends inside service ``index``."""
+    reader.index = index
+    return malformed("ends_inside", _what(reader))
+
+
+@cython.cfunc
+@cython.exceptval(-2)
+def _walk_services(reader: _Reader, end: cython.Py_ssize_t, counts: Optional[dict]) -> cython.long:
+    """Checks services reader.index..end-1 without making them, counting them by type into counts unless it is
+    None: that each is inside the content and its texts are UTF-8, in reading order (the first problem met is
+    the one reported, as reading them would).  Returns the first unknown type (reader.index is its index, its
+    type read), or -1 (reader.index is end).  One loop over positions, calling out only for a text to check or a
+    permission tree: a crafted token holds 16,000 services."""
+    p: cython.p_const_uchar = reader.at
+    size: cython.Py_ssize_t = reader.size
+    pos: cython.Py_ssize_t = reader.pos
+    index: cython.Py_ssize_t
+    code_index: cython.Py_ssize_t
+    length: cython.Py_ssize_t
+    code: cython.int
+    service_type: cython.long
+    run: cython.Py_ssize_t = 0
+    run_type: cython.long = 0
+    for index in range(reader.index, end):
+        if size - pos < 2:
+            raise _ends_inside(reader, index)
+        service_type = p[pos] | (p[pos + 1] << 8)
+        pos += 2
+        layout: bytes = _LAYOUTS.get(service_type)
+        if layout is None:
+            reader.index = index
+            reader.pos = pos
+            _add_run(counts, run_type, run)
+            return service_type
+        if size - pos < 2:
+            raise _ends_inside(reader, index)
+        pos += 2 + _PRIVILEGE_ENTRY * (p[pos] | (p[pos + 1] << 8))
+        for code_index in range(len(layout)):
+            if pos > size - 2:  # every field starts with 2 bytes (a text's length, an i16, a tree's count)
+                raise _ends_inside(reader, index)
+            code = layout[code_index]
+            if code == _TEXT:
+                length = p[pos] | (p[pos + 1] << 8)
+                pos += 2
+                if length > size - pos:
+                    raise _ends_inside(reader, index)
+                if length and not _text_checked(reader, pos, length):
+                    reader.index = index
+                    raise malformed("utf8", _what(reader))
+                pos += length
+            elif code == _I16:
+                pos += 2
+            else:
+                reader.index = index
+                reader.pos = pos
+                _check_tree(reader)
+                pos = reader.pos
+        if pos > size:
+            raise _ends_inside(reader, index)
+        if counts is not None:
+            # counted by runs of one type: a dict update per run, not per service
+            if run and service_type != run_type:
+                _add_run(counts, run_type, run)
+                run = 0
+            run_type = service_type
+            run += 1
+    reader.index = end
+    reader.pos = pos
     _add_run(counts, run_type, run)
     return -1
 
@@ -1752,7 +1851,7 @@ def parse007(token: Any) -> Parsed007:
     reader.index = 0
     services_start: cython.Py_ssize_t = reader.pos
     # the services are checked here and made only when someone reads them (services007)
-    unknown: cython.long = _read_services(reader, count, None, None, 0, None)
+    unknown: cython.long = _walk_services(reader, count, None)
     if unknown < 0:
         extra: cython.Py_ssize_t = reader.size - reader.pos
         if extra:
@@ -1792,8 +1891,8 @@ def services007(signing_info: bytes, where: Any, limit: Any) -> ServicesRead:
     cut: dict = {}
     reader.part = _PART_SERVICE
     reader.count = count
-    _read_services(reader, min(budget, known), services, None, budget, cut)
-    _read_services(reader, known, None, counts, 0, None)
+    _read_services(reader, min(budget, known), services, budget, cut)
+    _walk_services(reader, known, counts)
     return services, counts, cut
 
 
