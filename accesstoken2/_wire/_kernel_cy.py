@@ -1662,7 +1662,6 @@ def _read_permissions(reader: _Reader, budget: cython.Py_ssize_t, left_out: list
     name_count: cython.Py_ssize_t
     i: cython.Py_ssize_t
     j: cython.Py_ssize_t
-    k: cython.Py_ssize_t
     made: cython.Py_ssize_t
     resources: cython.Py_ssize_t = budget
     permissions: cython.Py_ssize_t = budget
@@ -1755,12 +1754,14 @@ def _ends_inside(reader: _Reader, index: cython.Py_ssize_t) -> Exception:
 
 @cython.cfunc
 @cython.exceptval(-2)
-def _walk_services(reader: _Reader, end: cython.Py_ssize_t, counts: Optional[dict]) -> cython.long:
+def _walk_services(
+    reader: _Reader, end: cython.Py_ssize_t, counts: Optional[dict], check_texts: cython.bint
+) -> cython.long:
     """Checks services reader.index..end-1 without making them, counting them by type into counts unless it is
-    None: that each is inside the content and its texts are UTF-8, in reading order (the first problem met is
-    the one reported, as reading them would).  Returns the first unknown type (reader.index is its index, its
-    type read), or -1 (reader.index is end).  One loop over positions, calling out only for a text to check or a
-    permission tree: a crafted token holds 16,000 services."""
+    None: that each is inside the content and (check_texts) its texts are UTF-8, in reading order (the first
+    problem met is the one reported, as reading them would; services007 walks what parse007 checked).  Returns
+    the first unknown type (reader.index is its index, its type read), or -1 (reader.index is end).  One loop over
+    positions, calling out only for a text to check or a permission tree: a crafted token holds 16,000 services."""
     p: cython.p_const_uchar = reader.at
     size: cython.Py_ssize_t = reader.size
     pos: cython.Py_ssize_t = reader.pos
@@ -1794,7 +1795,7 @@ def _walk_services(reader: _Reader, end: cython.Py_ssize_t, counts: Optional[dic
                 pos += 2
                 if length > size - pos:
                     raise _ends_inside(reader, index)
-                if length and not _text_checked(reader, pos, length):
+                if check_texts and length and not _text_checked(reader, pos, length):
                     reader.index = index
                     raise malformed("utf8", _what(reader))
                 pos += length
@@ -1803,7 +1804,10 @@ def _walk_services(reader: _Reader, end: cython.Py_ssize_t, counts: Optional[dic
             else:
                 reader.index = index
                 reader.pos = pos
-                _check_tree(reader)
+                if check_texts:
+                    _check_tree(reader)
+                else:
+                    _skip_tree(reader, _read_u16(reader), 0, 0)  # the tree: its resource count, then entries
                 pos = reader.pos
         if pos > size:
             raise _ends_inside(reader, index)
@@ -1851,7 +1855,7 @@ def parse007(token: Any) -> Parsed007:
     reader.index = 0
     services_start: cython.Py_ssize_t = reader.pos
     # the services are checked here and made only when someone reads them (services007)
-    unknown: cython.long = _walk_services(reader, count, None)
+    unknown: cython.long = _walk_services(reader, count, None, True)
     if unknown < 0:
         extra: cython.Py_ssize_t = reader.size - reader.pos
         if extra:
@@ -1892,7 +1896,7 @@ def services007(signing_info: bytes, where: Any, limit: Any) -> ServicesRead:
     reader.part = _PART_SERVICE
     reader.count = count
     _read_services(reader, min(budget, known), services, budget, cut)
-    _walk_services(reader, known, counts)
+    _walk_services(reader, known, counts, False)
     return services, counts, cut
 
 
