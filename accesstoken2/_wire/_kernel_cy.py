@@ -1801,6 +1801,8 @@ def _walk_services(
                 pos += length
             elif code == _I16:
                 pos += 2
+            elif p[pos] == 0 and p[pos + 1] == 0:  # an empty permission tree: its count alone
+                pos += 2
             else:
                 reader.index = index
                 reader.pos = pos
