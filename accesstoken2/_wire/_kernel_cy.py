@@ -1839,6 +1839,7 @@ def parse007(token: Any) -> Parsed007:
 
     The services are checked but not made: :func:`services007` makes them when they are read."""
     reader: _Reader = _reader(_decode007(token), 0)
+    # reader.part: what is being read, by its index in stages.PARTS_007
     reader.part = 0
     signature = _read_raw(reader)
     info_start: cython.Py_ssize_t = reader.pos
