@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kernel_strategies import Markup
+from shape_programs import decode
 
 from accesstoken2 import (
     AccessToken2,
@@ -39,7 +40,7 @@ from accesstoken2 import (
 from accesstoken2 import builders as b
 from accesstoken2._wire.checks import HEX32
 from accesstoken2._wire.kernel import Kernel
-from accesstoken2._wire.shapes import Account, builder_shape, decode
+from accesstoken2._wire.shapes import Account, builder_shape
 from accesstoken2.errors import InvalidParameterError
 
 APP_ID = "970CA35de60c44645bbae8a215061b33"

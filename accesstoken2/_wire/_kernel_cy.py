@@ -1074,7 +1074,7 @@ def build007(app_id: Any, app_certificate: Any, issue_ts: Any, expire: Any, salt
 @cython.cfunc
 @cython.exceptval(-1)
 def _check_shape(program: bytes, lifetimes: cython.Py_ssize_t, values: cython.Py_ssize_t) -> cython.int:
-    """The rules of shapes.decode, without its objects: every read inside the program, at least one service,
+    """A program's rules (shapes.py): every read inside the program, at least one service,
     strictly ascending privileges, known rules, every slot inside lifetimes and values, nothing after the last
     service."""
     p: cython.p_const_uchar = _bytes_at(program)

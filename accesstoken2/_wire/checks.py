@@ -1,6 +1,6 @@
-"""Argument checks shared by every public entry point, and the slow paths of both kernels' packers.
+"""Argument checks shared by every public entry point, and the slow paths of the kernel's packers.
 
-They live in ``_wire`` because both kernels call them (a kernel's fast path hands a value it refuses to the
+They live in ``_wire`` because the kernel calls them (a kernel's fast path hands a value it refuses to the
 check here), and ``_wire`` imports nothing from the layers above it.  Each check returns the value in the form
 the wire needs and raises an :class:`~accesstoken2.errors.InvalidParameterError` (or
 :class:`ParameterTypeError`) whose message names the parameter, the problem and the allowed range.
@@ -225,7 +225,7 @@ def _caller_level() -> int:
     return level
 
 
-# --- the slow paths of both kernels' packers: they run only for a value the fast path refused -----------
+# --- the slow paths of the kernel's packers: they run only for a value the fast path refused -----------
 
 
 def checked_lifetimes(lifetimes: Sequence[Any]) -> tuple[int, ...]:

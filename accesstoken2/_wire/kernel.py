@@ -33,7 +33,7 @@ from .values import (
 
 
 class Kernel(Protocol):
-    """What both kernels provide (``mypy --strict`` checks each module against it)."""
+    """What the kernel provides, in both its forms (``mypy --strict`` checks the source against it)."""
 
     IMPLEMENTATION: str
 

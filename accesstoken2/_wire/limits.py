@@ -1,4 +1,4 @@
-"""Sizes and ranges of the 007 and 006 formats, shared by the object model and both kernels."""
+"""Sizes and ranges of the 007 and 006 formats, shared by the object model and the kernel."""
 
 from __future__ import annotations
 

@@ -1,10 +1,11 @@
-"""Builder shapes: what a public builder writes, compiled once into a small program both kernels run.
+"""Builder shapes: what a public builder writes, compiled once into a small program the kernel runs.
 
 A builder (``ChatTokenBuilder.build_user_token``, ...) always writes the same services with the same
 privileges; only the lifetimes and the field values change from call to call.  :func:`builder_shape`
 turns that fixed part into bytes, naming each slot of a call's ``lifetimes`` (slot 0 is the token's
-expire) and ``values`` after the builder parameter that fills it, and the kernels' ``build007_shape``
-fill it: the builder makes no dict, list or Service object per token.
+expire) and ``values`` after the builder parameter that fills it, and the kernel's ``build007_shape``
+fills it (reading the program on every call, in ``_kernel_cy.py``): the builder makes no dict, list or
+Service object per token.
 
 The program (every count and slot is a u8, types and privileges are u16 little-endian)::
 
@@ -15,7 +16,7 @@ The program (every count and slot is a u8, types and privileges are u16 little-e
 
 A field's rule is ``=`` (packed as the spec table's wire code says) or ``u``: a uid or account, an
 int from 0 to 2**32-1 (decimal text, 0 the empty string) or a str.  A program that does not fit its
-lifetimes and values raises :func:`shape_mismatch` in both kernels (a bug in the caller).
+lifetimes and values raises :func:`shape_mismatch` (a bug in the caller).
 """
 
 from __future__ import annotations
@@ -42,18 +43,6 @@ class Account(NamedTuple):
 
 #: one service of a shape: type, {privilege id: lifetime slot name}, value slot name (or Account) per field
 ShapeService = tuple[int, Mapping[int, str], Sequence["str | Account"]]
-
-
-class Program(NamedTuple):
-    """A decoded program (the pure kernel keeps one per shape)."""
-
-    #: (type, ((privilege, lifetime slot), ...), ((rule, value slot), ...)) per service
-    services: tuple[tuple[int, tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]], ...]
-    #: (value slot, type, field index) of every account field, in program order
-    accounts: tuple[tuple[int, int, int], ...]
-    #: how many lifetimes and values a call must pass at least
-    lifetimes: int
-    values: int
 
 
 def builder_shape(*services: ShapeService, lifetimes: Sequence[str] = ("expire",), values: Sequence[str] = ()) -> bytes:
@@ -113,48 +102,6 @@ def _slot(value: int) -> int:
     if not 0 <= value <= MAX_SLOT:
         raise ValueError(f"a slot or count of a builder shape is from 0 to {MAX_SLOT}, not {value}")
     return value
-
-
-def decode(program: bytes) -> Program:
-    """Read a program (what the compiled kernel does on every call, the pure kernel once per shape)."""
-    try:
-        count = program[0]
-        if not count:
-            raise shape_mismatch()
-        pos = 1
-        services = []
-        accounts = []
-        lifetimes = values = 0
-        for _ in range(count):
-            service_type = program[pos] | program[pos + 1] << 8
-            privileges = []
-            previous = -1
-            for _ in range(program[pos + 2]):
-                privilege = program[pos + 3] | program[pos + 4] << 8
-                if privilege <= previous:  # strictly ascending: what map32 writes
-                    raise shape_mismatch()
-                privileges.append((privilege, program[pos + 5]))
-                lifetimes = max(lifetimes, program[pos + 5] + 1)
-                previous = privilege
-                pos += 3
-            pos += 3
-            fields = []
-            for index in range(program[pos]):
-                rule, slot = program[pos + 1], program[pos + 2]
-                if rule not in (AS_SPEC, ACCOUNT):
-                    raise shape_mismatch()
-                if rule == ACCOUNT:
-                    accounts.append((slot, service_type, index))
-                fields.append((rule, slot))
-                values = max(values, slot + 1)
-                pos += 2
-            pos += 1
-            services.append((service_type, tuple(privileges), tuple(fields)))
-    except IndexError:
-        raise shape_mismatch() from None
-    if pos != len(program):
-        raise shape_mismatch()
-    return Program(tuple(services), tuple(accounts), max(lifetimes, 1), values)
 
 
 def shape_mismatch() -> ValueError:

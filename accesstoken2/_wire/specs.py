@@ -1,4 +1,4 @@
-"""The 007 service table: one row per service type drives packing and parsing in both kernels.
+"""The 007 service table: one row per service type drives packing and parsing in the kernel.
 
 A row names the service, lists the fields written after its privilege map in wire order (each
 with its wire code) and gives the IntEnum of its privileges.  Wire codes:
@@ -140,7 +140,7 @@ def _fields(*pairs: str) -> tuple[FieldSpec, ...]:
 
 #: service type -> row (docs/FORMAT.md, "Service rows")
 SPECS: dict[int, ServiceSpec] = {}
-#: service type -> wire codes of its fields; both kernels read this dict when they pack and parse
+#: service type -> wire codes of its fields; the kernel reads this dict when it packs and parses
 LAYOUTS: dict[int, bytes] = {}
 
 
@@ -150,7 +150,7 @@ def field_name(service_type: int, index: int) -> str:
 
 
 def add_spec(spec: ServiceSpec) -> None:
-    """Add (or replace) a row; both kernels pack and parse the type from then on."""
+    """Add (or replace) a row; the kernel packs and parses the type from then on."""
     if not 0 <= spec.type <= U16_MAX or any(field.code not in WIRE_CODES for field in spec.fields):
         raise ValueError(f"cannot add service spec {spec!r}: type must be a u16 and codes one of s, h, P")
     SPECS[spec.type] = spec
@@ -158,7 +158,7 @@ def add_spec(spec: ServiceSpec) -> None:
 
 
 def remove_spec(service_type: int) -> None:
-    """Remove a row: the type becomes unknown to both kernels."""
+    """Remove a row: the type becomes unknown to the kernel."""
     SPECS.pop(service_type, None)
     LAYOUTS.pop(service_type, None)
 

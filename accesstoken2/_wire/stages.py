@@ -1,4 +1,4 @@
-"""The one message table both kernels raise from, by where decoding failed (:class:`~accesstoken2.errors.Stage`).
+"""The one message table the kernel raises from, by where decoding failed (:class:`~accesstoken2.errors.Stage`).
 
 Every :class:`~accesstoken2.errors.MalformedTokenError` a kernel raises comes from :func:`malformed`,
 so the pure and the compiled kernel give the same message, stage and field for the same bad token,
