@@ -38,7 +38,7 @@ if [ ! -e "$asan" ] || [ ! -e "$ubsan" ]; then
     exit 1
 fi
 if ! "$python" -c "import Cython" 2>/dev/null; then
-    "$python" -m pip install -q 'Cython>=3.0'
+    "$python" -m pip install -q 'Cython>=3.1'
 fi
 
 work=$(mktemp -d)
