@@ -843,14 +843,20 @@ def _u32(name: str, value: object) -> cython.longlong:
 
 @cython.cfunc
 @cython.exceptval(-1)
+def _check_id(name: str, value: object) -> cython.int:
+    """An app id or certificate: 32 hexadecimal characters, or check_hex32's error naming it."""
+    if not _id_chars(value):
+        check_hex32(name, value)
+        raise SystemError(f"{name} passed check_hex32 but not the kernel's check")
+    return 0
+
+
+@cython.cfunc
+@cython.exceptval(-1)
 def _check_ids(app_id: object, app_certificate: object) -> cython.int:
     """The app id, then the certificate: 32 hexadecimal characters each, and not the same in any letter case."""
-    if not _id_chars(app_id):
-        check_hex32("app_id", app_id)
-        raise SystemError("app_id passed check_hex32 but not the kernel's check")
-    if not _id_chars(app_certificate):
-        check_hex32("app_certificate", app_certificate)
-        raise SystemError("app_certificate passed check_hex32 but not the kernel's check")
+    _check_id("app_id", app_id)
+    _check_id("app_certificate", app_certificate)
     a: cython.p_const_uchar
     b: cython.p_const_uchar
     i: cython.Py_ssize_t
