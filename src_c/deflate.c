@@ -214,6 +214,8 @@ static void fill_tables(void)
                                                           (1ull << (LITLEN_CODES + 2 - 256)) - 1};
     int code, n, value, bit;
 
+    at2_floor_init();
+
     for (n = 0; n < 256; n++) {
         value = 0;
         for (bit = 0; bit < 8; bit++)

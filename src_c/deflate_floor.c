@@ -19,6 +19,10 @@
  *  - Lengths known only as a range: the optimal cost is concave in the counts (a minimum of linear
  *    functions), so over every way of spreading them in their ranges it is least at a corner, where each
  *    group's lengths are all one value.  The bound takes the least corner.
+ *  - First, before anything is merged, a cheaper bound: the literal/length data at its entropy (any prefix
+ *    code of the frequencies costs at least that: Gibbs' inequality) and every nonzero length of both codes
+ *    as one symbol of the code-length code.  It decides a Chat token's block without merging the
+ *    literal/length code at all; RTC blocks need the whole bound.
  * Every step errs low, so the bound is never above the size zlib computes: deflate.c uses it only to skip
  * building codes, never to choose bytes. */
 #include "deflate_floor.h"
@@ -588,22 +592,32 @@ static uint64_t small_code_floor(header_floor *h, const uint32_t *freq, const ui
 typedef struct {
     merging m;
     uint64_t cost;      /* the data's cost, less zlib's one bit per padding symbol */
+    int pads;           /* padding symbols (pad_symbols) */
+    int top;            /* the highest symbol */
     int small;          /* two or three symbols: small_code_floor did everything */
 } code_part;
 
-/* First half of a code's part: its leaves merged (the data's cost: inner nodes' frequencies) and its zero
- * runs counted.  0 when no bound can be made. */
-static int merge_code(at2_floor_work *work, code_part *code, header_floor *h, const uint32_t *freq, uint64_t *used,
-                      int words)
+/* Before anything else of a code's part: its symbols padded as zlib pads them, its highest symbol, and
+ * whether it is small (two or three symbols); a code that is not small then has its zero runs counted
+ * (zero_runs) by the caller. */
+static void prepare_code(code_part *code, uint64_t *used, int words)
 {
-    int top, pads = pad_symbols(used, words, &top), leaves, ok;
-
+    code->pads = pad_symbols(used, words, &code->top);
     code->small = count_symbols(used, words) <= 3;
+}
+
+/* First half of a prepared code's part: its leaves merged (the data's cost: inner nodes' frequencies); a
+ * small code's zero runs and lengths are counted too.  0 when no bound can be made. */
+static int merge_code(at2_floor_work *work, code_part *code, header_floor *h, const uint32_t *freq,
+                      const uint64_t *used, int words)
+{
+    int leaves, ok;
+
     if (code->small) {
         code->cost = small_code_floor(h, freq, used, words, &ok);
         if (!ok)
             return 0;
-        code->cost -= (uint64_t)pads;
+        code->cost -= (uint64_t)code->pads;
         return 1;
     }
     code->m.group = work->group;
@@ -618,8 +632,7 @@ static int merge_code(at2_floor_work *work, code_part *code, header_floor *h, co
     code->cost = merge_groups(&code->m, leaves);
     if (code->cost == 0)
         return 0;
-    code->cost -= (uint64_t)pads;
-    zero_runs(h, used, words, top);
+    code->cost -= (uint64_t)code->pads;
     return 1;
 }
 
@@ -741,14 +754,91 @@ static uint64_t header_bits(uint32_t used, const uint32_t *counts)
            7ull * counts[REPEAT_ZERO_LONG];
 }
 
+/* The header bound of the first bounds: every nonzero length of both codes merged into one symbol of the
+ * code-length code (merging symbols never makes an optimal code larger; the lengths known to occur still
+ * count for how many code-length code lengths the header lists). */
+static uint64_t merged_header(const header_floor *h, const uint64_t *litlen_map)
+{
+    uint32_t counts[LENGTH_CODE_CODES + 1];
+    uint32_t used = h->used;
+    int i, length;
+
+    memset(counts, 0, sizeof(counts));
+    counts[0] = h->zero_symbols[0];
+    counts[REPEAT_ZERO] = h->zero_symbols[REPEAT_ZERO];
+    counts[REPEAT_ZERO_LONG] = h->zero_symbols[REPEAT_ZERO_LONG];
+    for (i = 0; i < LENGTH_CODE_CODES; i++)
+        if (counts[i])
+            used |= 1u << i;
+    /* the distance code's lengths join the one symbol too: either code may use any length */
+    counts[LENGTH_CODE_CODES] = fewest_length_symbols(litlen_map, LITLEN_WORDS);
+    for (length = 1; length <= MAX_CODE_BITS; length++)
+        counts[LENGTH_CODE_CODES] += sent_lengths(h, length);
+    return header_bits(used, counts) + optimal_cost(counts, LENGTH_CODE_CODES + 1);
+}
+
+/* x log2 x for the symbol counts the first bound takes: a code's frequencies, and their sum */
+#define ENTROPY_MAX_SYMBOLS 1024
+static double x_log2_x[ENTROPY_MAX_SYMBOLS + 1];
+
+/* log2(x) for x >= 1 by repeated squaring, within 1e-9 of the true value (no libm: the C core links none) */
+static double log2_by_squaring(double x)
+{
+    double result = 0, weight = 1;
+    int i;
+
+    while (x >= 2) {
+        x /= 2;
+        result += 1;
+    }
+    for (i = 0; i < 48; i++) {
+        x *= x;
+        weight /= 2;
+        if (x >= 2) {
+            x /= 2;
+            result += weight;
+        }
+    }
+    return result;
+}
+
+void at2_floor_init(void)
+{
+    int x;
+
+    for (x = 1; x <= ENTROPY_MAX_SYMBOLS; x++)
+        x_log2_x[x] = x * log2_by_squaring((double)x);
+}
+
+/* A lower bound of the data's bits under any prefix code of these frequencies: their entropy,
+ * N log2 N - sum f log2 f (Gibbs' inequality, which zlib's length-limited codes obey too), less a margin far
+ * above the rounding of the doubles; 0 when no bound is made (more than ENTROPY_MAX_SYMBOLS symbols). */
+static uint64_t entropy_floor(const uint32_t *freq, const uint64_t *used, int words)
+{
+    double sum = 0, bits;
+    uint64_t n = 0;
+    int word;
+
+    for (word = 0; word < words; word++)
+        for (uint64_t set = used[word]; set; set &= set - 1) {
+            uint32_t f = freq[word * 64 + lowest_bit(set)];
+
+            n += f;
+            if (n > ENTROPY_MAX_SYMBOLS)
+                return 0;
+            sum += x_log2_x[f];
+        }
+    bits = x_log2_x[n] - sum - 0.001;
+    return bits <= 0 ? 0 : (uint64_t)bits + 1;
+}
+
 uint64_t at2_dynamic_floor(at2_floor_work *work, const uint32_t *litlen_freq, const uint64_t *litlen_used,
                            const uint32_t *distance_freq, uint64_t distance_used, uint64_t extra_bits, uint64_t enough)
 {
     header_floor h;
     code_part litlen, distance;
     uint64_t litlen_map[LITLEN_WORDS], distance_map[1], bits, least;
-    /* the code-length code's symbols, then (first bound only) every nonzero length as one */
-    uint32_t counts[LENGTH_CODE_CODES + 1];
+    uint32_t counts[LENGTH_CODE_CODES]; /* the code-length code's symbols */
     int corners = 1, used_groups = 0, i, length, choice[MAX_LOOSE_GROUPS];
 
     memset(&h, 0, sizeof(h));
@@ -756,41 +846,36 @@ uint64_t at2_dynamic_floor(at2_floor_work *work, const uint32_t *litlen_freq, co
     distance_map[0] = distance_used;
     /* the distance code first and whole (it is small), so the literal/length code's groups stay for its
      * second half */
+    prepare_code(&distance, distance_map, 1);
     if (!merge_code(work, &distance, &h, distance_freq, distance_map, 1))
         return 0;
+    if (!distance.small)
+        zero_runs(&h, distance_map, 1, distance.top);
     if (!length_code(work, &distance, &h, distance_freq, distance_map, 1))
         return 0;
-    if (!merge_code(work, &litlen, &h, litlen_freq, litlen_map, LITLEN_WORDS))
-        return 0;
-    bits = litlen.cost + distance.cost + extra_bits;
+    prepare_code(&litlen, litlen_map, LITLEN_WORDS);
+    if (!litlen.small)
+        zero_runs(&h, litlen_map, LITLEN_WORDS, litlen.top);
 
-    /* A first, cheap bound: every nonzero length of both codes merged into one symbol of the code-length code
-     * (merging symbols never makes an optimal code larger; the lengths known to occur still count for how
-     * many code-length code lengths the header lists).  A thread that makes one
-     * kind of token meets one kind of block: when this bound falls short it mostly will again, so it is
-     * then skipped for a while (which changes no decision, only what deciding costs). */
+    /* A first, cheap bound, made before the literal/length code is merged: its data at their entropy, and
+     * every nonzero length of both codes as one symbol of the code-length code (merged_header).  A thread
+     * that makes one kind of token meets one kind of block: when this bound falls short it mostly will
+     * again, so it is then skipped for a while (which changes no decision, only what deciding costs).  (A
+     * small code's lengths are counted already: it goes straight on.) */
     if (work->skip_first_bound > 0) {
         work->skip_first_bound--;
-    } else if (!litlen.small) { /* (a small code's lengths are counted already) */
-        uint32_t used = h.used;
+    } else if (!litlen.small) {
+        uint64_t data = entropy_floor(litlen_freq, litlen_map, LITLEN_WORDS);
 
-        memset(counts, 0, sizeof(counts));
-        counts[0] = h.zero_symbols[0];
-        counts[REPEAT_ZERO] = h.zero_symbols[REPEAT_ZERO];
-        counts[REPEAT_ZERO_LONG] = h.zero_symbols[REPEAT_ZERO_LONG];
-        for (i = 0; i < LENGTH_CODE_CODES; i++)
-            if (counts[i])
-                used |= 1u << i;
-        /* the distance code's lengths join the one symbol too: either code may use any length */
-        counts[LENGTH_CODE_CODES] = fewest_length_symbols(litlen_map, LITLEN_WORDS);
-        for (length = 1; length <= MAX_CODE_BITS; length++)
-            counts[LENGTH_CODE_CODES] += sent_lengths(&h, length);
-        least = bits + header_bits(used, counts) + optimal_cost(counts, LENGTH_CODE_CODES + 1);
-        if (least >= enough)
+        least = data + distance.cost + extra_bits + merged_header(&h, litlen_map);
+        if (data != 0 && least >= enough)
             return least;
         work->skip_first_bound = SKIP_AFTER_SHORT;
     }
 
+    if (!merge_code(work, &litlen, &h, litlen_freq, litlen_map, LITLEN_WORDS))
+        return 0;
+    bits = litlen.cost + distance.cost + extra_bits;
     if (!length_code(work, &litlen, &h, litlen_freq, litlen_map, LITLEN_WORDS))
         return 0;
     memset(counts, 0, sizeof(counts));

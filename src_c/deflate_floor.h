@@ -54,4 +54,7 @@ typedef struct {
 uint64_t at2_dynamic_floor(at2_floor_work *work, const uint32_t *litlen_freq, const uint64_t *litlen_used,
                            const uint32_t *distance_freq, uint64_t distance_used, uint64_t extra_bits, uint64_t enough);
 
+/* Fills the bound's tables (once, before the first at2_dynamic_floor). */
+void at2_floor_init(void);
+
 #endif

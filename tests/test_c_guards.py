@@ -1,5 +1,7 @@
 """The C core's guards that no input reaches, forced by a C driver (tests/c/floor_guards.c): deflate_floor.c
-makes no bound, instead of writing past an array, when the argument that keeps it inside breaks.
+makes no bound, instead of writing past an array, when the argument that keeps it inside breaks.  The same
+driver checks the bound's entropy step against exact Huffman costs (never above one, exact where the
+entropy is a whole number of bits).
 
 The driver is built with AddressSanitizer and UndefinedBehaviorSanitizer when the compiler has them (a write
 past an array then fails the run), else plainly; without a C compiler the test is skipped.
@@ -38,7 +40,7 @@ def build(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow  # compiles and runs a C program
-def test_deflate_floor_guards_make_no_bound(tmp_path: Path) -> None:
+def test_deflate_floor_guards_and_entropy_step(tmp_path: Path) -> None:
     # ASan's runtime must be the first in a process: a preloaded one (scripts/check_sanitizers.sh) is not for it
     env = {"ASAN_OPTIONS": "detect_leaks=0", "PATH": "/usr/bin:/bin"}
     run = subprocess.run([str(build(tmp_path))], capture_output=True, text=True, timeout=60, env=env)
