@@ -867,9 +867,12 @@ uint64_t at2_dynamic_floor(at2_floor_work *work, const uint32_t *litlen_freq, co
     } else if (!litlen.small) {
         uint64_t data = entropy_floor(litlen_freq, litlen_map, LITLEN_WORDS);
 
-        least = data + distance.cost + extra_bits + merged_header(&h, litlen_map);
-        if (data != 0 && least >= enough)
-            return least;
+        /* no entropy bound (too many symbols): no first bound either */
+        if (data != 0) {
+            least = data + distance.cost + extra_bits + merged_header(&h, litlen_map);
+            if (least >= enough)
+                return least;
+        }
         work->skip_first_bound = SKIP_AFTER_SHORT;
     }
 
