@@ -504,8 +504,8 @@ static int count_symbols(const uint64_t *used, int words)
 }
 
 /* Pads a code's symbols as zlib does (a code gets at least two, the extra ones at the start); returns how
- * many it added, and the highest symbol in *top. */
-static int pad_symbols(uint64_t *used, int words, int *top)
+ * many it added, the highest symbol in *top and the symbols it then has in *symbols. */
+static int pad_symbols(uint64_t *used, int words, int *top, int *symbols)
 {
     int word, count = count_symbols(used, words), added = 0;
 
@@ -518,6 +518,7 @@ static int pad_symbols(uint64_t *used, int words, int *top)
 
         used[node >> 6] |= 1ull << (node & 63);
     }
+    *symbols = count + added;
     return added;
 }
 
@@ -602,8 +603,10 @@ typedef struct {
  * (zero_runs) by the caller. */
 static void prepare_code(code_part *code, uint64_t *used, int words)
 {
-    code->pads = pad_symbols(used, words, &code->top);
-    code->small = count_symbols(used, words) <= 3;
+    int symbols;
+
+    code->pads = pad_symbols(used, words, &code->top, &symbols);
+    code->small = symbols <= 3;
 }
 
 /* First half of a prepared code's part: its leaves merged (the data's cost: inner nodes' frequencies); a
